@@ -1,0 +1,114 @@
+# possync's local dependencies: sourced by run-stack.sh and run-tests.sh.
+#
+# ensure_packages installs what is missing (Debian/Ubuntu packages). use_mysql and use_nats
+# keep DATABASE_URL / NATS_URL when they point at a running server, and otherwise start a
+# private MariaDB / NATS with its own data directory under .local/<name>/ on a free port,
+# stopped again by stop_private_services. They never touch a system-wide MariaDB or NATS.
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PRIVATE_PIDS=()
+
+say() { printf '\033[1m[possync]\033[0m %s\n' "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"
+  elif command -v sudo >/dev/null; then sudo "$@"
+  else die "need root (or sudo) to run: $*"; fi
+}
+
+# ensure_packages CMD:PACKAGE...: installs PACKAGE when CMD is not found.
+ensure_packages() {
+  local missing=() pair
+  for pair in "$@"; do
+    command -v "${pair%%:*}" >/dev/null 2>&1 || [ -x "/usr/sbin/${pair%%:*}" ] || missing+=("${pair#*:}")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  say "installing ${missing[*]}"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+ensure_rust() {
+  command -v cargo >/dev/null || die "cargo not found: install Rust 1.85 or newer (https://rustup.rs) and retry"
+}
+
+port_is_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# free_port START: the first port from START on that nothing listens on.
+free_port() {
+  local port=$1
+  while port_is_open "$port"; do port=$((port + 1)); done
+  echo "$port"
+}
+
+wait_for_port() {
+  local port=$1 what=$2 i
+  for i in $(seq 1 150); do port_is_open "$port" && return 0; sleep 0.2; done
+  die "$what did not start on port $port (see its log under .local/)"
+}
+
+sbin() { command -v "$1" 2>/dev/null || echo "/usr/sbin/$1"; }
+
+# url_port URL DEFAULT: the port of a mysql:// or nats:// URL.
+url_port() {
+  local rest=${1#*://}; rest=${rest##*@}; rest=${rest%%/*}
+  case "$rest" in *:*) echo "${rest##*:}" ;; *) echo "$2" ;; esac
+}
+
+# use_mysql NAME: sets MYSQL_SERVER_URL (no database) for an existing or private server.
+use_mysql() {
+  local name=$1
+  if [ -n "${DATABASE_URL:-}" ]; then
+    port_is_open "$(url_port "$DATABASE_URL" 3306)" || die "DATABASE_URL is set but nothing listens there"
+    MYSQL_SERVER_URL="${DATABASE_URL%/*}"
+    say "using the MySQL/MariaDB at DATABASE_URL"
+    return
+  fi
+  ensure_packages mariadbd:mariadb-server mariadb:mariadb-client
+  local dir="$ROOT/.local/$name/mariadb" port user
+  port=$(free_port 13306)
+  user=$(id -un)
+  mkdir -p "$dir"
+  if [ ! -d "$dir/data/mysql" ]; then
+    say "initialising a private MariaDB in .local/$name/mariadb"
+    mariadb-install-db --no-defaults --datadir="$dir/data" --user="$user" \
+      --auth-root-authentication-method=normal --skip-test-db >"$dir/install.log" 2>&1 \
+      || die "mariadb-install-db failed: see $dir/install.log"
+  fi
+  "$(sbin mariadbd)" --no-defaults --datadir="$dir/data" --user="$user" --port="$port" \
+    --bind-address=127.0.0.1 --socket="$dir/mysqld.sock" --pid-file="$dir/mysqld.pid" \
+    --log-error="$dir/error.log" --max-connections=1000 --innodb-buffer-pool-size=512M \
+    ${MARIADB_EXTRA_ARGS:-} >/dev/null 2>&1 &
+  PRIVATE_PIDS+=($!)
+  wait_for_port "$port" MariaDB
+  MYSQL_SERVER_URL="mysql://root@127.0.0.1:$port"
+  say "private MariaDB on 127.0.0.1:$port (data in .local/$name/mariadb)"
+}
+
+# use_nats NAME: sets NATS_URL for an existing or private server with JetStream.
+use_nats() {
+  local name=$1
+  if [ -n "${NATS_URL:-}" ]; then
+    port_is_open "$(url_port "$NATS_URL" 4222)" || die "NATS_URL is set but nothing listens there"
+    say "using the NATS at NATS_URL"
+    return
+  fi
+  ensure_packages nats-server:nats-server
+  local dir="$ROOT/.local/$name/nats" port
+  port=$(free_port 14222)
+  mkdir -p "$dir"
+  "$(sbin nats-server)" -c "$ROOT/nats/nats-server.conf" -a 127.0.0.1 -p "$port" \
+    -sd "$dir/jetstream" -l "$dir/nats.log" &
+  PRIVATE_PIDS+=($!)
+  wait_for_port "$port" NATS
+  NATS_URL="nats://127.0.0.1:$port"
+  say "private NATS with JetStream on 127.0.0.1:$port (data in .local/$name/nats)"
+}
+
+stop_private_services() {
+  local pid
+  for pid in "${PRIVATE_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${PRIVATE_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  PRIVATE_PIDS=()
+}

@@ -1,0 +1,49 @@
+//! Everything ingest reads from flags and environment.
+
+use std::time::Duration;
+
+use clap::{Args, Parser};
+use shared::config::{DatabaseConfig, HttpConfig, JwtConfig, LogConfig, NatsConfig};
+
+/// Port ingest listens on unless `BIND_ADDR` says otherwise.
+pub const DEFAULT_PORT: u16 = 3000;
+
+#[derive(Debug, Clone, Parser)]
+#[command(name = "ingest", about = "possync REST API")]
+pub struct Config {
+    #[command(flatten)]
+    pub http: HttpConfig,
+    #[command(flatten)]
+    pub database: DatabaseConfig,
+    #[command(flatten)]
+    pub nats: NatsConfig,
+    #[command(flatten)]
+    pub jwt: JwtConfig,
+    #[command(flatten)]
+    pub log: LogConfig,
+    #[command(flatten)]
+    pub login: LoginLimitConfig,
+    /// Take the client address from `X-Forwarded-For` (only behind a proxy that sets it).
+    #[arg(long, env = "TRUST_FORWARDED_FOR", default_value_t = false, action = clap::ArgAction::Set)]
+    pub trust_forwarded_for: bool,
+}
+
+/// How many failed logins lock an account or an address out, and for how long.
+#[derive(Debug, Clone, Args)]
+pub struct LoginLimitConfig {
+    /// Failed logins per account before a lockout.
+    #[arg(long, env = "LOGIN_MAX_FAILURES_PER_ACCOUNT", default_value_t = 5)]
+    pub login_max_failures_per_account: u32,
+    /// Failed logins per client address before a lockout.
+    #[arg(long, env = "LOGIN_MAX_FAILURES_PER_ADDRESS", default_value_t = 20)]
+    pub login_max_failures_per_address: u32,
+    /// Lockout length, counted from the last failure, in seconds.
+    #[arg(long, env = "LOGIN_LOCKOUT_SECS", default_value_t = 900)]
+    pub login_lockout_secs: u64,
+}
+
+impl LoginLimitConfig {
+    pub fn lockout(&self) -> Duration {
+        Duration::from_secs(self.login_lockout_secs)
+    }
+}

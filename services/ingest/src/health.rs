@@ -1,0 +1,30 @@
+//! `/healthz` (the process answers) and `/readyz` (MySQL and NATS are reachable).
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+
+use crate::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+}
+
+async fn healthz() -> Json<Value> {
+    Json(json!({"status": "ok"}))
+}
+
+async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+    let mysql = sqlx::query("SELECT 1").execute(&state.pool).await.is_ok();
+    let nats = state.nats.connection_state() == async_nats::connection::State::Connected;
+    let status = if mysql && nats {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(json!({"mysql": mysql, "nats": nats})))
+}

@@ -1,0 +1,374 @@
+//! The 31 synced tables: their scope and what their `data` must hold.
+//!
+//! This is the only place a table name from a request is looked up; storage keys records by
+//! the registry's `&'static str`, so a request's text never reaches SQL. `data` is a JSON
+//! object: the fields a table declares are checked, any other field is kept as sent.
+//!
+//! Scope: catalogue-like tables are shared by every branch of a client ([`Scope::Client`]);
+//! sales, stock, cash and staff money move per branch ([`Scope::Branch`]).
+
+use serde_json::{Map, Value};
+
+use crate::registry::Kind::{Amount, Number, OneOf, Positive, Reference, Text, Timestamp};
+
+/// Who sees a table's records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Every branch of the client.
+    Client,
+    /// Only the branch that wrote it (and the client's super admins).
+    Branch,
+}
+
+/// What a field's value must be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A string that is not blank.
+    Text,
+    /// The id of another record: a non-empty string or a positive integer.
+    Reference,
+    /// A number ≥ 0.
+    Amount,
+    /// A number > 0.
+    Positive,
+    /// Any number.
+    Number,
+    /// An RFC 3339 date-time string.
+    Timestamp,
+    /// One of the listed strings.
+    OneOf(&'static [&'static str]),
+}
+
+/// A declared field of a table's `data`.
+#[derive(Debug, Clone, Copy)]
+pub struct Field {
+    pub name: &'static str,
+    pub kind: Kind,
+    pub required: bool,
+}
+
+const fn req(name: &'static str, kind: Kind) -> Field {
+    Field {
+        name,
+        kind,
+        required: true,
+    }
+}
+
+const fn opt(name: &'static str, kind: Kind) -> Field {
+    Field {
+        name,
+        kind,
+        required: false,
+    }
+}
+
+/// A synced table.
+#[derive(Debug)]
+pub struct Table {
+    pub name: &'static str,
+    pub scope: Scope,
+    pub fields: &'static [Field],
+}
+
+const fn table(name: &'static str, scope: Scope, fields: &'static [Field]) -> Table {
+    Table {
+        name,
+        scope,
+        fields,
+    }
+}
+
+use Scope::{Branch, Client};
+
+const NAMED: &[Field] = &[req("name", Text)];
+const MOVE: &[&str] = &["in", "out"];
+
+/// Every synced table, in the contract's order.
+pub static TABLES: [Table; 31] = [
+    table(
+        "products",
+        Client,
+        &[
+            req("name", Text),
+            req("price", Amount),
+            opt("cost", Amount),
+            opt("category_id", Reference),
+        ],
+    ),
+    table("product_categories", Client, NAMED),
+    table("customers", Client, NAMED),
+    table("suppliers", Client, NAMED),
+    table(
+        "invoices",
+        Branch,
+        &[
+            req("total", Amount),
+            opt("customer_id", Reference),
+            opt("shift_id", Reference),
+        ],
+    ),
+    table(
+        "invoice_items",
+        Branch,
+        &[
+            req("invoice_id", Reference),
+            req("product_id", Reference),
+            req("quantity", Positive),
+            req("price", Amount),
+        ],
+    ),
+    table("employees", Client, NAMED),
+    table(
+        "shifts",
+        Branch,
+        &[
+            req("opened_at", Timestamp),
+            opt("closed_at", Timestamp),
+            opt("employee_id", Reference),
+        ],
+    ),
+    table(
+        "cash_movements",
+        Branch,
+        &[
+            req("amount", Amount),
+            req("type", OneOf(MOVE)),
+            opt("shift_id", Reference),
+        ],
+    ),
+    table("payment_methods", Client, NAMED),
+    table("deposit_sources", Client, NAMED),
+    table(
+        "deposits",
+        Branch,
+        &[req("amount", Amount), req("deposit_source_id", Reference)],
+    ),
+    table("expense_categories", Client, NAMED),
+    table(
+        "expense_items",
+        Branch,
+        &[req("expense_category_id", Reference), req("amount", Amount)],
+    ),
+    table("warehouses", Branch, NAMED),
+    table(
+        "product_stock",
+        Branch,
+        &[
+            req("product_id", Reference),
+            req("quantity", Number),
+            opt("warehouse_id", Reference),
+        ],
+    ),
+    table(
+        "purchases",
+        Branch,
+        &[req("supplier_id", Reference), req("total", Amount)],
+    ),
+    table(
+        "purchase_items",
+        Branch,
+        &[
+            req("purchase_id", Reference),
+            req("product_id", Reference),
+            req("quantity", Positive),
+            req("price", Amount),
+        ],
+    ),
+    table(
+        "sales_returns",
+        Branch,
+        &[req("invoice_id", Reference), req("total", Amount)],
+    ),
+    table(
+        "purchase_returns",
+        Branch,
+        &[req("purchase_id", Reference), req("total", Amount)],
+    ),
+    table(
+        "employee_advances",
+        Branch,
+        &[req("employee_id", Reference), req("amount", Positive)],
+    ),
+    table(
+        "employee_deductions",
+        Branch,
+        &[req("employee_id", Reference), req("amount", Positive)],
+    ),
+    table("whatsapp_accounts", Client, &[req("phone", Text)]),
+    table(
+        "whatsapp_messages",
+        Branch,
+        &[
+            req("to", Text),
+            req("body", Text),
+            opt("account_id", Reference),
+        ],
+    ),
+    table("whatsapp_campaigns", Client, NAMED),
+    table(
+        "restaurant_tables",
+        Branch,
+        &[req("name", Text), opt("hall_id", Reference)],
+    ),
+    table("halls", Branch, NAMED),
+    table(
+        "promotions",
+        Client,
+        &[req("name", Text), opt("discount", Amount)],
+    ),
+    table("printers", Branch, NAMED),
+    table("payment_apps", Client, NAMED),
+    table("settings", Client, &[req("key", Text)]),
+];
+
+/// The table called `name`, if it is one of the 31.
+pub fn lookup(name: &str) -> Option<&'static Table> {
+    TABLES.iter().find(|table| table.name == name)
+}
+
+/// Why a record's `data` is refused; the message names the field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidData(pub String);
+
+impl Table {
+    /// Checks `data` against the declared fields; undeclared fields pass untouched.
+    pub fn validate(&self, data: &Value) -> Result<(), InvalidData> {
+        let object = data
+            .as_object()
+            .ok_or_else(|| InvalidData("data must be a JSON object".into()))?;
+        self.fields.iter().try_for_each(|field| field.check(object))
+    }
+}
+
+impl Field {
+    fn check(&self, object: &Map<String, Value>) -> Result<(), InvalidData> {
+        let name = self.name;
+        let value = match object.get(name) {
+            None | Some(Value::Null) if self.required => {
+                return Err(InvalidData(format!("data.{name} is required")))
+            }
+            None | Some(Value::Null) => return Ok(()),
+            Some(value) => value,
+        };
+        let number = value.as_f64().filter(|n| n.is_finite());
+        let problem = match self.kind {
+            Text => match value.as_str() {
+                Some(s) if !s.trim().is_empty() => None,
+                _ => Some("must be a non-empty string".to_owned()),
+            },
+            Reference => match value {
+                Value::String(s) if !s.trim().is_empty() => None,
+                Value::Number(n) if n.as_u64().is_some_and(|n| n > 0) => None,
+                _ => Some(
+                    "must be the id of a record (a non-empty string or a positive integer)"
+                        .to_owned(),
+                ),
+            },
+            Amount => {
+                (!number.is_some_and(|n| n >= 0.0)).then(|| "must be a number ≥ 0".to_owned())
+            }
+            Positive => {
+                (!number.is_some_and(|n| n > 0.0)).then(|| "must be a number > 0".to_owned())
+            }
+            Number => number.is_none().then(|| "must be a number".to_owned()),
+            Timestamp => {
+                let ok = value
+                    .as_str()
+                    .is_some_and(|s| chrono::DateTime::parse_from_rfc3339(s).is_ok());
+                (!ok).then(|| "must be an RFC 3339 date-time".to_owned())
+            }
+            OneOf(allowed) => (!value.as_str().is_some_and(|s| allowed.contains(&s)))
+                .then(|| format!("must be one of {}", allowed.join(", "))),
+        };
+        match problem {
+            Some(problem) => Err(InvalidData(format!("data.{name} {problem}"))),
+            None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn registry_has_31_distinct_tables() {
+        let mut names: Vec<_> = TABLES.iter().map(|t| t.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), 31);
+    }
+
+    #[test]
+    fn unknown_and_sql_looking_table_names_are_not_found() {
+        assert!(lookup("products").is_some());
+        assert!(lookup("users").is_none());
+        assert!(lookup("products; DROP TABLE records").is_none());
+        assert!(lookup("Products").is_none());
+    }
+
+    #[test]
+    fn product_needs_a_name_and_a_price_of_at_least_zero() {
+        let products = lookup("products").unwrap();
+        assert!(products
+            .validate(&json!({"name": "Tea", "price": 0, "colour": "green"}))
+            .is_ok());
+        let err = |data| products.validate(&data).unwrap_err().0;
+        assert_eq!(err(json!({"price": 1})), "data.name is required");
+        assert_eq!(
+            err(json!({"name": " ", "price": 1})),
+            "data.name must be a non-empty string"
+        );
+        assert_eq!(
+            err(json!({"name": "Tea", "price": -1})),
+            "data.price must be a number ≥ 0"
+        );
+        assert_eq!(
+            err(json!({"name": "Tea", "price": "9"})),
+            "data.price must be a number ≥ 0"
+        );
+        assert_eq!(err(json!(["Tea"])), "data must be a JSON object");
+    }
+
+    #[test]
+    fn invoice_item_needs_its_invoice_product_quantity_and_price() {
+        let items = lookup("invoice_items").unwrap();
+        let full = json!({"invoice_id": "i1", "product_id": 5, "quantity": 2, "price": 3.5});
+        assert!(items.validate(&full).is_ok());
+        for missing in ["invoice_id", "product_id", "quantity", "price"] {
+            let mut data = full.clone();
+            data.as_object_mut().unwrap().remove(missing);
+            assert_eq!(
+                items.validate(&data).unwrap_err().0,
+                format!("data.{missing} is required")
+            );
+        }
+        let zero = json!({"invoice_id": "i1", "product_id": 5, "quantity": 0, "price": 3.5});
+        assert_eq!(
+            items.validate(&zero).unwrap_err().0,
+            "data.quantity must be a number > 0"
+        );
+    }
+
+    #[test]
+    fn enumerations_and_timestamps_are_checked() {
+        let moves = lookup("cash_movements").unwrap();
+        let err = moves
+            .validate(&json!({"amount": 5, "type": "sideways"}))
+            .unwrap_err()
+            .0;
+        assert_eq!(err, "data.type must be one of in, out");
+        let shifts = lookup("shifts").unwrap();
+        assert!(shifts
+            .validate(&json!({"opened_at": "2025-12-07T10:30:00Z"}))
+            .is_ok());
+        let err = shifts
+            .validate(&json!({"opened_at": "yesterday"}))
+            .unwrap_err()
+            .0;
+        assert_eq!(err, "data.opened_at must be an RFC 3339 date-time");
+    }
+}

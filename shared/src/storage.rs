@@ -1,0 +1,77 @@
+//! The MySQL/MariaDB pool and the embedded migrations (`migrations/` at the repository root).
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use secrecy::ExposeSecret;
+use sqlx::migrate::Migrator;
+use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
+use sqlx::MySqlPool;
+
+use crate::config::DatabaseConfig;
+
+/// Every migration, compiled into the binaries.
+pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations");
+
+/// Opens a pool (sessions in UTC) and applies pending migrations when configured to.
+pub async fn connect(config: &DatabaseConfig) -> anyhow::Result<MySqlPool> {
+    let options = MySqlConnectOptions::from_str(config.database_url.expose_secret())?
+        .timezone(Some("+00:00".into()));
+    let pool = MySqlPoolOptions::new()
+        .max_connections(config.database_max_connections)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_with(options)
+        .await
+        .map_err(|err| anyhow::anyhow!("cannot connect to the database: {err}"))?;
+    if config.database_migrate {
+        MIGRATOR.run(&pool).await?;
+    }
+    Ok(pool)
+}
+
+/// A string column read as text whatever its collation or type.
+///
+/// sqlx refuses to read binary-collated columns (`utf8mb4_bin`, `ascii_bin`: the exact-match
+/// collations ids need) and MySQL 8's `JSON` type into `String`; this reads all of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Text(pub String);
+
+impl sqlx::Type<sqlx::MySql> for Text {
+    fn type_info() -> sqlx::mysql::MySqlTypeInfo {
+        <str as sqlx::Type<sqlx::MySql>>::type_info()
+    }
+
+    fn compatible(ty: &sqlx::mysql::MySqlTypeInfo) -> bool {
+        use sqlx::TypeInfo;
+        matches!(
+            ty.name(),
+            "VARCHAR"
+                | "CHAR"
+                | "TEXT"
+                | "TINYTEXT"
+                | "MEDIUMTEXT"
+                | "LONGTEXT"
+                | "JSON"
+                | "VARBINARY"
+                | "BINARY"
+                | "BLOB"
+                | "TINYBLOB"
+                | "MEDIUMBLOB"
+                | "LONGBLOB"
+                | "ENUM"
+        )
+    }
+}
+
+impl<'r> sqlx::Decode<'r, sqlx::MySql> for Text {
+    fn decode(value: sqlx::mysql::MySqlValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+        let bytes = <&[u8] as sqlx::Decode<sqlx::MySql>>::decode(value)?;
+        Ok(Text(std::str::from_utf8(bytes)?.to_owned()))
+    }
+}
+
+impl From<Text> for String {
+    fn from(text: Text) -> String {
+        text.0
+    }
+}

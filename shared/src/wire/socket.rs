@@ -1,0 +1,79 @@
+//! WebSocket messages between devices and fanout, and the change event carried on NATS.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// What a change did to its record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Operation {
+    Create,
+    Update,
+    Delete,
+}
+
+/// One committed change, as published on NATS and relayed to devices.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChangeEvent {
+    pub table_name: String,
+    pub record_id: String,
+    pub operation: Operation,
+    pub data: Value,
+    pub is_deleted: bool,
+    pub sync_version: u64,
+    pub server_updated_at: DateTime<Utc>,
+    pub client_id: u64,
+    /// The branch whose device wrote it.
+    pub branch_id: u64,
+    /// Place in the client's change order; pulls resume from it.
+    pub position: u64,
+    pub source_device_id: Option<String>,
+}
+
+/// Device → server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientMessage {
+    Ping,
+    Subscribe { room: String },
+    Unsubscribe { room: String },
+    Auth { token: String },
+}
+
+/// Server → device.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMessage {
+    Pong,
+    Sync {
+        room: String,
+        #[serde(flatten)]
+        event: ChangeEvent,
+    },
+    Error {
+        code: String,
+        message: String,
+    },
+    Resync {
+        reason: String,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_messages_read_as_the_contract_writes_them() {
+        let sub: ClientMessage =
+            serde_json::from_str(r#"{"type":"subscribe","room":"1:2"}"#).unwrap();
+        assert_eq!(sub, ClientMessage::Subscribe { room: "1:2".into() });
+        let ping: ClientMessage = serde_json::from_str(r#"{"type":"ping"}"#).unwrap();
+        assert_eq!(ping, ClientMessage::Ping);
+        assert_eq!(
+            serde_json::to_string(&ServerMessage::Pong).unwrap(),
+            r#"{"type":"pong"}"#
+        );
+    }
+}

@@ -1,0 +1,119 @@
+//! Push, pull, conflicts, conflict resolution and stats.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Most records a push may carry.
+pub const MAX_PUSH_RECORDS: usize = 50;
+
+/// `POST /api/sync/batch-push`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PushRequest {
+    pub device_id: String,
+    pub records: Vec<PushRecord>,
+}
+
+/// One change made on a device.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PushRecord {
+    pub table_name: String,
+    pub record_id: String,
+    pub data: Value,
+    pub local_updated_at: DateTime<Utc>,
+    #[serde(default)]
+    pub is_deleted: bool,
+    /// The `sync_version` the device last saw of this record, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_version: Option<u64>,
+}
+
+/// What a push answers.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PushResponse {
+    pub success: bool,
+    pub synced_count: usize,
+    pub conflicts: Vec<Conflict>,
+    pub errors: Vec<RecordError>,
+}
+
+/// A record the server kept its own version of.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Conflict {
+    pub table_name: String,
+    pub record_id: String,
+    pub local_data: Value,
+    pub server_data: Value,
+    pub local_updated_at: DateTime<Utc>,
+    pub server_updated_at: DateTime<Utc>,
+    pub sync_version: u64,
+    pub server_is_deleted: bool,
+}
+
+/// A record refused for what it holds; the rest of its batch still applies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordError {
+    pub index: usize,
+    pub table_name: Option<String>,
+    pub record_id: Option<String>,
+    pub message: String,
+}
+
+/// `GET /api/sync/pull-changes` answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PullResponse {
+    pub changes: Vec<Change>,
+    pub has_more: bool,
+    pub next_cursor: Option<String>,
+}
+
+/// The latest state of one record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    pub table_name: String,
+    pub record_id: String,
+    pub data: Value,
+    pub server_updated_at: DateTime<Utc>,
+    pub is_deleted: bool,
+    pub sync_version: u64,
+}
+
+/// Which side of a conflict wins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Resolution {
+    AcceptClient,
+    AcceptServer,
+}
+
+/// `POST /api/sync/resolve-conflict`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ResolveRequest {
+    pub table_name: String,
+    pub record_id: String,
+    pub resolution: Resolution,
+    #[serde(default)]
+    pub client_data: Option<Value>,
+}
+
+/// What resolving answers: the record as the server now holds it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResolveResponse {
+    pub success: bool,
+    pub record: Change,
+}
+
+/// `GET /api/sync/stats`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatsResponse {
+    pub pending_queue_count: u64,
+    pub last_sync_at: Option<DateTime<Utc>>,
+    pub tables_stats: Vec<TableStat>,
+}
+
+/// Live records of one table in the caller's scope.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableStat {
+    pub table_name: String,
+    pub record_count: u64,
+}

@@ -1,0 +1,34 @@
+//! Test harness: real MariaDB and NATS, one fresh database and service per test.
+//!
+//! `POSSYNC_TEST_MYSQL` (a server URL without database) and `POSSYNC_TEST_NATS` say where the
+//! servers are; `scripts/run-tests.sh` starts private ones and sets both. Without them the
+//! harness uses 127.0.0.1:3306 (root, no password) and 127.0.0.1:4222.
+//!
+//! Layout: [`db`] makes and drops per-test databases; [`ingest_app`] runs ingest on port 0
+//! with its own NATS subject prefix and stream; [`tenant`] seeds clients, branches and users.
+
+pub mod db;
+pub mod ingest_app;
+pub mod tenant;
+
+pub use db::TestDb;
+pub use ingest_app::TestIngest;
+pub use tenant::Tenant;
+
+/// MySQL server URL for tests, without a database name.
+pub fn mysql_server_url() -> String {
+    std::env::var("POSSYNC_TEST_MYSQL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306".into())
+}
+
+/// NATS URL for tests.
+pub fn nats_url() -> String {
+    std::env::var("POSSYNC_TEST_NATS").unwrap_or_else(|_| "nats://127.0.0.1:4222".into())
+}
+
+/// A short unique name for databases, subjects and streams of one test.
+pub fn unique_name(prefix: &str) -> String {
+    format!(
+        "{prefix}{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..16]
+    )
+}
