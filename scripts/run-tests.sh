@@ -14,4 +14,10 @@ use_nats test
 
 export POSSYNC_TEST_MYSQL="$MYSQL_SERVER_URL" POSSYNC_TEST_NATS="$NATS_URL"
 cd "$ROOT"
-cargo test --workspace --locked "$@"
+log=$(mktemp)
+status=0
+cargo test --workspace --locked --lib --bins --tests "$@" 2>&1 | tee "$log" || status=$?
+# One closing line for the whole run: cargo prints one "test result" per test binary.
+awk '/^test result:/ { p += $4; f += $6 } END { printf "all tests: %d passed, %d failed\n", p, f }' "$log"
+rm -f "$log"
+exit "$status"
