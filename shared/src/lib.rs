@@ -7,15 +7,19 @@
 //! - [`wire`]: the contract's JSON shapes (auth, push, pull, conflicts, errors, WebSocket).
 //! - [`registry`]: the 31 synced tables, their scope and the validation of their `data`.
 //! - [`ids`]: validated record and device ids.
+//! - [`metrics`]: the Prometheus recorder and the per-request metrics.
 //! - [`subject`]: NATS subjects and WebSocket rooms, with validated ids.
 //! - [`storage`]: the MySQL pool and the embedded migrations.
+//! - [`stream`]: the JetStream stream of change events and publishing into it.
 //! - [`shutdown`]: one cancellation token fed by Ctrl-C and SIGTERM.
 
 pub mod config;
 pub mod ids;
+pub mod metrics;
 pub mod registry;
 pub mod shutdown;
 pub mod storage;
+pub mod stream;
 pub mod subject;
 pub mod telemetry;
 pub mod token;

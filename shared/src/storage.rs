@@ -13,13 +13,23 @@ use crate::config::DatabaseConfig;
 /// Every migration, compiled into the binaries.
 pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations");
 
-/// Opens a pool (sessions in UTC) and applies pending migrations when configured to.
+/// Opens a pool (sessions in UTC, READ COMMITTED) and applies pending migrations when configured to.
 pub async fn connect(config: &DatabaseConfig) -> anyhow::Result<MySqlPool> {
     let options = MySqlConnectOptions::from_str(config.database_url.expose_secret())?
         .timezone(Some("+00:00".into()));
     let pool = MySqlPoolOptions::new()
         .max_connections(config.database_max_connections)
         .acquire_timeout(Duration::from_secs(5))
+        // READ COMMITTED: no gap locks, so writers of different clients never deadlock on
+        // neighbouring keys; the change order comes from the counter row lock instead.
+        .after_connect(|conn, _meta| {
+            Box::pin(async move {
+                sqlx::query("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
+                    .execute(conn)
+                    .await
+                    .map(|_| ())
+            })
+        })
         .connect_with(options)
         .await
         .map_err(|err| anyhow::anyhow!("cannot connect to the database: {err}"))?;

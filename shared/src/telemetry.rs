@@ -25,7 +25,8 @@ pub fn init(config: &LogConfig) {
     };
 }
 
-/// Wraps a router with request ids (kept from `x-request-id` or made) and a request span.
+/// Wraps a router with request ids (kept from `x-request-id` or made), a request span and
+/// request metrics.
 pub fn with_http_layers<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
     let trace = TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
         let request_id = request
@@ -41,6 +42,7 @@ pub fn with_http_layers<S: Clone + Send + Sync + 'static>(router: Router<S>) -> 
         )
     });
     router
+        .route_layer(axum::middleware::from_fn(crate::metrics::track))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(trace)
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))

@@ -6,3 +6,4 @@ mod errors;
 mod migrations;
 mod services;
 mod tokens;
+mod walkthrough;

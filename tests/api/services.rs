@@ -57,8 +57,8 @@ async fn ingest_is_healthy_and_ready_with_mysql_and_nats() {
     let app = TestIngest::spawn().await;
 
     assert_eq!(get_json(app.url("/healthz")).await.0, 200);
-    let (status, body) = get_json(app.url("/readyz")).await;
-    assert_eq!(status, 200, "{body}");
+    assert_eq!(wait_ready(app.url("/readyz")).await, 200);
+    let (_, body) = get_json(app.url("/readyz")).await;
     assert_eq!(body, serde_json::json!({"mysql": true, "nats": true}));
 }
 

@@ -7,6 +7,7 @@ use ingest::Application;
 use reqwest::{RequestBuilder, Response};
 use secrecy::SecretString;
 use serde::Serialize;
+use serde_json::{json, Value};
 use shared::config::{HttpConfig, JwtConfig, LogConfig, NatsConfig};
 use shared::token::TokenKeys;
 use tokio_util::sync::CancellationToken;
@@ -101,10 +102,104 @@ impl TestIngest {
             .await
             .expect("request reaches ingest")
     }
+
+    /// `POST path` with a bearer token; the status and the JSON body.
+    pub async fn post_as(&self, token: &str, path: &str, body: &impl Serialize) -> (u16, Value) {
+        let response = self
+            .post(path)
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("request reaches ingest");
+        status_and_json(response).await
+    }
+
+    /// `GET path` with a bearer token; the status and the JSON body.
+    pub async fn get_as(&self, token: &str, path: &str) -> (u16, Value) {
+        let response = self
+            .get(path)
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request reaches ingest");
+        status_and_json(response).await
+    }
+
+    /// Pushes `records` from `device`; panics unless the push is accepted.
+    pub async fn push(&self, token: &str, device: &str, records: Value) -> Value {
+        let body = json!({"device_id": device, "records": records});
+        let (status, body) = self.post_as(token, "/api/sync/batch-push", &body).await;
+        assert_eq!(status, 200, "push accepted: {body}");
+        body
+    }
+
+    /// Pulls every page from `cursor` on (`None`: from the start); the changes and the last cursor.
+    pub async fn pull_all(
+        &self,
+        token: &str,
+        mut cursor: Option<String>,
+        limit: u32,
+    ) -> (Vec<Value>, Option<String>) {
+        let mut changes = Vec::new();
+        loop {
+            let mut path = format!("/api/sync/pull-changes?limit={limit}");
+            if let Some(cursor) = &cursor {
+                path.push_str(&format!("&cursor={cursor}"));
+            }
+            let (status, page) = self.get_as(token, &path).await;
+            assert_eq!(status, 200, "pull accepted: {page}");
+            changes.extend(page["changes"].as_array().unwrap().iter().cloned());
+            cursor = page["next_cursor"].as_str().map(str::to_owned).or(cursor);
+            if page["has_more"] == false {
+                return (changes, cursor);
+            }
+        }
+    }
+
+    /// Waits until no outbox row is left unpublished (up to 10 s).
+    pub async fn wait_published(&self) {
+        for _ in 0..200 {
+            let pending: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM sync_queue WHERE published_at IS NULL")
+                    .fetch_one(&self.db.pool)
+                    .await
+                    .unwrap();
+            if pending == 0 {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("outbox rows stayed unpublished");
+    }
+}
+
+async fn status_and_json(response: Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("body readable");
+    let body =
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("JSON body expected, got {text:?}"));
+    (status, body)
 }
 
 impl Drop for TestIngest {
     fn drop(&mut self) {
         self.shutdown.cancel();
+        let stream = self.config.nats.nats_stream.clone();
+        // Drop runs inside the test's runtime; a thread with its own runtime may block.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            runtime.block_on(async {
+                let client = async_nats::connect(nats_url()).await.ok()?;
+                let _ = async_nats::jetstream::new(client)
+                    .delete_stream(&stream)
+                    .await;
+                Some(())
+            })
+        })
+        .join();
     }
 }

@@ -28,6 +28,8 @@ pub enum ApiError {
     #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("{0}")]
+    ResyncRequired(&'static str),
+    #[error("{0}")]
     Unprocessable(String),
     #[error("too many attempts; retry in {} s", .0.as_secs().max(1))]
     TooManyRequests(Duration),
@@ -49,6 +51,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
+            ApiError::ResyncRequired(_) => (StatusCode::GONE, "resync_required"),
             ApiError::Unprocessable(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_data"),
             ApiError::TooManyRequests(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),

@@ -1,4 +1,5 @@
-//! `/healthz` (the process answers) and `/readyz` (MySQL and NATS are reachable).
+//! `/healthz` (the process answers), `/readyz` (MySQL and NATS are reachable) and
+//! `/metrics` (Prometheus text, with the outbox backlog read at scrape time).
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -12,6 +13,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
 }
 
 async fn healthz() -> Json<Value> {
@@ -27,4 +29,15 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
         StatusCode::SERVICE_UNAVAILABLE
     };
     (status, Json(json!({"mysql": mysql, "nats": nats})))
+}
+
+async fn metrics(State(state): State<AppState>) -> String {
+    let backlog: Result<i64, _> =
+        sqlx::query_scalar("SELECT COUNT(*) FROM sync_queue WHERE published_at IS NULL")
+            .fetch_one(&state.pool)
+            .await;
+    if let Ok(backlog) = backlog {
+        metrics::gauge!("possync_outbox_backlog").set(backlog as f64);
+    }
+    shared::metrics::render()
 }

@@ -5,7 +5,10 @@
 //! - [`auth`]: login, refresh, password hashes, failed-login limits, refresh tokens.
 //! - [`accounts`]: clients, branches and users (lookups and operator creation).
 //! - [`demo`]: the demo tenant of the local stack.
-//! - [`health`]: liveness and readiness.
+//! - [`sync`]: push, pull, conflict resolution and stats; [`store`]: the record store and
+//!   its single write path; [`publish`]: events to JetStream after commit; [`devices`];
+//!   [`scope`]: what a caller may see.
+//! - [`health`]: liveness, readiness and metrics.
 //! - [`extract`], [`error`]: request extractors and the error shape.
 //!
 //! [`Application::build`] binds the listener (tests bind port 0) and
@@ -15,9 +18,14 @@ pub mod accounts;
 pub mod auth;
 pub mod config;
 pub mod demo;
+pub mod devices;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod publish;
+pub mod scope;
+pub mod store;
+pub mod sync;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -26,6 +34,7 @@ use std::time::Duration;
 use anyhow::Context;
 use axum::extract::{DefaultBodyLimit, FromRef};
 use axum::Router;
+use shared::subject::Subjects;
 use shared::token::TokenKeys;
 use sqlx::MySqlPool;
 use tokio::net::TcpListener;
@@ -34,6 +43,7 @@ use tokio_util::sync::CancellationToken;
 use crate::auth::limiter::FailureLimiter;
 use crate::config::{Config, DEFAULT_PORT};
 use crate::error::ApiError;
+use crate::publish::Publisher;
 
 /// Largest request body accepted, in bytes.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -53,6 +63,8 @@ pub struct AppState {
     pub login_limits: Arc<LoginLimits>,
     pub refresh_ttl: Duration,
     pub trust_forwarded_for: bool,
+    pub subjects: Subjects,
+    pub publisher: Publisher,
 }
 
 impl FromRef<AppState> for TokenKeys {
@@ -66,6 +78,7 @@ pub fn app(state: AppState) -> Router {
     let routes = Router::new()
         .merge(auth::router())
         .merge(health::router())
+        .merge(sync::router())
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -77,6 +90,7 @@ pub fn app(state: AppState) -> Router {
 pub struct Application {
     listener: TcpListener,
     state: AppState,
+    publisher_task: tokio::task::JoinHandle<()>,
 }
 
 impl Application {
@@ -94,6 +108,9 @@ impl Application {
         let listener = TcpListener::bind(addr)
             .await
             .with_context(|| format!("cannot listen on {addr}"))?;
+        let subjects = Subjects::new(&config.nats.nats_subject_prefix)?;
+        let (publisher, publisher_task) =
+            Publisher::spawn(nats.clone(), pool.clone(), config.nats.clone());
         let login = &config.login;
         let state = AppState {
             pool,
@@ -111,8 +128,14 @@ impl Application {
             }),
             refresh_ttl: config.jwt.refresh_ttl(),
             trust_forwarded_for: config.trust_forwarded_for,
+            subjects,
+            publisher,
         };
-        Ok(Self { listener, state })
+        Ok(Self {
+            listener,
+            state,
+            publisher_task,
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -133,6 +156,8 @@ impl Application {
         axum::serve(self.listener, service)
             .with_graceful_shutdown(async move { shutdown.cancelled().await })
             .await?;
+        // The router (and with it every Publisher handle) is gone: the queue drains and ends.
+        let _ = self.publisher_task.await;
         if let Err(err) = nats.drain().await {
             tracing::warn!(error = %err, "NATS drain failed");
         }

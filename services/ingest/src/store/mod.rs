@@ -1,0 +1,53 @@
+//! The record store: the one write path every accepted change goes through, and the reads.
+//!
+//! - [`write`]: a batch of edits, the conflict rules, the records, the outbox and the counts
+//!   in one transaction that takes the client's next change positions.
+//! - [`read`]: one record, and the pull's position-ordered scan.
+
+pub mod read;
+pub mod write;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use shared::ids::RecordId;
+use shared::registry::Table;
+
+/// An edit of one record, checked and ready for the rules.
+#[derive(Debug, Clone)]
+pub struct Edit {
+    pub table: &'static Table,
+    pub record_id: RecordId,
+    /// `None` for a delete that did not send data: the tombstone keeps the last data.
+    pub data: Option<Value>,
+    pub is_deleted: bool,
+    pub local_updated_at: DateTime<Utc>,
+    pub base_version: Option<u64>,
+}
+
+/// A record as the server holds it now.
+#[derive(Debug, Clone)]
+pub struct StoredRecord {
+    pub table: &'static Table,
+    pub record_id: String,
+    pub branch_scope: u64,
+    pub data: Value,
+    pub is_deleted: bool,
+    pub sync_version: u64,
+    pub position: u64,
+    pub local_updated_at: DateTime<Utc>,
+    pub server_updated_at: DateTime<Utc>,
+    pub updated_by_device: Option<String>,
+}
+
+impl StoredRecord {
+    pub fn to_change(&self) -> shared::wire::sync::Change {
+        shared::wire::sync::Change {
+            table_name: self.table.name.to_owned(),
+            record_id: self.record_id.clone(),
+            data: self.data.clone(),
+            server_updated_at: self.server_updated_at,
+            is_deleted: self.is_deleted,
+            sync_version: self.sync_version,
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! Reads of the record store: current versions for the write path, and single records.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use shared::registry;
+use shared::storage::Text;
+use sqlx::mysql::MySqlRow;
+use sqlx::{MySql, MySqlConnection, MySqlPool, QueryBuilder, Row};
+
+use super::{Edit, StoredRecord};
+
+/// The columns [`decode`] reads, in a `SELECT`.
+pub const COLUMNS: &str = "table_name, record_id, branch_scope, data, is_deleted, sync_version, \
+     position, local_updated_at, server_updated_at, updated_by_device";
+
+/// Decodes a row selected with [`COLUMNS`].
+pub fn decode(row: &MySqlRow) -> sqlx::Result<StoredRecord> {
+    let table_name: Text = row.try_get("table_name")?;
+    let table = registry::lookup(&table_name.0).ok_or_else(|| {
+        sqlx::Error::Decode(format!("unknown table {:?} in store", table_name.0).into())
+    })?;
+    let data: Text = row.try_get("data")?;
+    Ok(StoredRecord {
+        table,
+        record_id: row.try_get::<Text, _>("record_id")?.0,
+        branch_scope: row.try_get("branch_scope")?,
+        data: serde_json::from_str(&data.0).map_err(|err| sqlx::Error::Decode(err.into()))?,
+        is_deleted: row.try_get("is_deleted")?,
+        sync_version: row.try_get("sync_version")?,
+        position: row.try_get("position")?,
+        local_updated_at: row.try_get::<DateTime<Utc>, _>("local_updated_at")?,
+        server_updated_at: row.try_get::<DateTime<Utc>, _>("server_updated_at")?,
+        updated_by_device: row
+            .try_get::<Option<Text>, _>("updated_by_device")?
+            .map(String::from),
+    })
+}
+
+/// The current versions of the records `edits` touch, locked until the transaction ends.
+pub async fn for_update(
+    tx: &mut MySqlConnection,
+    client_id: u64,
+    edits: &[Edit],
+) -> sqlx::Result<HashMap<(&'static str, String), StoredRecord>> {
+    if edits.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut query =
+        QueryBuilder::<MySql>::new(format!("SELECT {COLUMNS} FROM records WHERE client_id = "));
+    query.push_bind(client_id).push(" AND (");
+    let mut keys = query.separated(" OR ");
+    for edit in edits {
+        keys.push("(table_name = ")
+            .push_bind_unseparated(edit.table.name)
+            .push_unseparated(" AND record_id = ")
+            .push_bind_unseparated(edit.record_id.as_str())
+            .push_unseparated(")");
+    }
+    query.push(") FOR UPDATE");
+    let rows = query.build().fetch_all(&mut *tx).await?;
+    rows.iter()
+        .map(|row| {
+            decode(row).map(|record| ((record.table.name, record.record_id.clone()), record))
+        })
+        .collect()
+}
+
+/// One record of a client, whatever its scope (callers check the scope).
+pub async fn get(
+    pool: &MySqlPool,
+    client_id: u64,
+    table: &'static registry::Table,
+    record_id: &str,
+) -> sqlx::Result<Option<StoredRecord>> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM records WHERE client_id = ? AND table_name = ? AND record_id = ?"
+    ))
+    .bind(client_id)
+    .bind(table.name)
+    .bind(record_id)
+    .fetch_optional(pool)
+    .await?;
+    row.as_ref().map(decode).transpose()
+}

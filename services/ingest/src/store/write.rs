@@ -1,0 +1,357 @@
+//! The write path: a batch of edits in one transaction with its outbox rows.
+//!
+//! 1. The client's counter row is bumped first; its lock is held to commit, so the positions
+//!    taken here become visible in commit order (the pull cursor relies on it).
+//! 2. The current versions are read with `FOR UPDATE`, the rules decide per edit (in batch
+//!    order, so a record edited twice in one batch chains), and the accepted edits are
+//!    written as new versions, one outbox row each, with the live counts adjusted.
+//! 3. After commit the caller publishes the returned events.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, SubsecRound, Utc};
+use shared::stream::Outgoing;
+use shared::subject::Subjects;
+use shared::wire::socket::{ChangeEvent, Operation};
+use sqlx::{MySql, MySqlConnection, MySqlPool, QueryBuilder};
+
+use super::{read, Edit, StoredRecord};
+use crate::scope::CallerScope;
+use crate::sync::decide::{self, Decision};
+
+/// Who writes: the verified scope, and the device when the write comes from one.
+#[derive(Debug, Clone, Copy)]
+pub struct Author<'a> {
+    pub scope: CallerScope,
+    pub device: Option<&'a str>,
+}
+
+/// Whether the conflict rules apply or the edit is written as the newest version regardless.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Sync,
+    Force,
+}
+
+/// What became of one edit.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Applied {
+        record: StoredRecord,
+        operation: Operation,
+    },
+    /// A retry or a stale own edit: the server's version stands, nothing was written.
+    Unchanged(StoredRecord),
+    Conflict(StoredRecord),
+    /// The record lives in a branch the author cannot write.
+    OtherBranch,
+}
+
+/// The outcomes in edit order, and the events to publish once committed.
+#[derive(Debug)]
+pub struct Written {
+    pub outcomes: Vec<Outcome>,
+    pub events: Vec<Outgoing>,
+}
+
+type Key = (&'static str, String);
+
+fn key_of(record: &StoredRecord) -> Key {
+    (record.table.name, record.record_id.clone())
+}
+
+pub async fn write(
+    pool: &MySqlPool,
+    subjects: &Subjects,
+    author: Author<'_>,
+    edits: &[Edit],
+    mode: Mode,
+) -> sqlx::Result<Written> {
+    let client_id = author.scope.client_id;
+    let now = Utc::now().trunc_subsecs(6);
+    let mut tx = pool.begin().await?;
+    let mut position = take_positions(&mut tx, client_id, edits.len()).await?;
+    let mut current = read::for_update(&mut tx, client_id, edits).await?;
+    let was_live: HashSet<Key> = current
+        .values()
+        .filter(|r| !r.is_deleted)
+        .map(key_of)
+        .collect();
+
+    let mut outcomes = Vec::with_capacity(edits.len());
+    let mut applied = Vec::new();
+    for edit in edits {
+        let key: Key = (edit.table.name, edit.record_id.to_string());
+        let existing = current.get(&key);
+        if existing.is_some_and(|record| !author.scope.sees(record.branch_scope)) {
+            outcomes.push(Outcome::OtherBranch);
+            continue;
+        }
+        let decision = match mode {
+            Mode::Force => Decision::Apply,
+            Mode::Sync => decide::decide(
+                existing.map(current_of).as_ref(),
+                &edit_of(edit, &author, now),
+            ),
+        };
+        let outcome = match (decision, existing) {
+            (Decision::Apply, _) => {
+                let (record, operation) = next_version(existing, edit, &author, now, position);
+                position += 1;
+                current.insert(key, record.clone());
+                applied.push((record.clone(), operation));
+                Outcome::Applied { record, operation }
+            }
+            (Decision::Unchanged, Some(record)) => Outcome::Unchanged(record.clone()),
+            (_, Some(record)) => Outcome::Conflict(record.clone()),
+            (_, None) => unreachable!("the rules apply every edit of a missing record"),
+        };
+        outcomes.push(outcome);
+    }
+
+    let mut events = Vec::new();
+    if !applied.is_empty() {
+        // A record edited twice in the batch is written once, in its final state.
+        let keys: HashSet<Key> = applied.iter().map(|(record, _)| key_of(record)).collect();
+        let latest: Vec<&StoredRecord> = keys.iter().map(|key| &current[key]).collect();
+        upsert_records(&mut tx, client_id, author.scope.branch_id, &latest).await?;
+        let ids = insert_outbox(&mut tx, &author, &applied).await?;
+        update_counts(&mut tx, client_id, &was_live, &latest).await?;
+        events = applied
+            .iter()
+            .zip(ids)
+            .map(|((record, operation), outbox_id)| {
+                event_for(subjects, &author, record, *operation, outbox_id)
+            })
+            .collect();
+    }
+    if let Some(device) = author.device {
+        sqlx::query("UPDATE devices SET last_sync_at = ?, last_seen_at = ? WHERE device_id = ?")
+            .bind(now)
+            .bind(now)
+            .bind(device)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(Written { outcomes, events })
+}
+
+/// Bumps the client's counter by `count` and returns the first of the positions taken.
+async fn take_positions(
+    tx: &mut MySqlConnection,
+    client_id: u64,
+    count: usize,
+) -> sqlx::Result<u64> {
+    sqlx::query(
+        "INSERT INTO change_counters (client_id, last_position) VALUES (?, ?) \
+         ON DUPLICATE KEY UPDATE last_position = last_position + VALUES(last_position)",
+    )
+    .bind(client_id)
+    .bind(count as u64)
+    .execute(&mut *tx)
+    .await?;
+    let last: u64 =
+        sqlx::query_scalar("SELECT last_position FROM change_counters WHERE client_id = ?")
+            .bind(client_id)
+            .fetch_one(&mut *tx)
+            .await?;
+    Ok(last + 1 - count as u64)
+}
+
+fn current_of(record: &StoredRecord) -> decide::Current {
+    decide::Current {
+        sync_version: record.sync_version,
+        claimed_time: record.local_updated_at,
+        received_at: record.server_updated_at,
+        device: record.updated_by_device.clone(),
+    }
+}
+
+fn edit_of<'a>(edit: &Edit, author: &Author<'a>, now: DateTime<Utc>) -> decide::Edit<'a> {
+    decide::Edit {
+        device: author.device,
+        base_version: edit.base_version,
+        claimed_time: edit.local_updated_at,
+        received_at: now,
+    }
+}
+
+fn next_version(
+    existing: Option<&StoredRecord>,
+    edit: &Edit,
+    author: &Author<'_>,
+    now: DateTime<Utc>,
+    position: u64,
+) -> (StoredRecord, Operation) {
+    let operation = match (existing, edit.is_deleted) {
+        (_, true) => Operation::Delete,
+        (None, false) => Operation::Create,
+        (Some(_), false) => Operation::Update,
+    };
+    let data = edit
+        .data
+        .clone()
+        .or_else(|| existing.map(|record| record.data.clone()))
+        .unwrap_or_else(|| serde_json::json!({}));
+    let record = StoredRecord {
+        table: edit.table,
+        record_id: edit.record_id.as_str().to_owned(),
+        branch_scope: existing.map_or_else(
+            || author.scope.scope_for(edit.table),
+            |record| record.branch_scope,
+        ),
+        data,
+        is_deleted: edit.is_deleted,
+        sync_version: existing.map_or(1, |record| record.sync_version + 1),
+        position,
+        local_updated_at: edit.local_updated_at.trunc_subsecs(6),
+        server_updated_at: now,
+        updated_by_device: author.device.map(str::to_owned),
+    };
+    (record, operation)
+}
+
+async fn upsert_records(
+    tx: &mut MySqlConnection,
+    client_id: u64,
+    origin_branch_id: u64,
+    records: &[&StoredRecord],
+) -> sqlx::Result<()> {
+    let mut query = QueryBuilder::<MySql>::new(
+        "INSERT INTO records (client_id, table_name, record_id, branch_scope, origin_branch_id, data, \
+         is_deleted, sync_version, position, local_updated_at, server_updated_at, updated_by_device, created_at) ",
+    );
+    query.push_values(records, |mut row, record| {
+        row.push_bind(client_id)
+            .push_bind(record.table.name)
+            .push_bind(&record.record_id)
+            .push_bind(record.branch_scope)
+            .push_bind(origin_branch_id)
+            .push_bind(record.data.to_string())
+            .push_bind(record.is_deleted)
+            .push_bind(record.sync_version)
+            .push_bind(record.position)
+            .push_bind(record.local_updated_at)
+            .push_bind(record.server_updated_at)
+            .push_bind(&record.updated_by_device)
+            .push_bind(record.server_updated_at);
+    });
+    query.push(
+        " ON DUPLICATE KEY UPDATE origin_branch_id = VALUES(origin_branch_id), data = VALUES(data), \
+         is_deleted = VALUES(is_deleted), sync_version = VALUES(sync_version), position = VALUES(position), \
+         local_updated_at = VALUES(local_updated_at), server_updated_at = VALUES(server_updated_at), \
+         updated_by_device = VALUES(updated_by_device)",
+    );
+    query.build().execute(&mut *tx).await?;
+    Ok(())
+}
+
+/// Inserts one outbox row per applied edit and returns their ids, in the same order.
+async fn insert_outbox(
+    tx: &mut MySqlConnection,
+    author: &Author<'_>,
+    applied: &[(StoredRecord, Operation)],
+) -> sqlx::Result<Vec<u64>> {
+    let client_id = author.scope.client_id;
+    let mut query = QueryBuilder::<MySql>::new(
+        "INSERT INTO sync_queue (client_id, branch_id, branch_scope, table_name, record_id, operation, \
+         source_device_id, sync_version, position, created_at) ",
+    );
+    query.push_values(applied, |mut row, (record, operation)| {
+        row.push_bind(client_id)
+            .push_bind(author.scope.branch_id)
+            .push_bind(record.branch_scope)
+            .push_bind(record.table.name)
+            .push_bind(&record.record_id)
+            .push_bind(operation_name(*operation))
+            .push_bind(author.device)
+            .push_bind(record.sync_version)
+            .push_bind(record.position)
+            .push_bind(record.server_updated_at);
+    });
+    query.build().execute(&mut *tx).await?;
+    let (first, last) = (applied[0].0.position, applied[applied.len() - 1].0.position);
+    let rows: Vec<(u64, u64)> = sqlx::query_as(
+        "SELECT position, id FROM sync_queue WHERE client_id = ? AND position BETWEEN ? AND ?",
+    )
+    .bind(client_id)
+    .bind(first)
+    .bind(last)
+    .fetch_all(&mut *tx)
+    .await?;
+    let ids: HashMap<u64, u64> = rows.into_iter().collect();
+    Ok(applied
+        .iter()
+        .map(|(record, _)| ids[&record.position])
+        .collect())
+}
+
+/// Adds the change in live records per table and scope to `record_counts`.
+async fn update_counts(
+    tx: &mut MySqlConnection,
+    client_id: u64,
+    was_live: &HashSet<Key>,
+    latest: &[&StoredRecord],
+) -> sqlx::Result<()> {
+    let mut deltas: HashMap<(u64, &'static str), i64> = HashMap::new();
+    for record in latest {
+        let before = was_live.contains(&key_of(record));
+        let delta = i64::from(!record.is_deleted) - i64::from(before);
+        *deltas
+            .entry((record.branch_scope, record.table.name))
+            .or_default() += delta;
+    }
+    deltas.retain(|_, delta| *delta != 0);
+    if deltas.is_empty() {
+        return Ok(());
+    }
+    let mut query = QueryBuilder::<MySql>::new(
+        "INSERT INTO record_counts (client_id, branch_scope, table_name, live_count) ",
+    );
+    query.push_values(&deltas, |mut row, ((scope, table), delta)| {
+        row.push_bind(client_id)
+            .push_bind(*scope)
+            .push_bind(*table)
+            .push_bind(*delta);
+    });
+    query.push(" ON DUPLICATE KEY UPDATE live_count = live_count + VALUES(live_count)");
+    query.build().execute(&mut *tx).await?;
+    Ok(())
+}
+
+pub fn operation_name(operation: Operation) -> &'static str {
+    match operation {
+        Operation::Create => "create",
+        Operation::Update => "update",
+        Operation::Delete => "delete",
+    }
+}
+
+fn event_for(
+    subjects: &Subjects,
+    author: &Author<'_>,
+    record: &StoredRecord,
+    operation: Operation,
+    outbox_id: u64,
+) -> Outgoing {
+    let client_id = author.scope.client_id;
+    let event = ChangeEvent {
+        table_name: record.table.name.to_owned(),
+        record_id: record.record_id.clone(),
+        operation,
+        data: record.data.clone(),
+        is_deleted: record.is_deleted,
+        sync_version: record.sync_version,
+        server_updated_at: record.server_updated_at,
+        client_id,
+        branch_id: record.branch_scope,
+        position: record.position,
+        source_device_id: author.device.map(str::to_owned),
+    };
+    Outgoing {
+        outbox_id,
+        subject: subjects.change(client_id, record.branch_scope, record.table),
+        payload: serde_json::to_vec(&event).expect("events serialise").into(),
+    }
+}

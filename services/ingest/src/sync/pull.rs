@@ -1,0 +1,345 @@
+//! `GET /api/sync/pull-changes`: the caller's scope in change order, streamed.
+//!
+//! A page reads positions in `(cursor, upto]`, where `upto` is the client's last position
+//! read before the page: every position up to it belongs to a committed transaction (the
+//! counter lock orders commits), so a page never passes a change that commits later. Rows
+//! go from MySQL to the socket as they arrive, through a small bounded channel, so memory
+//! stays flat whatever the page size.
+
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use futures::TryStreamExt;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use shared::registry::{self, Table};
+use shared::storage::Text;
+use sqlx::mysql::MySqlRow;
+use sqlx::{MySql, MySqlPool, QueryBuilder, Row};
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+
+use crate::error::ApiError;
+use crate::extract::{ApiQuery, Caller};
+use crate::scope::CallerScope;
+use crate::sync::cursor::Cursor;
+use crate::AppState;
+
+/// Changes per page unless `limit` says otherwise.
+pub const DEFAULT_LIMIT: u64 = 100;
+/// Largest `limit`: a full resync may take a whole scope in one streamed page.
+pub const MAX_LIMIT: u64 = 1_000_000;
+/// Bytes gathered before a chunk goes to the socket.
+const CHUNK_BYTES: usize = 64 * 1024;
+
+#[derive(Deserialize)]
+pub struct PullQuery {
+    since: Option<String>,
+    cursor: Option<String>,
+    tables: Option<String>,
+    limit: Option<String>,
+}
+
+/// What one page reads.
+struct Page {
+    client_id: u64,
+    ranges: Vec<Range>,
+    after: u64,
+    upto: u64,
+    since: Option<DateTime<Utc>>,
+    limit: u64,
+    epoch: String,
+}
+
+/// One index range: a scope (or the whole client) and optionally some tables.
+struct Range {
+    branch_scope: Option<u64>,
+    tables: Vec<&'static str>,
+}
+
+pub async fn pull_changes(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiQuery(query): ApiQuery<PullQuery>,
+) -> Result<Response, ApiError> {
+    let scope = CallerScope::from(caller);
+    let limit = parse_limit(query.limit.as_deref())?;
+    let tables = parse_tables(query.tables.as_deref())?;
+    let cursor = match query
+        .cursor
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
+        Some(text) => {
+            Some(Cursor::decode(text).map_err(|err| ApiError::BadRequest(err.to_string()))?)
+        }
+        None => None,
+    };
+    // With a cursor, `since` is ignored: the cursor is exact, a time is not.
+    let since = match (&cursor, query.since.as_deref().filter(|s| !s.is_empty())) {
+        (None, Some(text)) => Some(
+            DateTime::parse_from_rfc3339(text)
+                .map_err(|_| ApiError::BadRequest("since must be an RFC 3339 date-time".into()))?
+                .with_timezone(&Utc),
+        ),
+        _ => None,
+    };
+    let order = ChangeOrder::read(&state.pool, scope.client_id).await?;
+    let after = match cursor {
+        Some(cursor) => order.check(&cursor)?,
+        None => 0,
+    };
+    let page = Page {
+        client_id: scope.client_id,
+        ranges: ranges(&scope, tables),
+        after,
+        upto: order.last_position,
+        since,
+        limit,
+        epoch: order.epoch,
+    };
+    Ok(stream(state.pool.clone(), page))
+}
+
+fn parse_limit(text: Option<&str>) -> Result<u64, ApiError> {
+    let Some(text) = text.filter(|t| !t.is_empty()) else {
+        return Ok(DEFAULT_LIMIT);
+    };
+    text.parse::<u64>()
+        .ok()
+        .filter(|limit| (1..=MAX_LIMIT).contains(limit))
+        .ok_or_else(|| {
+            ApiError::BadRequest(format!(
+                "limit must be a whole number from 1 to {MAX_LIMIT}"
+            ))
+        })
+}
+
+fn parse_tables(text: Option<&str>) -> Result<Option<Vec<&'static Table>>, ApiError> {
+    let Some(text) = text.filter(|t| !t.trim().is_empty()) else {
+        return Ok(None);
+    };
+    let mut tables: Vec<&'static Table> = Vec::new();
+    for name in text.split(',').map(str::trim) {
+        let table = registry::lookup(name)
+            .ok_or_else(|| ApiError::BadRequest(format!("unknown table {name:?} in tables")))?;
+        if !tables.iter().any(|seen| seen.name == table.name) {
+            tables.push(table);
+        }
+    }
+    Ok(Some(tables))
+}
+
+fn ranges(scope: &CallerScope, tables: Option<Vec<&'static Table>>) -> Vec<Range> {
+    match (scope.visible_scopes(), tables) {
+        (None, tables) => {
+            let tables = tables.unwrap_or_default().iter().map(|t| t.name).collect();
+            vec![Range {
+                branch_scope: None,
+                tables,
+            }]
+        }
+        (Some(scopes), None) => scopes
+            .iter()
+            .map(|&s| Range {
+                branch_scope: Some(s),
+                tables: vec![],
+            })
+            .collect(),
+        (Some(_), Some(tables)) => tables
+            .iter()
+            .map(|table| Range {
+                branch_scope: Some(scope.scope_for(table)),
+                tables: vec![table.name],
+            })
+            .collect(),
+    }
+}
+
+/// The client's change order as the server knows it now.
+struct ChangeOrder {
+    epoch: String,
+    last_position: u64,
+    retained_from: u64,
+}
+
+impl ChangeOrder {
+    async fn read(pool: &MySqlPool, client_id: u64) -> sqlx::Result<ChangeOrder> {
+        let (epoch, last_position, retained_from): (Text, Option<u64>, Option<u64>) =
+            sqlx::query_as(
+                "SELECT m.epoch, c.last_position, c.retained_from FROM server_meta m \
+             LEFT JOIN change_counters c ON c.client_id = ? WHERE m.id = 1",
+            )
+            .bind(client_id)
+            .fetch_one(pool)
+            .await?;
+        Ok(ChangeOrder {
+            epoch: epoch.0,
+            last_position: last_position.unwrap_or(0),
+            retained_from: retained_from.unwrap_or(0),
+        })
+    }
+
+    /// The position to resume after, unless the cursor cannot be served exactly.
+    fn check(&self, cursor: &Cursor) -> Result<u64, ApiError> {
+        if cursor.epoch != self.epoch {
+            return Err(ApiError::ResyncRequired(
+                "cursor is from another database; resync from scratch",
+            ));
+        }
+        if cursor.position > self.last_position {
+            return Err(ApiError::ResyncRequired(
+                "cursor is ahead of this server (restored from a backup?); resync from scratch",
+            ));
+        }
+        if cursor.position < self.retained_from {
+            return Err(ApiError::ResyncRequired(
+                "cursor is older than the changes this server keeps; resync from scratch",
+            ));
+        }
+        Ok(cursor.position)
+    }
+}
+
+fn page_query(page: &Page) -> QueryBuilder<'_, MySql> {
+    let mut query = QueryBuilder::<MySql>::new("");
+    let union = page.ranges.len() > 1;
+    if union {
+        query.push("SELECT * FROM (");
+    }
+    for (i, range) in page.ranges.iter().enumerate() {
+        if i > 0 {
+            query.push(" UNION ALL ");
+        }
+        query.push(
+            "(SELECT table_name, record_id, data, server_updated_at, is_deleted, sync_version, position \
+             FROM records WHERE client_id = ",
+        );
+        query.push_bind(page.client_id);
+        if let Some(scope) = range.branch_scope {
+            query.push(" AND branch_scope = ").push_bind(scope);
+        }
+        if !range.tables.is_empty() {
+            query.push(" AND table_name IN (");
+            let mut list = query.separated(", ");
+            for table in &range.tables {
+                list.push_bind(*table);
+            }
+            query.push(")");
+        }
+        query.push(" AND position > ").push_bind(page.after);
+        query.push(" AND position <= ").push_bind(page.upto);
+        if let Some(since) = page.since {
+            query.push(" AND server_updated_at >= ").push_bind(since);
+        }
+        query
+            .push(" ORDER BY position LIMIT ")
+            .push_bind(page.limit + 1)
+            .push(")");
+    }
+    if union {
+        query
+            .push(") AS page ORDER BY position LIMIT ")
+            .push_bind(page.limit + 1);
+    }
+    query
+}
+
+fn stream(pool: MySqlPool, page: Page) -> Response {
+    let (sender, receiver) = mpsc::channel::<Result<Bytes, std::io::Error>>(4);
+    tokio::spawn(async move {
+        if let Err(err) = write_page(&pool, &page, &sender).await {
+            tracing::warn!(error = %err, "pull stopped before its end");
+            let _ = sender.send(Err(std::io::Error::other("pull failed"))).await;
+        }
+    });
+    (
+        [(CONTENT_TYPE, "application/json")],
+        Body::from_stream(ReceiverStream::new(receiver)),
+    )
+        .into_response()
+}
+
+#[derive(Serialize)]
+struct ChangeOut<'a> {
+    table_name: &'a str,
+    record_id: &'a str,
+    data: &'a RawValue,
+    server_updated_at: DateTime<Utc>,
+    is_deleted: bool,
+    sync_version: u64,
+}
+
+type Sender = mpsc::Sender<Result<Bytes, std::io::Error>>;
+
+async fn write_page(pool: &MySqlPool, page: &Page, sender: &Sender) -> anyhow::Result<()> {
+    let mut query = page_query(page);
+    let mut rows = query.build().fetch(pool);
+    let mut buffer = Vec::with_capacity(CHUNK_BYTES + 4096);
+    buffer.extend_from_slice(b"{\"changes\":[");
+    let (mut count, mut last, mut has_more) = (0u64, page.after, false);
+    while let Some(row) = rows.try_next().await? {
+        if count == page.limit {
+            has_more = true;
+            break;
+        }
+        if count > 0 {
+            buffer.push(b',');
+        }
+        last = write_change(&mut buffer, &row)?;
+        count += 1;
+        if buffer.len() >= CHUNK_BYTES {
+            send(sender, &mut buffer).await?;
+        }
+    }
+    drop(rows);
+    let resume = if has_more {
+        last
+    } else {
+        page.upto.max(page.after)
+    };
+    let next_cursor = (resume > 0).then(|| {
+        Cursor {
+            epoch: page.epoch.clone(),
+            position: resume,
+        }
+        .encode()
+    });
+    buffer.extend_from_slice(b"],\"has_more\":");
+    serde_json::to_writer(&mut buffer, &has_more)?;
+    buffer.extend_from_slice(b",\"next_cursor\":");
+    serde_json::to_writer(&mut buffer, &next_cursor)?;
+    buffer.push(b'}');
+    send(sender, &mut buffer).await
+}
+
+/// Appends one change as JSON and returns its position.
+fn write_change(buffer: &mut Vec<u8>, row: &MySqlRow) -> anyhow::Result<u64> {
+    let table_name: Text = row.try_get("table_name")?;
+    let record_id: Text = row.try_get("record_id")?;
+    let data: Text = row.try_get("data")?;
+    let change = ChangeOut {
+        table_name: &table_name.0,
+        record_id: &record_id.0,
+        data: serde_json::from_str(&data.0)?,
+        server_updated_at: row.try_get("server_updated_at")?,
+        is_deleted: row.try_get("is_deleted")?,
+        sync_version: row.try_get("sync_version")?,
+    };
+    serde_json::to_writer(&mut *buffer, &change)?;
+    Ok(row.try_get("position")?)
+}
+
+async fn send(sender: &Sender, buffer: &mut Vec<u8>) -> anyhow::Result<()> {
+    let chunk = Bytes::from(std::mem::replace(
+        buffer,
+        Vec::with_capacity(CHUNK_BYTES + 4096),
+    ));
+    sender
+        .send(Ok(chunk))
+        .await
+        .map_err(|_| anyhow::anyhow!("the device went away"))
+}

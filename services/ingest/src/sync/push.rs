@@ -1,0 +1,105 @@
+//! `POST /api/sync/batch-push`: up to 50 edits from one device, applied atomically.
+
+use axum::extract::State;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::Value;
+use shared::ids::DeviceId;
+use shared::wire::sync::{Conflict, PushResponse, RecordError, MAX_PUSH_RECORDS};
+
+use crate::devices::{self, DeviceError};
+use crate::error::ApiError;
+use crate::extract::{ApiJson, Caller};
+use crate::scope::CallerScope;
+use crate::store::write::{self, Author, Mode, Outcome};
+use crate::store::Edit;
+use crate::sync::incoming;
+use crate::AppState;
+
+/// The push envelope; records stay raw so each is checked on its own.
+#[derive(Deserialize)]
+pub struct RawPush {
+    device_id: String,
+    records: Vec<Value>,
+}
+
+pub async fn batch_push(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiJson(push): ApiJson<RawPush>,
+) -> Result<Json<PushResponse>, ApiError> {
+    if push.records.len() > MAX_PUSH_RECORDS {
+        return Err(ApiError::BadRequest(format!(
+            "a batch holds at most {MAX_PUSH_RECORDS} records; this one has {}",
+            push.records.len()
+        )));
+    }
+    let device =
+        DeviceId::parse(&push.device_id).map_err(|err| ApiError::BadRequest(err.to_string()))?;
+    let scope = CallerScope::from(caller);
+    devices::bind(&state.pool, &scope, device.as_str())
+        .await
+        .map_err(|err| match err {
+            DeviceError::BoundElsewhere => ApiError::Forbidden(err.to_string()),
+            DeviceError::Database(err) => err.into(),
+        })?;
+    metrics::histogram!("possync_push_records").record(push.records.len() as f64);
+
+    let mut errors = Vec::new();
+    let mut edits = Vec::with_capacity(push.records.len());
+    for (index, raw) in push.records.into_iter().enumerate() {
+        match incoming::parse(index, raw) {
+            Ok(edit) => edits.push((index, edit)),
+            Err(error) => errors.push(error),
+        }
+    }
+    let mut response = PushResponse {
+        success: true,
+        ..PushResponse::default()
+    };
+    if !edits.is_empty() {
+        let checked: Vec<Edit> = edits.iter().map(|(_, edit)| edit.clone()).collect();
+        let author = Author {
+            scope,
+            device: Some(device.as_str()),
+        };
+        let written =
+            write::write(&state.pool, &state.subjects, author, &checked, Mode::Sync).await?;
+        state.publisher.submit(written.events);
+        for ((index, edit), outcome) in edits.into_iter().zip(written.outcomes) {
+            report(&mut response, &mut errors, index, edit, outcome);
+        }
+    }
+    metrics::counter!("possync_conflicts_total").increment(response.conflicts.len() as u64);
+    errors.sort_by_key(|error| error.index);
+    response.errors = errors;
+    Ok(Json(response))
+}
+
+fn report(
+    response: &mut PushResponse,
+    errors: &mut Vec<RecordError>,
+    index: usize,
+    edit: Edit,
+    outcome: Outcome,
+) {
+    match outcome {
+        Outcome::Applied { .. } | Outcome::Unchanged(_) => response.synced_count += 1,
+        Outcome::Conflict(server) => response.conflicts.push(Conflict {
+            table_name: edit.table.name.to_owned(),
+            record_id: server.record_id,
+            local_data: edit.data.unwrap_or(Value::Null),
+            server_data: server.data,
+            local_updated_at: edit.local_updated_at,
+            server_updated_at: server.server_updated_at,
+            sync_version: server.sync_version,
+            server_is_deleted: server.is_deleted,
+        }),
+        Outcome::OtherBranch => errors.push(RecordError {
+            index,
+            table_name: Some(edit.table.name.to_owned()),
+            record_id: Some(edit.record_id.to_string()),
+            message: "this record belongs to another branch".into(),
+        }),
+    }
+}

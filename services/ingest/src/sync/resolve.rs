@@ -1,0 +1,75 @@
+//! `POST /api/sync/resolve-conflict`: keep the server's version, or write the device's.
+
+use axum::extract::State;
+use axum::Json;
+use chrono::Utc;
+use shared::ids::RecordId;
+use shared::registry;
+use shared::wire::sync::{Resolution, ResolveRequest, ResolveResponse};
+
+use crate::error::ApiError;
+use crate::extract::{ApiJson, Caller};
+use crate::scope::CallerScope;
+use crate::store::write::{self, Author, Mode, Outcome};
+use crate::store::{read, Edit};
+use crate::AppState;
+
+pub async fn resolve_conflict(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiJson(request): ApiJson<ResolveRequest>,
+) -> Result<Json<ResolveResponse>, ApiError> {
+    let scope = CallerScope::from(caller);
+    let table = registry::lookup(&request.table_name)
+        .ok_or_else(|| ApiError::BadRequest(format!("unknown table {:?}", request.table_name)))?;
+    let record_id =
+        RecordId::parse(&request.record_id).map_err(|err| ApiError::BadRequest(err.to_string()))?;
+    let not_found = || {
+        ApiError::NotFound(format!(
+            "no {} record {record_id} in your scope",
+            table.name
+        ))
+    };
+
+    let record = match request.resolution {
+        Resolution::AcceptServer => {
+            read::get(&state.pool, scope.client_id, table, record_id.as_str())
+                .await?
+                .filter(|record| scope.sees(record.branch_scope))
+                .ok_or_else(not_found)?
+        }
+        Resolution::AcceptClient => {
+            let data = request.client_data.ok_or_else(|| {
+                ApiError::BadRequest(
+                    "client_data is required to accept the client's version".into(),
+                )
+            })?;
+            table
+                .validate(&data)
+                .map_err(|err| ApiError::Unprocessable(err.0))?;
+            let edit = Edit {
+                table,
+                record_id: record_id.clone(),
+                data: Some(data),
+                is_deleted: false,
+                local_updated_at: Utc::now(),
+                base_version: None,
+            };
+            let author = Author {
+                scope,
+                device: None,
+            };
+            let written =
+                write::write(&state.pool, &state.subjects, author, &[edit], Mode::Force).await?;
+            state.publisher.submit(written.events);
+            match written.outcomes.into_iter().next() {
+                Some(Outcome::Applied { record, .. }) => record,
+                _ => return Err(not_found()),
+            }
+        }
+    };
+    Ok(Json(ResolveResponse {
+        success: true,
+        record: record.to_change(),
+    }))
+}

@@ -1,0 +1,90 @@
+//! `GET /api/sync/stats`: pending outbox rows, last sync and live records per table, in scope.
+
+use std::collections::HashMap;
+
+use axum::extract::State;
+use axum::Json;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use shared::registry::TABLES;
+use shared::storage::Text;
+use shared::wire::sync::{StatsResponse, TableStat};
+use sqlx::{MySql, QueryBuilder};
+
+use crate::error::ApiError;
+use crate::extract::{ApiQuery, Caller};
+use crate::scope::CallerScope;
+use crate::AppState;
+
+#[derive(Deserialize)]
+pub struct StatsQuery {
+    /// The calling device; without it `last_sync_at` is the latest of any device in scope.
+    device_id: Option<String>,
+}
+
+pub async fn stats(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiQuery(query): ApiQuery<StatsQuery>,
+) -> Result<Json<StatsResponse>, ApiError> {
+    let scope = CallerScope::from(caller);
+    let pool = &state.pool;
+
+    let mut pending =
+        QueryBuilder::<MySql>::new("SELECT COUNT(*) FROM sync_queue WHERE client_id = ");
+    pending.push_bind(scope.client_id);
+    push_scope_filter(&mut pending, &scope, "branch_scope");
+    pending.push(" AND published_at IS NULL");
+    let pending_queue_count: i64 = pending.build_query_scalar().fetch_one(pool).await?;
+
+    let mut last_sync =
+        QueryBuilder::<MySql>::new("SELECT MAX(last_sync_at) FROM devices WHERE client_id = ");
+    last_sync.push_bind(scope.client_id);
+    if !scope.whole_client {
+        last_sync
+            .push(" AND branch_id = ")
+            .push_bind(scope.branch_id);
+    }
+    if let Some(device_id) = query.device_id.as_deref().filter(|d| !d.is_empty()) {
+        last_sync.push(" AND device_id = ").push_bind(device_id);
+    }
+    let last_sync_at: Option<DateTime<Utc>> =
+        last_sync.build_query_scalar().fetch_one(pool).await?;
+
+    let mut counts = QueryBuilder::<MySql>::new(
+        "SELECT table_name, CAST(SUM(live_count) AS SIGNED) FROM record_counts WHERE client_id = ",
+    );
+    counts.push_bind(scope.client_id);
+    push_scope_filter(&mut counts, &scope, "branch_scope");
+    counts.push(" GROUP BY table_name");
+    let rows: Vec<(Text, i64)> = counts.build_query_as().fetch_all(pool).await?;
+    let by_table: HashMap<String, i64> = rows
+        .into_iter()
+        .map(|(name, count)| (name.0, count))
+        .collect();
+    let tables_stats = TABLES
+        .iter()
+        .map(|table| TableStat {
+            table_name: table.name.to_owned(),
+            record_count: by_table.get(table.name).copied().unwrap_or(0).max(0) as u64,
+        })
+        .collect();
+
+    Ok(Json(StatsResponse {
+        pending_queue_count: pending_queue_count as u64,
+        last_sync_at,
+        tables_stats,
+    }))
+}
+
+/// `AND <column> IN (branch, shared)` unless the caller sees the whole client.
+fn push_scope_filter(query: &mut QueryBuilder<'_, MySql>, scope: &CallerScope, column: &str) {
+    if let Some([branch, shared]) = scope.visible_scopes() {
+        query
+            .push(format!(" AND {column} IN ("))
+            .push_bind(branch)
+            .push(", ")
+            .push_bind(shared)
+            .push(")");
+    }
+}
