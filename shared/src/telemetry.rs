@@ -47,3 +47,18 @@ pub fn with_http_layers<S: Clone + Send + Sync + 'static>(router: Router<S>) -> 
         .layer(trace)
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
 }
+
+/// A listener whose connections send small writes at once (`TCP_NODELAY`): a streamed
+/// response otherwise waits on Nagle's algorithm and the peer's delayed ACK (~40 ms).
+pub fn no_delay(
+    listener: tokio::net::TcpListener,
+) -> axum::serve::TapIo<tokio::net::TcpListener, fn(&mut tokio::net::TcpStream)> {
+    use axum::serve::ListenerExt;
+    listener.tap_io(set_no_delay as fn(&mut tokio::net::TcpStream))
+}
+
+fn set_no_delay(tcp: &mut tokio::net::TcpStream) {
+    if let Err(err) = tcp.set_nodelay(true) {
+        tracing::warn!(error = %err, "cannot set TCP_NODELAY");
+    }
+}

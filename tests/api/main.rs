@@ -2,7 +2,10 @@
 
 mod accounts;
 mod auth;
+mod conflicts;
 mod errors;
+mod events;
+mod exactness;
 mod migrations;
 mod pull_params;
 mod push_inputs;

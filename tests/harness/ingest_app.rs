@@ -157,6 +157,14 @@ impl TestIngest {
         }
     }
 
+    /// A JetStream context on the test NATS, for reading this ingest's stream.
+    pub async fn jetstream(&self) -> async_nats::jetstream::Context {
+        let client = async_nats::connect(nats_url())
+            .await
+            .expect("test NATS reachable");
+        async_nats::jetstream::new(client)
+    }
+
     /// Waits until no outbox row is left unpublished (up to 10 s).
     pub async fn wait_published(&self) {
         for _ in 0..200 {

@@ -89,7 +89,7 @@ impl Application {
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         tracing::info!(addr = %self.local_addr(), "fanout listening");
         let nats = self.state.nats.clone();
-        axum::serve(self.listener, app(self.state))
+        axum::serve(shared::telemetry::no_delay(self.listener), app(self.state))
             .with_graceful_shutdown(async move { shutdown.cancelled().await })
             .await?;
         let _ = nats.drain().await;

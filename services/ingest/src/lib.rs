@@ -153,7 +153,7 @@ impl Application {
         tracing::info!(addr = %self.local_addr(), "ingest listening");
         let nats = self.state.nats.clone();
         let service = app(self.state).into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, service)
+        axum::serve(shared::telemetry::no_delay(self.listener), service)
             .with_graceful_shutdown(async move { shutdown.cancelled().await })
             .await?;
         // The router (and with it every Publisher handle) is gone: the queue drains and ends.

@@ -60,7 +60,39 @@ fn key_of(record: &StoredRecord) -> Key {
     (record.table.name, record.record_id.clone())
 }
 
+/// Attempts of a write that lost a deadlock or a lock wait to another transaction.
+const ATTEMPTS: u32 = 3;
+
+/// Writes `edits` in one transaction, retried when the database picks it as a deadlock victim.
 pub async fn write(
+    pool: &MySqlPool,
+    subjects: &Subjects,
+    author: Author<'_>,
+    edits: &[Edit],
+    mode: Mode,
+) -> sqlx::Result<Written> {
+    let mut attempt = 1;
+    loop {
+        match write_once(pool, subjects, author, edits, mode).await {
+            Err(err) if attempt < ATTEMPTS && is_lock_conflict(&err) => {
+                tracing::warn!(attempt, error = %err, "write retried after a lock conflict");
+                attempt += 1;
+            }
+            result => return result,
+        }
+    }
+}
+
+/// MySQL's deadlock (1213) and lock wait timeout (1205).
+fn is_lock_conflict(err: &sqlx::Error) -> bool {
+    let code = err.as_database_error().and_then(|db| {
+        db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
+            .map(|e| e.number())
+    });
+    matches!(code, Some(1213 | 1205))
+}
+
+async fn write_once(
     pool: &MySqlPool,
     subjects: &Subjects,
     author: Author<'_>,

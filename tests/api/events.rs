@@ -1,0 +1,185 @@
+//! What reaches NATS: exactly the committed changes, on their subjects, once in the stream.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use futures::StreamExt;
+use possync_tests::{nats_url, Tenant, TestIngest};
+use serde_json::{json, Value};
+use shared::token::Role;
+
+fn record(table: &str, id: &str, data: Value) -> Value {
+    json!({"table_name": table, "record_id": id, "data": data, "local_updated_at": "2025-12-07T10:30:00Z"})
+}
+
+#[tokio::test]
+async fn a_subscriber_receives_exactly_the_committed_changes_on_their_subjects() {
+    let app = TestIngest::spawn().await;
+    let tenant = Tenant::seed(&app, "shop").await;
+    let [b1, b2] = tenant.branches;
+    let c = tenant.client_id;
+    let prefix = app.config.nats.nats_subject_prefix.clone();
+    let nats = async_nats::connect(nats_url()).await.unwrap();
+    let mut subscriber = nats.subscribe(format!("{prefix}.>")).await.unwrap();
+    nats.flush().await.unwrap();
+    let cashier1 = tenant.token(&app, 0, Role::Cashier);
+    let cashier2 = tenant.token(&app, 1, Role::Cashier);
+
+    app.push(
+        &cashier1,
+        "till-1",
+        json!([
+            record("products", "p1", json!({"name": "Tea", "price": 2})),
+            record("invoices", "i1", json!({"total": 2})),
+            record("products", "bad", json!({"name": "", "price": 2})),
+        ]),
+    )
+    .await;
+    app.push(
+        &cashier2,
+        "till-2",
+        json!([record("invoices", "i2", json!({"total": 5}))]),
+    )
+    .await;
+    // A conflict and a retry commit nothing, so they publish nothing.
+    app.push(
+        &cashier2,
+        "till-2",
+        json!([record("products", "p1", json!({"name": "Old", "price": 1}))]),
+    )
+    .await;
+    app.push(
+        &cashier2,
+        "till-2",
+        json!([record("invoices", "i2", json!({"total": 5}))]),
+    )
+    .await;
+    app.wait_published().await;
+
+    let mut received = Vec::new();
+    while let Ok(Some(message)) =
+        tokio::time::timeout(Duration::from_millis(500), subscriber.next()).await
+    {
+        let event: Value = serde_json::from_slice(&message.payload).unwrap();
+        let msg_id = message
+            .headers
+            .as_ref()
+            .and_then(|h| h.get(async_nats::header::NATS_MESSAGE_ID))
+            .map(|v| v.to_string());
+        received.push((message.subject.to_string(), event, msg_id));
+    }
+
+    let subjects: Vec<&str> = received
+        .iter()
+        .map(|(subject, _, _)| subject.as_str())
+        .collect();
+    assert_eq!(
+        subjects,
+        [
+            format!("{prefix}.{c}.shared.products"),
+            format!("{prefix}.{c}.{b1}.invoices"),
+            format!("{prefix}.{c}.{b2}.invoices"),
+        ]
+    );
+    let (_, first, _) = &received[0];
+    assert_eq!(first["table_name"], "products");
+    assert_eq!(first["record_id"], "p1");
+    assert_eq!(first["operation"], "create");
+    assert_eq!(first["data"], json!({"name": "Tea", "price": 2}));
+    assert_eq!(first["sync_version"], 1);
+    assert_eq!(first["source_device_id"], "till-1");
+    let outbox_ids: Vec<u64> = sqlx::query_scalar("SELECT id FROM sync_queue ORDER BY id")
+        .fetch_all(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(outbox_ids.len(), 3);
+    let msg_ids: Vec<String> = received
+        .iter()
+        .map(|(_, _, id)| id.clone().expect("Nats-Msg-Id set"))
+        .collect();
+    assert_eq!(
+        msg_ids,
+        outbox_ids.iter().map(u64::to_string).collect::<Vec<_>>()
+    );
+    let positions: Vec<u64> = received
+        .iter()
+        .map(|(_, e, _)| e["position"].as_u64().unwrap())
+        .collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "{positions:?}");
+}
+
+#[tokio::test]
+async fn the_stream_stores_each_change_once_even_when_published_again() {
+    let app = TestIngest::spawn().await;
+    let tenant = Tenant::seed(&app, "shop").await;
+    let token = tenant.token(&app, 0, Role::Cashier);
+    app.push(
+        &token,
+        "till-1",
+        json!([record("products", "p1", json!({"name": "Tea", "price": 2}))]),
+    )
+    .await;
+    app.wait_published().await;
+    let js = app.jetstream().await;
+
+    // The relay's situation: the same outbox row published a second time.
+    let (id, subject): (u64, String) = (
+        sqlx::query_scalar("SELECT id FROM sync_queue")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap(),
+        format!(
+            "{}.{}.shared.products",
+            app.config.nats.nats_subject_prefix, tenant.client_id
+        ),
+    );
+    let again = shared::stream::Outgoing {
+        outbox_id: id,
+        subject,
+        payload: "{}".into(),
+    };
+    assert_eq!(shared::stream::publish_all(&js, &[again]).await, [id]);
+
+    let mut stream = js.get_stream(&app.config.nats.nats_stream).await.unwrap();
+    assert_eq!(stream.info().await.unwrap().state.messages, 1);
+}
+
+#[tokio::test]
+async fn a_push_succeeds_while_nats_is_down_and_its_rows_wait_for_the_relay() {
+    let app =
+        TestIngest::spawn_with(|config| config.nats.nats_url = "nats://127.0.0.1:9".into()).await;
+    let tenant = Tenant::seed(&app, "shop").await;
+    let token = tenant.token(&app, 0, Role::Cashier);
+
+    let answer = app
+        .push(
+            &token,
+            "till-1",
+            json!([record("products", "p1", json!({"name": "Tea", "price": 2}))]),
+        )
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    assert_eq!(answer["synced_count"], 1);
+    let unpublished: Vec<u64> =
+        sqlx::query_scalar("SELECT id FROM sync_queue WHERE published_at IS NULL")
+            .fetch_all(&app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(unpublished.len(), 1);
+    let (status, stats) = app.get_as(&token, "/api/sync/stats").await;
+    assert_eq!(
+        (status, stats["pending_queue_count"].clone()),
+        (200, json!(1))
+    );
+    let (_, ready) = app.get_as(&token, "/readyz").await;
+    assert_eq!(ready["nats"], false);
+    let seen: HashSet<String> = app
+        .pull_all(&token, None, 10)
+        .await
+        .0
+        .iter()
+        .map(|c| c["record_id"].to_string())
+        .collect();
+    assert_eq!(seen.len(), 1);
+}
