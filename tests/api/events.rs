@@ -183,3 +183,53 @@ async fn a_push_succeeds_while_nats_is_down_and_its_rows_wait_for_the_relay() {
         .collect();
     assert_eq!(seen.len(), 1);
 }
+
+#[tokio::test]
+async fn events_number_each_scope_without_holes() {
+    let app = TestIngest::spawn().await;
+    let tenant = Tenant::seed(&app, "shop").await;
+    let prefix = app.config.nats.nats_subject_prefix.clone();
+    let nats = async_nats::connect(nats_url()).await.unwrap();
+    let mut subscriber = nats.subscribe(format!("{prefix}.>")).await.unwrap();
+    nats.flush().await.unwrap();
+    let cashier1 = tenant.token(&app, 0, Role::Cashier);
+    let cashier2 = tenant.token(&app, 1, Role::Cashier);
+
+    app.push(
+        &cashier1,
+        "till-1",
+        json!([
+            record("invoices", "i1", json!({"total": 1})),
+            record("products", "p1", json!({"name": "Tea", "price": 2})),
+            record("invoices", "i2", json!({"total": 2})),
+        ]),
+    )
+    .await;
+    app.push(
+        &cashier2,
+        "till-2",
+        json!([record("invoices", "i3", json!({"total": 3}))]),
+    )
+    .await;
+    app.push(
+        &cashier1,
+        "till-1",
+        json!([record("invoices", "i4", json!({"total": 4}))]),
+    )
+    .await;
+    app.wait_published().await;
+
+    let mut seqs: Vec<(u64, u64)> = Vec::new();
+    while let Ok(Some(message)) =
+        tokio::time::timeout(Duration::from_millis(500), subscriber.next()).await
+    {
+        let event: Value = serde_json::from_slice(&message.payload).unwrap();
+        seqs.push((
+            event["branch_id"].as_u64().unwrap(),
+            event["scope_seq"].as_u64().unwrap(),
+        ));
+    }
+
+    let [b1, b2] = tenant.branches;
+    assert_eq!(seqs, [(b1, 1), (0, 1), (b1, 2), (b2, 1), (b1, 3)]);
+}

@@ -24,10 +24,13 @@ pub struct ChangeEvent {
     pub sync_version: u64,
     pub server_updated_at: DateTime<Utc>,
     pub client_id: u64,
-    /// The branch whose device wrote it.
+    /// The record's branch, or 0 for tables shared by every branch of the client.
     pub branch_id: u64,
     /// Place in the client's change order; pulls resume from it.
     pub position: u64,
+    /// Number of this event in its (client, branch_id) scope: 1, 2, 3, … without holes, so
+    /// a device sees a missed event as a gap.
+    pub scope_seq: u64,
     pub source_device_id: Option<String>,
 }
 

@@ -2,8 +2,10 @@
 //!
 //! - [`write`]: a batch of edits, the conflict rules, the records, the outbox and the counts
 //!   in one transaction that takes the client's next change positions.
-//! - [`read`]: one record, and the pull's position-ordered scan.
+//! - [`outbox`]: outbox rows, scope sequence numbers and the events of a write.
+//! - [`read`]: current versions for the write path, and single records.
 
+pub mod outbox;
 pub mod read;
 pub mod write;
 

@@ -12,9 +12,10 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, SubsecRound, Utc};
 use shared::stream::Outgoing;
 use shared::subject::Subjects;
-use shared::wire::socket::{ChangeEvent, Operation};
+use shared::wire::socket::Operation;
 use sqlx::{MySql, MySqlConnection, MySqlPool, QueryBuilder};
 
+use super::outbox::{event_for, insert_outbox, take_scope_seqs};
 use super::{read, Edit, StoredRecord};
 use crate::scope::CallerScope;
 use crate::sync::decide::{self, Decision};
@@ -149,11 +150,13 @@ async fn write_once(
         upsert_records(&mut tx, client_id, author.scope.branch_id, &latest).await?;
         let ids = insert_outbox(&mut tx, &author, &applied).await?;
         update_counts(&mut tx, client_id, &was_live, &latest).await?;
+        let seqs = take_scope_seqs(&mut tx, client_id, &applied).await?;
         events = applied
             .iter()
             .zip(ids)
-            .map(|((record, operation), outbox_id)| {
-                event_for(subjects, &author, record, *operation, outbox_id)
+            .zip(seqs)
+            .map(|(((record, operation), outbox_id), seq)| {
+                event_for(subjects, &author, record, *operation, outbox_id, seq)
             })
             .collect();
     }
@@ -279,46 +282,6 @@ async fn upsert_records(
     Ok(())
 }
 
-/// Inserts one outbox row per applied edit and returns their ids, in the same order.
-async fn insert_outbox(
-    tx: &mut MySqlConnection,
-    author: &Author<'_>,
-    applied: &[(StoredRecord, Operation)],
-) -> sqlx::Result<Vec<u64>> {
-    let client_id = author.scope.client_id;
-    let mut query = QueryBuilder::<MySql>::new(
-        "INSERT INTO sync_queue (client_id, branch_id, branch_scope, table_name, record_id, operation, \
-         source_device_id, sync_version, position, created_at) ",
-    );
-    query.push_values(applied, |mut row, (record, operation)| {
-        row.push_bind(client_id)
-            .push_bind(author.scope.branch_id)
-            .push_bind(record.branch_scope)
-            .push_bind(record.table.name)
-            .push_bind(&record.record_id)
-            .push_bind(operation_name(*operation))
-            .push_bind(author.device)
-            .push_bind(record.sync_version)
-            .push_bind(record.position)
-            .push_bind(record.server_updated_at);
-    });
-    query.build().execute(&mut *tx).await?;
-    let (first, last) = (applied[0].0.position, applied[applied.len() - 1].0.position);
-    let rows: Vec<(u64, u64)> = sqlx::query_as(
-        "SELECT position, id FROM sync_queue WHERE client_id = ? AND position BETWEEN ? AND ?",
-    )
-    .bind(client_id)
-    .bind(first)
-    .bind(last)
-    .fetch_all(&mut *tx)
-    .await?;
-    let ids: HashMap<u64, u64> = rows.into_iter().collect();
-    Ok(applied
-        .iter()
-        .map(|(record, _)| ids[&record.position])
-        .collect())
-}
-
 /// Adds the change in live records per table and scope to `record_counts`.
 async fn update_counts(
     tx: &mut MySqlConnection,
@@ -350,40 +313,4 @@ async fn update_counts(
     query.push(" ON DUPLICATE KEY UPDATE live_count = live_count + VALUES(live_count)");
     query.build().execute(&mut *tx).await?;
     Ok(())
-}
-
-pub fn operation_name(operation: Operation) -> &'static str {
-    match operation {
-        Operation::Create => "create",
-        Operation::Update => "update",
-        Operation::Delete => "delete",
-    }
-}
-
-fn event_for(
-    subjects: &Subjects,
-    author: &Author<'_>,
-    record: &StoredRecord,
-    operation: Operation,
-    outbox_id: u64,
-) -> Outgoing {
-    let client_id = author.scope.client_id;
-    let event = ChangeEvent {
-        table_name: record.table.name.to_owned(),
-        record_id: record.record_id.clone(),
-        operation,
-        data: record.data.clone(),
-        is_deleted: record.is_deleted,
-        sync_version: record.sync_version,
-        server_updated_at: record.server_updated_at,
-        client_id,
-        branch_id: record.branch_scope,
-        position: record.position,
-        source_device_id: author.device.map(str::to_owned),
-    };
-    Outgoing {
-        outbox_id,
-        subject: subjects.change(client_id, record.branch_scope, record.table),
-        payload: serde_json::to_vec(&event).expect("events serialise").into(),
-    }
 }

@@ -1,0 +1,134 @@
+//! The outbox side of a write: outbox rows, scope sequence numbers and the events to publish.
+
+use std::collections::HashMap;
+
+use shared::stream::Outgoing;
+use shared::subject::Subjects;
+use shared::wire::socket::{ChangeEvent, Operation};
+use sqlx::{MySql, MySqlConnection, QueryBuilder};
+
+use super::write::Author;
+use super::StoredRecord;
+
+/// Inserts one outbox row per applied edit and returns their ids, in the same order.
+pub async fn insert_outbox(
+    tx: &mut MySqlConnection,
+    author: &Author<'_>,
+    applied: &[(StoredRecord, Operation)],
+) -> sqlx::Result<Vec<u64>> {
+    let client_id = author.scope.client_id;
+    let mut query = QueryBuilder::<MySql>::new(
+        "INSERT INTO sync_queue (client_id, branch_id, branch_scope, table_name, record_id, operation, \
+         source_device_id, sync_version, position, created_at) ",
+    );
+    query.push_values(applied, |mut row, (record, operation)| {
+        row.push_bind(client_id)
+            .push_bind(author.scope.branch_id)
+            .push_bind(record.branch_scope)
+            .push_bind(record.table.name)
+            .push_bind(&record.record_id)
+            .push_bind(operation_name(*operation))
+            .push_bind(author.device)
+            .push_bind(record.sync_version)
+            .push_bind(record.position)
+            .push_bind(record.server_updated_at);
+    });
+    query.build().execute(&mut *tx).await?;
+    let (first, last) = (applied[0].0.position, applied[applied.len() - 1].0.position);
+    let rows: Vec<(u64, u64)> = sqlx::query_as(
+        "SELECT position, id FROM sync_queue WHERE client_id = ? AND position BETWEEN ? AND ?",
+    )
+    .bind(client_id)
+    .bind(first)
+    .bind(last)
+    .fetch_all(&mut *tx)
+    .await?;
+    let ids: HashMap<u64, u64> = rows.into_iter().collect();
+    Ok(applied
+        .iter()
+        .map(|(record, _)| ids[&record.position])
+        .collect())
+}
+
+/// Takes the next sequence numbers of each scope the applied records touch, in order.
+pub async fn take_scope_seqs(
+    tx: &mut MySqlConnection,
+    client_id: u64,
+    applied: &[(StoredRecord, Operation)],
+) -> sqlx::Result<Vec<u64>> {
+    let mut counts: HashMap<u64, u64> = HashMap::new();
+    for (record, _) in applied {
+        *counts.entry(record.branch_scope).or_default() += 1;
+    }
+    let mut upsert = QueryBuilder::<MySql>::new(
+        "INSERT INTO scope_counters (client_id, branch_scope, last_seq) ",
+    );
+    upsert.push_values(&counts, |mut row, (scope, count)| {
+        row.push_bind(client_id).push_bind(*scope).push_bind(*count);
+    });
+    upsert.push(" ON DUPLICATE KEY UPDATE last_seq = last_seq + VALUES(last_seq)");
+    upsert.build().execute(&mut *tx).await?;
+    let mut select = QueryBuilder::<MySql>::new(
+        "SELECT branch_scope, last_seq FROM scope_counters WHERE client_id = ",
+    );
+    select.push_bind(client_id).push(" AND branch_scope IN (");
+    let mut list = select.separated(", ");
+    for scope in counts.keys() {
+        list.push_bind(*scope);
+    }
+    select.push(")");
+    let rows: Vec<(u64, u64)> = select.build_query_as().fetch_all(&mut *tx).await?;
+    // The next number of each scope is its last one minus what this batch takes, plus one.
+    let mut next: HashMap<u64, u64> = rows
+        .into_iter()
+        .map(|(scope, last)| (scope, last + 1 - counts[&scope]))
+        .collect();
+    Ok(applied
+        .iter()
+        .map(|(record, _)| {
+            let seq = next
+                .get_mut(&record.branch_scope)
+                .expect("every touched scope was counted");
+            *seq += 1;
+            *seq - 1
+        })
+        .collect())
+}
+
+pub fn operation_name(operation: Operation) -> &'static str {
+    match operation {
+        Operation::Create => "create",
+        Operation::Update => "update",
+        Operation::Delete => "delete",
+    }
+}
+
+pub fn event_for(
+    subjects: &Subjects,
+    author: &Author<'_>,
+    record: &StoredRecord,
+    operation: Operation,
+    outbox_id: u64,
+    scope_seq: u64,
+) -> Outgoing {
+    let client_id = author.scope.client_id;
+    let event = ChangeEvent {
+        table_name: record.table.name.to_owned(),
+        record_id: record.record_id.clone(),
+        operation,
+        data: record.data.clone(),
+        is_deleted: record.is_deleted,
+        sync_version: record.sync_version,
+        server_updated_at: record.server_updated_at,
+        client_id,
+        branch_id: record.branch_scope,
+        position: record.position,
+        scope_seq,
+        source_device_id: author.device.map(str::to_owned),
+    };
+    Outgoing {
+        outbox_id,
+        subject: subjects.change(client_id, record.branch_scope, record.table),
+        payload: serde_json::to_vec(&event).expect("events serialise").into(),
+    }
+}
