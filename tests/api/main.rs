@@ -6,6 +6,7 @@ mod conflicts;
 mod errors;
 mod events;
 mod exactness;
+mod fanout_rooms;
 mod migrations;
 mod pull_params;
 mod push_inputs;

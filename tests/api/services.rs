@@ -42,6 +42,7 @@ async fn fanout_refuses_to_start_with_a_short_secret() {
         log: LogConfig {
             log_format: "text".into(),
         },
+        socket: possync_tests::fanout_app::socket_config(),
     };
 
     assert!(fanout::Application::build(config).await.is_err());
@@ -74,6 +75,7 @@ async fn fanout_and_janitor_start_and_report_ready() {
         nats: base.nats.clone(),
         jwt: base.jwt.clone(),
         log: log.clone(),
+        socket: possync_tests::fanout_app::socket_config(),
     })
     .await
     .unwrap();

@@ -61,9 +61,15 @@ async fn start_ingest(db: &TestDb, config: &ingest::config::Config) -> Ingest {
             )
         });
     // From here on, dropping the guard kills and reaps the child.
-    let ingest = Ingest { child, base: format!("http://127.0.0.1:{port}") };
+    let ingest = Ingest {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+    };
     for _ in 0..100 {
-        if reqwest::get(format!("{}/healthz", ingest.base)).await.is_ok() {
+        if reqwest::get(format!("{}/healthz", ingest.base))
+            .await
+            .is_ok()
+        {
             return ingest;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;

@@ -5,13 +5,16 @@
 //! harness uses 127.0.0.1:3306 (root, no password) and 127.0.0.1:4222.
 //!
 //! Layout: [`db`] makes and drops per-test databases; [`ingest_app`] runs ingest on port 0
-//! with its own NATS subject prefix and stream; [`tenant`] seeds clients, branches and users.
+//! with its own NATS subject prefix and stream; [`fanout_app`] runs fanout replicas beside it
+//! and connects devices over real WebSockets; [`tenant`] seeds clients, branches and users.
 
 pub mod db;
+pub mod fanout_app;
 pub mod ingest_app;
 pub mod tenant;
 
 pub use db::TestDb;
+pub use fanout_app::{Device, Seen, TestFanout};
 pub use ingest_app::TestIngest;
 pub use tenant::Tenant;
 

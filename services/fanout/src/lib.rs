@@ -1,60 +1,70 @@
 //! fanout: possync's WebSocket server, relaying NATS change subjects to device rooms.
 //!
-//! This foundation serves health and readiness; the `/ws` relay is built on it next (see
-//! the fanout issue). [`Application::build`] binds, [`Application::run_until_stopped`] serves.
+//! Layout:
+//! - [`config`]: flags and environment.
+//! - [`upgrade`]: `GET /ws`, the checks before a connection is accepted.
+//! - [`connection`]: one device's loop (events, control messages, heartbeat, expiry).
+//! - [`hub`]: rooms, members and the NATS subscriptions that feed them.
+//! - [`monitor`]: resync requests when NATS may have dropped events.
+//!
+//! [`Application::build`] binds, [`Application::run_until_stopped`] serves and drains.
+
+pub mod config;
+pub mod connection;
+pub mod hub;
+pub mod monitor;
+pub mod upgrade;
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
-use clap::Parser;
-use shared::config::{HttpConfig, JwtConfig, LogConfig, NatsConfig};
+use serde_json::{json, Value};
+use shared::subject::Subjects;
+use shared::token::TokenKeys;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-/// Port fanout listens on unless `BIND_ADDR` says otherwise.
-pub const DEFAULT_PORT: u16 = 3001;
+pub use crate::config::Config;
+use crate::config::{SocketConfig, DEFAULT_PORT};
+use crate::hub::Hub;
 
-#[derive(Debug, Clone, Parser)]
-#[command(name = "fanout", about = "possync WebSocket fan-out")]
-pub struct Config {
-    #[command(flatten)]
-    pub http: HttpConfig,
-    #[command(flatten)]
-    pub nats: NatsConfig,
-    #[command(flatten)]
-    pub jwt: JwtConfig,
-    #[command(flatten)]
-    pub log: LogConfig,
-}
-
+/// What every handler shares; cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
     pub nats: async_nats::Client,
+    pub hub: Arc<Hub>,
+    pub keys: TokenKeys,
+    pub config: Arc<SocketConfig>,
+    pub draining: Arc<AtomicBool>,
+    pub next_conn: Arc<AtomicU64>,
 }
 
 pub fn app(state: AppState) -> Router {
     let routes = Router::new()
-        .route(
-            "/healthz",
-            get(|| async { Json(serde_json::json!({"status": "ok"})) }),
-        )
+        .route("/ws", get(upgrade::ws))
+        .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(|| async { shared::metrics::render() }))
         .with_state(state);
     shared::telemetry::with_http_layers(routes)
 }
 
-async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<serde_json::Value>) {
+async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     let nats = state.nats.connection_state() == async_nats::connection::State::Connected;
-    let status = if nats {
+    let draining = state.draining.load(Ordering::SeqCst);
+    let status = if nats && !draining {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    (status, Json(serde_json::json!({"nats": nats})))
+    (status, Json(json!({"nats": nats, "draining": draining})))
 }
 
 pub struct Application {
@@ -63,21 +73,37 @@ pub struct Application {
 }
 
 impl Application {
+    /// Checks the secret, connects to NATS (in the background if it is down) and binds.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        shared::token::TokenKeys::new(&config.jwt)?;
+        let keys = TokenKeys::new(&config.jwt)?;
+        let subjects = Subjects::new(&config.nats.nats_subject_prefix)?;
+        let (events, watched) = tokio::sync::mpsc::unbounded_channel();
         let nats = async_nats::ConnectOptions::new()
             .retry_on_initial_connect()
+            .event_callback(move |event| {
+                let events = events.clone();
+                async move {
+                    let _ = events.send(event);
+                }
+            })
             .connect(&config.nats.nats_url)
             .await
             .context("invalid NATS_URL")?;
+        let hub = Hub::new(nats.clone(), subjects);
+        tokio::spawn(monitor::watch(watched, hub.clone()));
         let addr = config.http.addr_or(DEFAULT_PORT);
         let listener = TcpListener::bind(addr)
             .await
             .with_context(|| format!("cannot listen on {addr}"))?;
-        Ok(Self {
-            listener,
-            state: AppState { nats },
-        })
+        let state = AppState {
+            nats,
+            hub,
+            keys,
+            config: Arc::new(config.socket),
+            draining: Arc::default(),
+            next_conn: Arc::default(),
+        };
+        Ok(Self { listener, state })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -86,13 +112,26 @@ impl Application {
             .expect("a bound listener has an address")
     }
 
+    /// Serves until `shutdown`; then readiness turns false, new upgrades are refused, the
+    /// connections are closed with "going away" in paced batches, and NATS is drained.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         tracing::info!(addr = %self.local_addr(), "fanout listening");
+        let state = self.state.clone();
+        let drained = async move {
+            shutdown.cancelled().await;
+            state.draining.store(true, Ordering::SeqCst);
+            let pause = Duration::from_millis(state.config.ws_drain_pause_ms);
+            tracing::info!(connections = state.hub.connection_count(), "draining");
+            state.hub.drain(state.config.ws_drain_batch, pause).await;
+        };
         let nats = self.state.nats.clone();
-        axum::serve(shared::telemetry::no_delay(self.listener), app(self.state))
-            .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        let listener = shared::telemetry::no_delay(self.listener);
+        axum::serve(listener, app(self.state))
+            .with_graceful_shutdown(drained)
             .await?;
-        let _ = nats.drain().await;
+        if let Err(err) = nats.drain().await {
+            tracing::warn!(error = %err, "NATS drain failed");
+        }
         Ok(())
     }
 }

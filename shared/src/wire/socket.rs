@@ -54,10 +54,22 @@ pub enum ServerMessage {
         #[serde(flatten)]
         event: ChangeEvent,
     },
+    /// The device now receives the room's events.
+    Subscribed {
+        room: String,
+    },
+    Unsubscribed {
+        room: String,
+    },
+    /// A fresh token was accepted; the connection now lasts until it expires.
+    Authenticated {
+        expires_at: i64,
+    },
     Error {
         code: String,
         message: String,
     },
+    /// Events may have been missed: pull from the stored cursor.
     Resync {
         reason: String,
     },
