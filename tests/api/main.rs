@@ -6,6 +6,7 @@ mod conflicts;
 mod errors;
 mod events;
 mod exactness;
+mod fanout_limits;
 mod fanout_rooms;
 mod migrations;
 mod pull_params;

@@ -11,11 +11,13 @@
 pub mod db;
 pub mod fanout_app;
 pub mod ingest_app;
+pub mod nats_server;
 pub mod tenant;
 
 pub use db::TestDb;
 pub use fanout_app::{Device, Seen, TestFanout};
 pub use ingest_app::TestIngest;
+pub use nats_server::TestNats;
 pub use tenant::Tenant;
 
 /// MySQL server URL for tests, without a database name.
