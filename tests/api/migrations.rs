@@ -2,7 +2,7 @@
 
 use possync_tests::TestDb;
 
-const TABLES: [&str; 10] = [
+const TABLES: [&str; 11] = [
     "branches",
     "change_counters",
     "clients",
@@ -10,6 +10,7 @@ const TABLES: [&str; 10] = [
     "record_counts",
     "records",
     "refresh_tokens",
+    "scope_counters",
     "server_meta",
     "sync_queue",
     "users",
