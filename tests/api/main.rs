@@ -13,6 +13,7 @@ mod pull_params;
 mod push_inputs;
 mod resolve_stats;
 mod services;
+mod sync_inputs;
 mod tenancy;
 mod tokens;
 mod walkthrough;

@@ -6,12 +6,11 @@
 //! `cargo run --release -p possync-tests --bin sync-bench` (with the test servers' env, see
 //! scripts/run-tests.sh). Prints medians and percentiles; asserts nothing.
 
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use possync_tests::{ingest_app, nats_url, TestDb};
-use secrecy::ExposeSecret;
+use possync_tests::process::{percentile_ms, service_env, ServiceProcess};
+use possync_tests::{ingest_app, TestDb};
 use serde_json::{json, Value};
 use shared::token::Role;
 
@@ -19,87 +18,14 @@ const PUSHES: usize = 300;
 const PULLS: usize = 300;
 const BIG_PULL_ROWS: u64 = 1_000_000;
 
-struct Ingest {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Ingest {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-async fn start_ingest(db: &TestDb, config: &ingest::config::Config) -> Ingest {
-    let port = free_port();
-    let binary = std::env::current_exe().unwrap().with_file_name("ingest");
-    let child = Command::new(&binary)
-        .env("BIND_ADDR", format!("127.0.0.1:{port}"))
-        .env("DATABASE_URL", &db.url)
-        .env("NATS_URL", nats_url())
-        .env("NATS_SUBJECT_PREFIX", &config.nats.nats_subject_prefix)
-        .env("NATS_STREAM", &config.nats.nats_stream)
-        .env("JWT_SECRET", config.jwt.jwt_secret.expose_secret())
-        .env("JWT_ISSUER", &config.jwt.jwt_issuer)
-        .env("JWT_AUDIENCE", &config.jwt.jwt_audience)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|err| {
-            panic!(
-                "cannot start {}: {err}; run `cargo build --release --bins` first",
-                binary.display()
-            )
-        });
-    // From here on, dropping the guard kills and reaps the child.
-    let ingest = Ingest {
-        child,
-        base: format!("http://127.0.0.1:{port}"),
-    };
-    for _ in 0..100 {
-        if reqwest::get(format!("{}/healthz", ingest.base))
-            .await
-            .is_ok()
-        {
-            return ingest;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("ingest did not start");
-}
-
-fn rss_kib(pid: u32, field: &str) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find(|line| line.starts_with(field))
-        .and_then(|line| line.split_whitespace().nth(1))
-        .and_then(|kib| kib.parse().ok())
-        .unwrap_or(0)
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[index].as_secs_f64() * 1000.0
-}
-
 fn report(name: &str, mut times: Vec<Duration>) {
     times.sort();
     println!(
         "{name:<28} n={:<5} p50={:>7.2} ms  p95={:>7.2} ms  p99={:>7.2} ms",
         times.len(),
-        percentile(&times, 0.5),
-        percentile(&times, 0.95),
-        percentile(&times, 0.99)
+        percentile_ms(&times, 0.5),
+        percentile_ms(&times, 0.95),
+        percentile_ms(&times, 0.99)
     );
 }
 
@@ -153,8 +79,7 @@ async fn bulk_insert(db: &TestDb, client_id: u64, branch_id: u64, rows: u64) {
 async fn main() {
     let db = TestDb::migrated().await;
     let config = ingest_app::config(&db);
-    let ingest = start_ingest(&db, &config).await;
-    let pid = ingest.child.id();
+    let ingest = ServiceProcess::start("ingest", &service_env(&config, &db.url)).await;
     let keys = shared::token::TokenKeys::new(&config.jwt).unwrap();
     let http = reqwest::Client::new();
     let pool = &db.pool;
@@ -210,13 +135,14 @@ async fn main() {
         started.elapsed().as_secs_f64()
     );
     for query in ["tables=invoices", "tables="] {
-        big_pull(&http, &ingest.base, &token, pid, query).await;
+        big_pull(&http, &ingest, &token, query).await;
     }
 }
 
 /// Streams one pull of every bulk row, sampling the server's resident memory meanwhile.
-async fn big_pull(http: &reqwest::Client, base: &str, token: &str, pid: u32, query: &str) {
-    let before = rss_kib(pid, "VmRSS:");
+async fn big_pull(http: &reqwest::Client, ingest: &ServiceProcess, token: &str, query: &str) {
+    let base = &ingest.base;
+    let before = ingest.memory_kib("VmRSS:");
     let started = Instant::now();
     let response = http
         .get(format!(
@@ -235,7 +161,7 @@ async fn big_pull(http: &reqwest::Client, base: &str, token: &str, pid: u32, que
         bytes += chunk.len();
         tail = chunk.to_vec();
         if last_sample.elapsed() > Duration::from_millis(50) {
-            peak = peak.max(rss_kib(pid, "VmRSS:"));
+            peak = peak.max(ingest.memory_kib("VmRSS:"));
             samples += 1;
             last_sample = Instant::now();
         }
@@ -249,7 +175,7 @@ async fn big_pull(http: &reqwest::Client, base: &str, token: &str, pid: u32, que
         BIG_PULL_ROWS as f64 / elapsed.as_secs_f64(),
         before,
         peak,
-        rss_kib(pid, "VmHWM:")
+        ingest.memory_kib("VmHWM:")
     );
     println!("end of the response: ...{tail}");
 }

@@ -12,6 +12,7 @@ pub mod db;
 pub mod fanout_app;
 pub mod ingest_app;
 pub mod nats_server;
+pub mod process;
 pub mod tenant;
 
 pub use db::TestDb;

@@ -124,7 +124,7 @@ async fn write_once(
             Mode::Force => Decision::Apply,
             Mode::Sync => decide::decide(
                 existing.map(current_of).as_ref(),
-                &edit_of(edit, &author, now),
+                &edit_of(edit, existing, &author, now),
             ),
         };
         let outcome = match (decision, existing) {
@@ -203,12 +203,22 @@ fn current_of(record: &StoredRecord) -> decide::Current {
     }
 }
 
-fn edit_of<'a>(edit: &Edit, author: &Author<'a>, now: DateTime<Utc>) -> decide::Edit<'a> {
+fn edit_of<'a>(
+    edit: &Edit,
+    existing: Option<&StoredRecord>,
+    author: &Author<'a>,
+    now: DateTime<Utc>,
+) -> decide::Edit<'a> {
+    let same_content = existing.is_some_and(|record| {
+        record.is_deleted == edit.is_deleted
+            && edit.data.as_ref().is_none_or(|data| *data == record.data)
+    });
     decide::Edit {
         device: author.device,
         base_version: edit.base_version,
         claimed_time: edit.local_updated_at,
         received_at: now,
+        same_content,
     }
 }
 

@@ -3,7 +3,8 @@
 //!
 //! Order of the rules:
 //! 1. no current version: apply (create);
-//! 2. the same device sent the same claimed edit time again: a retry, nothing changes;
+//! 2. the same device sent the same edit (same claimed time, same content) again: a retry,
+//!    nothing changes;
 //! 3. `base_version` equals the current version: the device saw it, apply;
 //! 4. the current version is the same device's own earlier write: apply if this edit is not
 //!    older, otherwise it is a stale own edit and nothing changes (never a conflict);
@@ -36,6 +37,8 @@ pub struct Edit<'a> {
     pub base_version: Option<u64>,
     pub claimed_time: DateTime<Utc>,
     pub received_at: DateTime<Utc>,
+    /// Whether its data and deletion equal the current version's.
+    pub same_content: bool,
 }
 
 /// The time an edit counts as made: what the device claims, but never after it arrived.
@@ -55,21 +58,22 @@ pub fn decide(current: Option<&Current>, edit: &Edit<'_>) -> Decision {
         return Decision::Apply;
     };
     let own = edit.device.is_some() && current.device.as_deref() == edit.device;
-    if own && edit.claimed_time == current.claimed_time {
+    if own && edit.claimed_time == current.claimed_time && edit.same_content {
         return Decision::Unchanged;
     }
     if edit.base_version == Some(current.sync_version) {
         return Decision::Apply;
     }
-    let newer = edit_time(edit.claimed_time, edit.received_at)
-        > edit_time(current.claimed_time, current.received_at);
+    let mine = edit_time(edit.claimed_time, edit.received_at);
+    let theirs = edit_time(current.claimed_time, current.received_at);
     if own {
-        return if newer {
+        return if mine >= theirs {
             Decision::Apply
         } else {
             Decision::Unchanged
         };
     }
+    let newer = mine > theirs;
     if newer {
         Decision::Apply
     } else {
@@ -106,6 +110,7 @@ mod tests {
             base_version: base,
             claimed_time: at(minutes),
             received_at: at(NOW),
+            same_content: true,
         }
     }
 
@@ -175,6 +180,7 @@ mod tests {
             base_version: None,
             claimed_time: at(0),
             received_at: at(1),
+            same_content: true,
         };
         assert_eq!(decide(Some(&server), &anonymous), Decision::Conflict);
     }
@@ -193,6 +199,7 @@ mod tests {
             base_version: None,
             claimed_time: at(5),
             received_at: at(5),
+            same_content: true,
         };
         assert_eq!(decide(Some(&ahead), &later), Decision::Apply);
         // And A's retry of that push, minutes later, is still recognised as a retry.
@@ -201,6 +208,7 @@ mod tests {
             base_version: Some(3),
             claimed_time: at(120),
             received_at: at(3),
+            same_content: true,
         };
         assert_eq!(decide(Some(&ahead), &retry), Decision::Unchanged);
     }
@@ -213,6 +221,7 @@ mod tests {
             base_version: Some(7),
             claimed_time: at(-60),
             received_at: at(NOW),
+            same_content: true,
         };
         assert_eq!(decide(Some(&server), &saw_it), Decision::Apply);
         let blind = Edit {
@@ -220,6 +229,7 @@ mod tests {
             base_version: Some(6),
             claimed_time: at(-60),
             received_at: at(NOW),
+            same_content: true,
         };
         assert_eq!(decide(Some(&server), &blind), Decision::Conflict);
     }
@@ -228,5 +238,15 @@ mod tests {
     fn edit_time_is_the_claim_unless_it_is_in_the_future() {
         assert_eq!(edit_time(at(120), at(0)), at(0));
         assert_eq!(edit_time(at(-120), at(0)), at(-120));
+    }
+
+    #[test]
+    fn own_new_content_with_the_same_time_is_an_edit_not_a_retry() {
+        let server = current(3, 30, "till-a");
+        let changed = Edit {
+            same_content: false,
+            ..edit("till-a", None, 30)
+        };
+        assert_eq!(decide(Some(&server), &changed), Decision::Apply);
     }
 }
