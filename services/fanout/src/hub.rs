@@ -83,6 +83,16 @@ impl Hub {
         metrics::gauge!("possync_ws_connections").set(connections.len() as f64);
     }
 
+    /// A snapshot of every connection of this replica.
+    fn members(&self) -> Vec<Member> {
+        self.connections
+            .lock()
+            .expect("connections lock")
+            .values()
+            .cloned()
+            .collect()
+    }
+
     pub fn connection_count(&self) -> usize {
         self.connections.lock().expect("connections lock").len()
     }
@@ -133,13 +143,7 @@ impl Hub {
         let frame = frame(&ServerMessage::Resync {
             reason: reason.to_owned(),
         });
-        let members: Vec<Member> = self
-            .connections
-            .lock()
-            .expect("connections lock")
-            .values()
-            .cloned()
-            .collect();
+        let members = self.members();
         tracing::warn!(devices = members.len(), reason, "asking devices to resync");
         metrics::counter!("possync_ws_resyncs_total").increment(members.len() as u64);
         for member in members {
@@ -149,13 +153,7 @@ impl Hub {
 
     /// Closes every connection with "going away", `batch` at a time with `pause` between.
     pub async fn drain(&self, batch: usize, pause: std::time::Duration) {
-        let members: Vec<Member> = self
-            .connections
-            .lock()
-            .expect("connections lock")
-            .values()
-            .cloned()
-            .collect();
+        let members = self.members();
         for chunk in members.chunks(batch.max(1)) {
             for member in chunk {
                 member.close.cancel();
