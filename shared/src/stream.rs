@@ -45,6 +45,22 @@ pub struct Outgoing {
     pub payload: bytes::Bytes,
 }
 
+impl Outgoing {
+    /// The JSON of `event`, to publish on `subject` with `outbox_id` as its message id.
+    pub fn event(
+        outbox_id: u64,
+        subject: String,
+        event: &crate::wire::socket::ChangeEvent,
+    ) -> Outgoing {
+        let payload = serde_json::to_vec(event).expect("events serialise").into();
+        Outgoing {
+            outbox_id,
+            subject,
+            payload,
+        }
+    }
+}
+
 /// Publishes `events` in order and waits for the stream's acknowledgements; returns the
 /// outbox ids the stream acknowledged (stored now or already stored before).
 pub async fn publish_all(js: &jetstream::Context, events: &[Outgoing]) -> Vec<u64> {

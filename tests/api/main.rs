@@ -8,6 +8,7 @@ mod events;
 mod exactness;
 mod fanout_limits;
 mod fanout_rooms;
+mod janitor;
 mod migrations;
 mod pull_params;
 mod push_inputs;

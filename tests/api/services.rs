@@ -84,6 +84,8 @@ async fn fanout_and_janitor_start_and_report_ready() {
         database: db.config(),
         nats: base.nats.clone(),
         log,
+        sweep: possync_tests::janitor_app::sweep_config(),
+        once: false,
     })
     .await
     .unwrap();

@@ -11,6 +11,7 @@
 pub mod db;
 pub mod fanout_app;
 pub mod ingest_app;
+pub mod janitor_app;
 pub mod nats_server;
 pub mod process;
 pub mod tenant;

@@ -1,7 +1,18 @@
 //! janitor: keeps `sync_queue` small and relays changes whose publish never happened.
 //!
-//! This foundation connects to MySQL (applying migrations) and NATS and serves health; the
-//! retention and relay sweep is built on it next (see the janitor issue).
+//! Layout:
+//! - [`config`]: flags and environment.
+//! - [`sweep`]: one sweep ([`sweep::Sweeper::sweep_once`]) and the loop around it.
+//! - [`relay`]: overdue unpublished rows to JetStream, claimed with `SKIP LOCKED`.
+//! - [`retention`]: deletion of old published rows in small batches.
+//!
+//! [`Application::build`] binds the health/metrics listener; [`Application::run_until_stopped`]
+//! sweeps and serves until stopped.
+
+pub mod config;
+pub mod relay;
+pub mod retention;
+pub mod sweep;
 
 use std::net::SocketAddr;
 
@@ -10,80 +21,77 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
-use clap::Parser;
-use shared::config::{DatabaseConfig, HttpConfig, LogConfig, NatsConfig};
-use sqlx::MySqlPool;
+use serde_json::{json, Value};
+use shared::subject::Subjects;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-/// Port janitor's health endpoints listen on unless `BIND_ADDR` says otherwise.
-pub const DEFAULT_PORT: u16 = 3002;
+pub use crate::config::Config;
+use crate::config::DEFAULT_PORT;
+use crate::sweep::Sweeper;
 
-#[derive(Debug, Clone, Parser)]
-#[command(name = "janitor", about = "possync outbox relay and queue retention")]
-pub struct Config {
-    #[command(flatten)]
-    pub http: HttpConfig,
-    #[command(flatten)]
-    pub database: DatabaseConfig,
-    #[command(flatten)]
-    pub nats: NatsConfig,
-    #[command(flatten)]
-    pub log: LogConfig,
-}
-
-#[derive(Clone)]
-pub struct AppState {
-    pub pool: MySqlPool,
-    pub nats: async_nats::Client,
-}
-
-pub fn app(state: AppState) -> Router {
+pub fn app(sweeper: Sweeper) -> Router {
     let routes = Router::new()
-        .route(
-            "/healthz",
-            get(|| async { Json(serde_json::json!({"status": "ok"})) }),
-        )
+        .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
         .route("/readyz", get(readyz))
-        .with_state(state);
+        .route("/metrics", get(|| async { shared::metrics::render() }))
+        .with_state(sweeper);
     shared::telemetry::with_http_layers(routes)
 }
 
-async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<serde_json::Value>) {
-    let mysql = sqlx::query("SELECT 1").execute(&state.pool).await.is_ok();
-    let nats = state.nats.connection_state() == async_nats::connection::State::Connected;
+async fn readyz(State(sweeper): State<Sweeper>) -> (StatusCode, Json<Value>) {
+    let mysql = sqlx::query("SELECT 1").execute(&sweeper.pool).await.is_ok();
+    let nats = sweeper.nats.connection_state() == async_nats::connection::State::Connected;
     let status = if mysql && nats {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    (
-        status,
-        Json(serde_json::json!({"mysql": mysql, "nats": nats})),
-    )
+    (status, Json(json!({"mysql": mysql, "nats": nats})))
+}
+
+/// Connects to MySQL (migrating) and NATS (in the background if it is down).
+pub async fn sweeper(config: &Config) -> anyhow::Result<Sweeper> {
+    let pool = shared::storage::connect(&config.database).await?;
+    let nats = async_nats::ConnectOptions::new()
+        .retry_on_initial_connect()
+        .connect(&config.nats.nats_url)
+        .await
+        .context("invalid NATS_URL")?;
+    Ok(Sweeper {
+        pool,
+        nats,
+        nats_config: config.nats.clone(),
+        subjects: Subjects::new(&config.nats.nats_subject_prefix)?,
+        config: config.sweep.clone(),
+    })
+}
+
+/// One sweep for an operator (`janitor --once`): waits up to 5 s for NATS, then sweeps.
+pub async fn sweep_now(config: &Config) -> anyhow::Result<sweep::Report> {
+    let sweeper = sweeper(config).await?;
+    for _ in 0..50 {
+        if sweeper.nats.connection_state() == async_nats::connection::State::Connected {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    sweeper.sweep_once().await
 }
 
 pub struct Application {
     listener: TcpListener,
-    state: AppState,
+    sweeper: Sweeper,
 }
 
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        let pool = shared::storage::connect(&config.database).await?;
-        let nats = async_nats::ConnectOptions::new()
-            .retry_on_initial_connect()
-            .connect(&config.nats.nats_url)
-            .await
-            .context("invalid NATS_URL")?;
+        let sweeper = sweeper(&config).await?;
         let addr = config.http.addr_or(DEFAULT_PORT);
         let listener = TcpListener::bind(addr)
             .await
             .with_context(|| format!("cannot listen on {addr}"))?;
-        Ok(Self {
-            listener,
-            state: AppState { pool, nats },
-        })
+        Ok(Self { listener, sweeper })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -92,12 +100,17 @@ impl Application {
             .expect("a bound listener has an address")
     }
 
+    /// Sweeps on the interval and serves health until `shutdown`; the sweep in progress
+    /// finishes its transaction, then NATS is drained.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         tracing::info!(addr = %self.local_addr(), "janitor listening");
-        let nats = self.state.nats.clone();
-        axum::serve(shared::telemetry::no_delay(self.listener), app(self.state))
+        let nats = self.sweeper.nats.clone();
+        let sweeping = tokio::spawn(self.sweeper.clone().run(shutdown.clone()));
+        let listener = shared::telemetry::no_delay(self.listener);
+        axum::serve(listener, app(self.sweeper))
             .with_graceful_shutdown(async move { shutdown.cancelled().await })
             .await?;
+        sweeping.await?;
         let _ = nats.drain().await;
         Ok(())
     }

@@ -10,29 +10,35 @@ use sqlx::{MySql, MySqlConnection, QueryBuilder};
 use super::write::Author;
 use super::StoredRecord;
 
-/// Inserts one outbox row per applied edit and returns their ids, in the same order.
+/// Inserts one outbox row per applied edit (with its scope number from `seqs`) and returns
+/// their ids, in the same order.
 pub async fn insert_outbox(
     tx: &mut MySqlConnection,
     author: &Author<'_>,
     applied: &[(StoredRecord, Operation)],
+    seqs: &[u64],
 ) -> sqlx::Result<Vec<u64>> {
     let client_id = author.scope.client_id;
     let mut query = QueryBuilder::<MySql>::new(
         "INSERT INTO sync_queue (client_id, branch_id, branch_scope, table_name, record_id, operation, \
-         source_device_id, sync_version, position, created_at) ",
+         source_device_id, sync_version, position, scope_seq, created_at) ",
     );
-    query.push_values(applied, |mut row, (record, operation)| {
-        row.push_bind(client_id)
-            .push_bind(author.scope.branch_id)
-            .push_bind(record.branch_scope)
-            .push_bind(record.table.name)
-            .push_bind(&record.record_id)
-            .push_bind(operation_name(*operation))
-            .push_bind(author.device)
-            .push_bind(record.sync_version)
-            .push_bind(record.position)
-            .push_bind(record.server_updated_at);
-    });
+    query.push_values(
+        applied.iter().zip(seqs),
+        |mut row, ((record, operation), seq)| {
+            row.push_bind(client_id)
+                .push_bind(author.scope.branch_id)
+                .push_bind(record.branch_scope)
+                .push_bind(record.table.name)
+                .push_bind(&record.record_id)
+                .push_bind(operation_name(*operation))
+                .push_bind(author.device)
+                .push_bind(record.sync_version)
+                .push_bind(record.position)
+                .push_bind(*seq)
+                .push_bind(record.server_updated_at);
+        },
+    );
     query.build().execute(&mut *tx).await?;
     let (first, last) = (applied[0].0.position, applied[applied.len() - 1].0.position);
     let rows: Vec<(u64, u64)> = sqlx::query_as(
@@ -126,9 +132,6 @@ pub fn event_for(
         scope_seq,
         source_device_id: author.device.map(str::to_owned),
     };
-    Outgoing {
-        outbox_id,
-        subject: subjects.change(client_id, record.branch_scope, record.table),
-        payload: serde_json::to_vec(&event).expect("events serialise").into(),
-    }
+    let subject = subjects.change(client_id, record.branch_scope, record.table);
+    Outgoing::event(outbox_id, subject, &event)
 }

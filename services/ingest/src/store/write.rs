@@ -148,9 +148,9 @@ async fn write_once(
         let keys: HashSet<Key> = applied.iter().map(|(record, _)| key_of(record)).collect();
         let latest: Vec<&StoredRecord> = keys.iter().map(|key| &current[key]).collect();
         upsert_records(&mut tx, client_id, author.scope.branch_id, &latest).await?;
-        let ids = insert_outbox(&mut tx, &author, &applied).await?;
-        update_counts(&mut tx, client_id, &was_live, &latest).await?;
         let seqs = take_scope_seqs(&mut tx, client_id, &applied).await?;
+        let ids = insert_outbox(&mut tx, &author, &applied, &seqs).await?;
+        update_counts(&mut tx, client_id, &was_live, &latest).await?;
         events = applied
             .iter()
             .zip(ids)

@@ -1,0 +1,79 @@
+//! One sweep: relay what was never published, delete what is old and published, report.
+
+use async_nats::connection::State;
+use async_nats::jetstream;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use shared::config::NatsConfig;
+use shared::subject::Subjects;
+use sqlx::MySqlPool;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::SweepConfig;
+use crate::{relay, retention};
+
+/// What one sweep did.
+#[derive(Debug, Default, Clone, PartialEq, Serialize)]
+pub struct Report {
+    pub relayed: u64,
+    pub deleted: u64,
+    /// Age of the oldest outbox row still unpublished after the sweep, in seconds.
+    pub oldest_unpublished_secs: Option<f64>,
+}
+
+/// Everything a sweep needs.
+#[derive(Clone)]
+pub struct Sweeper {
+    pub pool: MySqlPool,
+    pub nats: async_nats::Client,
+    pub nats_config: NatsConfig,
+    pub subjects: Subjects,
+    pub config: SweepConfig,
+}
+
+impl Sweeper {
+    pub async fn sweep_once(&self) -> anyhow::Result<Report> {
+        let mut report = Report::default();
+        if self.nats.connection_state() == State::Connected {
+            let js = jetstream::new(self.nats.clone());
+            shared::stream::ensure(&js, &self.nats_config).await?;
+            let (grace, batch) = (self.config.grace(), self.config.janitor_batch);
+            report.relayed =
+                relay::relay_overdue(&self.pool, &js, &self.subjects, grace, batch).await?;
+        }
+        let cutoff = Utc::now() - self.config.retention();
+        report.deleted =
+            retention::delete_published_before(&self.pool, cutoff, self.config.janitor_batch)
+                .await?;
+        let oldest: Option<DateTime<Utc>> =
+            sqlx::query_scalar("SELECT MIN(created_at) FROM sync_queue WHERE published_at IS NULL")
+                .fetch_one(&self.pool)
+                .await?;
+        report.oldest_unpublished_secs =
+            oldest.map(|at| (Utc::now() - at).num_milliseconds().max(0) as f64 / 1000.0);
+        metrics::counter!("possync_janitor_relayed_total").increment(report.relayed);
+        metrics::counter!("possync_janitor_deleted_total").increment(report.deleted);
+        metrics::gauge!("possync_outbox_oldest_unpublished_seconds")
+            .set(report.oldest_unpublished_secs.unwrap_or(0.0));
+        Ok(report)
+    }
+
+    /// Sweeps every interval until `stop` is cancelled; a failed sweep is logged and retried.
+    pub async fn run(self, stop: CancellationToken) {
+        let mut ticks = tokio::time::interval(self.config.interval());
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                _ = ticks.tick() => {}
+            }
+            match self.sweep_once().await {
+                Ok(report) if report.relayed > 0 || report.deleted > 0 => {
+                    tracing::info!(?report, "sweep")
+                }
+                Ok(_) => {}
+                Err(err) => tracing::warn!(error = %err, "sweep failed; retrying next interval"),
+            }
+        }
+    }
+}

@@ -1,0 +1,209 @@
+//! The janitor: retention of the outbox and the relay of what was never published.
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use janitor::retention;
+use possync_tests::janitor_app::{sweep_config, sweeper};
+use possync_tests::{nats_url, Seen, Tenant, TestFanout, TestIngest, TestNats};
+use serde_json::{json, Value};
+use shared::token::Role;
+
+const DEAD_NATS: &str = "nats://127.0.0.1:9";
+
+fn invoices(prefix: &str, n: usize) -> Value {
+    Value::Array(
+        (0..n)
+            .map(|i| {
+                json!({"table_name": "invoices", "record_id": format!("{prefix}-{i}"),
+                            "data": {"total": i}, "local_updated_at": "2025-12-07T10:30:00Z"})
+            })
+            .collect(),
+    )
+}
+
+async fn unpublished(app: &TestIngest) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM sync_queue WHERE published_at IS NULL")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap()
+}
+
+async fn stream_messages(app: &TestIngest, nats: &str) -> u64 {
+    let js = async_nats::jetstream::new(async_nats::connect(nats).await.unwrap());
+    js.get_stream(&app.config.nats.nats_stream)
+        .await
+        .unwrap()
+        .info()
+        .await
+        .unwrap()
+        .state
+        .messages
+}
+
+#[tokio::test]
+async fn old_published_rows_go_young_and_unpublished_rows_stay() {
+    let app = TestIngest::spawn_with(|c| c.nats.nats_url = DEAD_NATS.into()).await;
+    let tenant = Tenant::seed(&app, "shop").await;
+    app.push(
+        &tenant.token(&app, 0, Role::Cashier),
+        "t1",
+        invoices("i", 10),
+    )
+    .await;
+    let pool = &app.db.pool;
+    // Rows 1-4 published 8 days ago, 5-7 an hour ago; 8-10 never published, created 30 days ago.
+    sqlx::query("UPDATE sync_queue SET published_at = NOW(6) - INTERVAL 8 DAY WHERE id <= 4")
+        .execute(pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "UPDATE sync_queue SET published_at = NOW(6) - INTERVAL 1 HOUR WHERE id BETWEEN 5 AND 7",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+    sqlx::query("UPDATE sync_queue SET created_at = NOW(6) - INTERVAL 30 DAY WHERE id > 7")
+        .execute(pool)
+        .await
+        .unwrap();
+
+    let cutoff = chrono::Utc::now() - chrono::Duration::days(7);
+    let deleted = retention::delete_published_before(pool, cutoff, 3)
+        .await
+        .unwrap();
+
+    assert_eq!(deleted, 4, "deleted in batches of 3");
+    let left: Vec<u64> = sqlx::query_scalar("SELECT id FROM sync_queue ORDER BY id")
+        .fetch_all(pool)
+        .await
+        .unwrap();
+    assert_eq!(left, [5, 6, 7, 8, 9, 10]);
+}
+
+#[tokio::test]
+async fn a_change_committed_while_nats_is_down_is_relayed_once_when_it_returns() {
+    let mut nats = TestNats::start().await;
+    let url = nats.url();
+    let app = TestIngest::spawn_with(|c| c.nats.nats_url = url.clone()).await;
+    let tenant = Tenant::seed(&app, "shop").await;
+    let token = tenant.token(&app, 0, Role::Cashier);
+    app.push(&token, "t1", invoices("before", 1)).await;
+    app.wait_published().await;
+
+    nats.kill();
+    app.push(&token, "t1", invoices("during", 1)).await;
+    assert_eq!(unpublished(&app).await, 1);
+    nats.restart().await;
+    let subscriber_client = async_nats::connect(&url).await.unwrap();
+    let mut subscriber = subscriber_client
+        .subscribe(format!("{}.>", app.config.nats.nats_subject_prefix))
+        .await
+        .unwrap();
+    subscriber_client.flush().await.unwrap();
+    let mut config = sweep_config();
+    config.janitor_grace_secs = 1.0;
+    let janitor = sweeper(&app, &url, config).await;
+    let stop = tokio_util::sync::CancellationToken::new();
+    let running = tokio::spawn(janitor.run(stop.clone()));
+
+    let started = std::time::Instant::now();
+    let message = tokio::time::timeout(Duration::from_secs(5), subscriber.next())
+        .await
+        .unwrap()
+        .unwrap();
+    let event: Value = serde_json::from_slice(&message.payload).unwrap();
+    assert_eq!(event["record_id"], "during-0");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "delivered within grace + interval"
+    );
+    stop.cancel();
+    running.await.unwrap();
+    assert_eq!(unpublished(&app).await, 0);
+    assert_eq!(
+        stream_messages(&app, &url).await,
+        2,
+        "before and during, each once"
+    );
+}
+
+#[tokio::test]
+async fn a_push_whose_publish_failed_reaches_a_websocket_device_through_the_relay() {
+    let app = TestIngest::spawn_with(|c| c.nats.nats_url = DEAD_NATS.into()).await;
+    let tenant = Tenant::seed(&app, "shop").await;
+    let fanout = TestFanout::spawn_with(&app, |c| c.nats.nats_url = nats_url()).await;
+    let token = tenant.token(&app, 0, Role::Cashier);
+    let mut device = fanout.connect(&token, "till-reader").await;
+
+    app.push(&token, "till-writer", invoices("lost", 1)).await;
+    assert!(matches!(
+        device.next(Duration::from_millis(300)).await,
+        Seen::Nothing
+    ));
+    let report = sweeper(&app, &nats_url(), sweep_config())
+        .await
+        .sweep_once()
+        .await
+        .unwrap();
+
+    assert_eq!(report.relayed, 1);
+    let event = device.expect_json(Duration::from_secs(5)).await;
+    assert_eq!(
+        (event["type"].as_str(), event["record_id"].as_str()),
+        (Some("sync"), Some("lost-0"))
+    );
+    assert_eq!(event["scope_seq"], 1);
+}
+
+#[tokio::test]
+async fn two_janitors_over_one_backlog_publish_each_row_once() {
+    let app = TestIngest::spawn_with(|c| c.nats.nats_url = DEAD_NATS.into()).await;
+    let tenant = Tenant::seed(&app, "shop").await;
+    let token = tenant.token(&app, 0, Role::Cashier);
+    for batch in 0..6 {
+        app.push(&token, "t1", invoices(&format!("b{batch}"), 50))
+            .await;
+    }
+    let mut config = sweep_config();
+    config.janitor_batch = 25;
+    let (one, two) = (
+        sweeper(&app, &nats_url(), config.clone()).await,
+        sweeper(&app, &nats_url(), config).await,
+    );
+
+    let (a, b) = tokio::join!(one.sweep_once(), two.sweep_once());
+
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.relayed + b.relayed, 300, "{a:?} {b:?}");
+    assert_eq!(unpublished(&app).await, 0);
+    assert_eq!(stream_messages(&app, &nats_url()).await, 300);
+}
+
+#[tokio::test]
+async fn retention_never_removes_what_a_recent_cursor_needs() {
+    let app = TestIngest::spawn().await;
+    let tenant = Tenant::seed(&app, "shop").await;
+    let token = tenant.token(&app, 0, Role::Cashier);
+    app.push(&token, "t1", invoices("old", 5)).await;
+    let (_, cursor) = app.pull_all(&token, None, 100).await;
+    app.push(&token, "t1", invoices("new", 5)).await;
+    app.wait_published().await;
+
+    let mut config = sweep_config();
+    config.janitor_retention_secs = 0;
+    let report = sweeper(&app, &nats_url(), config)
+        .await
+        .sweep_once()
+        .await
+        .unwrap();
+
+    assert_eq!(report.deleted, 10, "every published outbox row went");
+    let (since_cursor, _) = app.pull_all(&token, cursor, 3).await;
+    let ids: Vec<&str> = since_cursor
+        .iter()
+        .map(|c| c["record_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["new-0", "new-1", "new-2", "new-3", "new-4"]);
+    assert_eq!(app.pull_all(&token, None, 100).await.0.len(), 10);
+}
