@@ -222,6 +222,22 @@ pub static TABLES: [Table; 31] = [
     table("settings", Client, &[req("key", Text)]),
 ];
 
+/// Tables only an admin or super admin may write: money owed to staff, payment and deposit
+/// set-up, messaging accounts and campaigns, promotions and settings. Cashiers read them.
+pub const ADMIN_WRITE: [&str; 11] = [
+    "employees",
+    "employee_advances",
+    "employee_deductions",
+    "payment_methods",
+    "payment_apps",
+    "deposit_sources",
+    "expense_categories",
+    "promotions",
+    "whatsapp_accounts",
+    "whatsapp_campaigns",
+    "settings",
+];
+
 /// The table called `name`, if it is one of the 31.
 pub fn lookup(name: &str) -> Option<&'static Table> {
     TABLES.iter().find(|table| table.name == name)
@@ -233,6 +249,16 @@ pub fn lookup(name: &str) -> Option<&'static Table> {
 pub struct InvalidData(pub String);
 
 impl Table {
+    /// Whether writing this table needs an admin (see [`ADMIN_WRITE`]).
+    pub fn needs_admin(&self) -> bool {
+        ADMIN_WRITE.contains(&self.name)
+    }
+
+    /// The declared field called `name`: list filters may use only these.
+    pub fn field(&self, name: &str) -> Option<&Field> {
+        self.fields.iter().find(|field| field.name == name)
+    }
+
     /// Checks `data` against the declared fields; undeclared fields pass untouched.
     pub fn validate(&self, data: &Value) -> Result<(), InvalidData> {
         let object = data

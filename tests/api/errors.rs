@@ -76,7 +76,7 @@ async fn unknown_routes_and_methods_get_the_error_shape() {
     let app = TestIngest::spawn().await;
 
     assert_eq!(
-        error_of(app.get("/api/nothing-here").send().await.unwrap()).await,
+        error_of(app.get("/nothing/here/at/all").send().await.unwrap()).await,
         (404, "not_found".into())
     );
     assert_eq!(

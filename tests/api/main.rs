@@ -3,6 +3,7 @@
 mod accounts;
 mod auth;
 mod conflicts;
+mod entities;
 mod errors;
 mod events;
 mod exactness;

@@ -51,6 +51,7 @@ pub fn config(db: &TestDb) -> Config {
             login_max_failures_per_address: 20,
             login_lockout_secs: 900,
         },
+        entity_requests_per_minute: 100,
         trust_forwarded_for: false,
     }
 }

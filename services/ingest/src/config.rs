@@ -23,6 +23,9 @@ pub struct Config {
     pub log: LogConfig,
     #[command(flatten)]
     pub login: LoginLimitConfig,
+    /// Requests per minute per user on the entity routes (`/api/{table}`).
+    #[arg(long, env = "ENTITY_REQUESTS_PER_MINUTE", default_value_t = 100)]
+    pub entity_requests_per_minute: u32,
     /// Take the client address from `X-Forwarded-For` (only behind a proxy that sets it).
     #[arg(long, env = "TRUST_FORWARDED_FOR", default_value_t = false, action = clap::ArgAction::Set)]
     pub trust_forwarded_for: bool,

@@ -28,6 +28,10 @@ pub enum ApiError {
     #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("{0}")]
+    Conflict(String),
+    #[error("the record changed: its sync_version is now {0}")]
+    PreconditionFailed(u64),
+    #[error("{0}")]
     ResyncRequired(&'static str),
     #[error("{0}")]
     Unprocessable(String),
@@ -50,6 +54,10 @@ impl ApiError {
             ApiError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             ApiError::UnsupportedMediaType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+            }
+            ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            ApiError::PreconditionFailed(_) => {
+                (StatusCode::PRECONDITION_FAILED, "version_mismatch")
             }
             ApiError::ResyncRequired(_) => (StatusCode::GONE, "resync_required"),
             ApiError::Unprocessable(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_data"),

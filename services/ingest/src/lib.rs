@@ -8,6 +8,7 @@
 //! - [`sync`]: push, pull, conflict resolution and stats; [`store`]: the record store and
 //!   its single write path; [`publish`]: events to JetStream after commit; [`devices`];
 //!   [`scope`]: what a caller may see.
+//! - [`entities`]: list/get/create/replace/patch/delete for every table, rate limited.
 //! - [`health`]: liveness, readiness and metrics.
 //! - [`extract`], [`error`]: request extractors and the error shape.
 //!
@@ -19,6 +20,7 @@ pub mod auth;
 pub mod config;
 pub mod demo;
 pub mod devices;
+pub mod entities;
 pub mod error;
 pub mod extract;
 pub mod health;
@@ -65,6 +67,7 @@ pub struct AppState {
     pub trust_forwarded_for: bool,
     pub subjects: Subjects,
     pub publisher: Publisher,
+    pub entity_limit: entities::limit::UserLimit,
 }
 
 impl FromRef<AppState> for TokenKeys {
@@ -79,6 +82,12 @@ pub fn app(state: AppState) -> Router {
         .merge(auth::router())
         .merge(health::router())
         .merge(sync::router())
+        .merge(
+            entities::router().route_layer(axum::middleware::from_fn_with_state(
+                state.entity_limit.clone(),
+                entities::limit::enforce,
+            )),
+        )
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -115,7 +124,7 @@ impl Application {
         let state = AppState {
             pool,
             nats,
-            keys,
+            keys: keys.clone(),
             login_limits: Arc::new(LoginLimits {
                 per_account: FailureLimiter::new(
                     login.login_max_failures_per_account,
@@ -130,6 +139,10 @@ impl Application {
             trust_forwarded_for: config.trust_forwarded_for,
             subjects,
             publisher,
+            entity_limit: entities::limit::UserLimit::per_minute(
+                config.entity_requests_per_minute,
+                keys.clone(),
+            ),
         };
         Ok(Self {
             listener,

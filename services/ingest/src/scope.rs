@@ -12,6 +12,8 @@ pub struct CallerScope {
     pub client_id: u64,
     pub branch_id: u64,
     pub whole_client: bool,
+    /// Admins and super admins may write the tables that need an admin.
+    pub can_administer: bool,
 }
 
 impl From<Principal> for CallerScope {
@@ -20,6 +22,7 @@ impl From<Principal> for CallerScope {
             client_id: principal.client_id,
             branch_id: principal.branch_id,
             whole_client: principal.role == Role::SuperAdmin,
+            can_administer: principal.role != Role::Cashier,
         }
     }
 }
@@ -36,6 +39,11 @@ impl CallerScope {
     /// Whether records in `branch_scope` are visible (and writable) to this caller.
     pub fn sees(&self, branch_scope: u64) -> bool {
         self.whole_client || branch_scope == SHARED_SCOPE || branch_scope == self.branch_id
+    }
+
+    /// Whether this caller may write `table` at all.
+    pub fn may_write(&self, table: &Table) -> bool {
+        self.can_administer || !table.needs_admin()
     }
 
     /// The `branch_scope` values a pull reads, or `None` for the whole client.

@@ -117,3 +117,20 @@ pub struct TableStat {
     pub table_name: String,
     pub record_count: u64,
 }
+
+/// `GET /api/{table}`: one page of records in `record_id` order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EntityPage {
+    pub items: Vec<Change>,
+    /// Where the next page starts; `None` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// `POST /api/{table}`, `PUT` and `PATCH /api/{table}/{id}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EntityWrite {
+    /// For `POST` only: the id to create; a UUID is made when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record_id: Option<String>,
+    pub data: Value,
+}

@@ -27,11 +27,17 @@ pub struct Author<'a> {
     pub device: Option<&'a str>,
 }
 
-/// Whether the conflict rules apply or the edit is written as the newest version regardless.
+/// Which edits apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
+    /// The push conflict rules (`sync::decide`).
     Sync,
+    /// Always, as the newest version.
     Force,
+    /// Only over this `sync_version` (`If-Match`); otherwise a conflict.
+    Expect(u64),
+    /// Only if the record does not exist yet; otherwise a conflict.
+    CreateOnly,
 }
 
 /// What became of one edit.
@@ -46,6 +52,8 @@ pub enum Outcome {
     Conflict(StoredRecord),
     /// The record lives in a branch the author cannot write.
     OtherBranch,
+    /// [`Mode::Expect`] of a record that does not exist.
+    Missing,
 }
 
 /// The outcomes in edit order, and the events to publish once committed.
@@ -126,6 +134,11 @@ async fn write_once(
                 existing.map(current_of).as_ref(),
                 &edit_of(edit, existing, &author, now),
             ),
+            Mode::Expect(version) if existing.map(|r| r.sync_version) == Some(version) => {
+                Decision::Apply
+            }
+            Mode::CreateOnly if existing.is_none() => Decision::Apply,
+            Mode::Expect(_) | Mode::CreateOnly => Decision::Conflict,
         };
         let outcome = match (decision, existing) {
             (Decision::Apply, _) => {
@@ -137,7 +150,7 @@ async fn write_once(
             }
             (Decision::Unchanged, Some(record)) => Outcome::Unchanged(record.clone()),
             (_, Some(record)) => Outcome::Conflict(record.clone()),
-            (_, None) => unreachable!("the rules apply every edit of a missing record"),
+            (_, None) => Outcome::Missing,
         };
         outcomes.push(outcome);
     }

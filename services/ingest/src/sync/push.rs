@@ -49,6 +49,12 @@ pub async fn batch_push(
     let mut edits = Vec::with_capacity(push.records.len());
     for (index, raw) in push.records.into_iter().enumerate() {
         match incoming::parse(index, raw) {
+            Ok(edit) if !scope.may_write(edit.table) => errors.push(RecordError {
+                index,
+                table_name: Some(edit.table.name.to_owned()),
+                record_id: Some(edit.record_id.to_string()),
+                message: format!("writing {} needs an admin", edit.table.name),
+            }),
             Ok(edit) => edits.push((index, edit)),
             Err(error) => errors.push(error),
         }
@@ -85,6 +91,8 @@ fn report(
 ) {
     match outcome {
         Outcome::Applied { .. } | Outcome::Unchanged(_) => response.synced_count += 1,
+        // Only `Mode::Expect` reports a missing record; pushes use `Mode::Sync`.
+        Outcome::Missing => {}
         Outcome::Conflict(server) => response.conflicts.push(Conflict {
             table_name: edit.table.name.to_owned(),
             record_id: server.record_id,

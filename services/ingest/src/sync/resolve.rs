@@ -39,6 +39,12 @@ pub async fn resolve_conflict(
                 .ok_or_else(not_found)?
         }
         Resolution::AcceptClient => {
+            if !scope.may_write(table) {
+                return Err(ApiError::Forbidden(format!(
+                    "writing {} needs an admin",
+                    table.name
+                )));
+            }
             let data = request.client_data.ok_or_else(|| {
                 ApiError::BadRequest(
                     "client_data is required to accept the client's version".into(),
