@@ -112,3 +112,21 @@ stop_private_services() {
   for pid in "${PRIVATE_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
   PRIVATE_PIDS=()
 }
+
+# ensure_schemathesis: schemathesis (from PyPI) in .local/venv, for the OpenAPI test.
+ensure_schemathesis() {
+  local venv="$ROOT/.local/venv"
+  if [ ! -x "$venv/bin/schemathesis" ]; then
+    ensure_packages python3:python3
+    if ! python3 -m venv "$venv" >/dev/null 2>&1; then
+      rm -rf "$venv"
+      say "installing python3-venv"
+      as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+      as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
+      python3 -m venv "$venv"
+    fi
+    say "installing schemathesis in .local/venv"
+    "$venv/bin/pip" install -q "schemathesis==4.32.5" || die "pip could not install schemathesis"
+  fi
+  export SCHEMATHESIS_BIN="$venv/bin/schemathesis"
+}

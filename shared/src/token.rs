@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::{ConfigError, JwtConfig};
 
 /// What a user may see: `super_admin` every branch of its client, the others their branch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     SuperAdmin,

@@ -11,6 +11,7 @@ mod fanout_limits;
 mod fanout_rooms;
 mod janitor;
 mod migrations;
+mod openapi;
 mod pull_params;
 mod push_inputs;
 mod resolve_stats;

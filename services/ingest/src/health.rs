@@ -16,11 +16,13 @@ pub fn router() -> Router<AppState> {
         .route("/metrics", get(metrics))
 }
 
-async fn healthz() -> Json<Value> {
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "alive", body = Object)))]
+pub async fn healthz() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
-async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+#[utoipa::path(get, path = "/readyz", tag = "operations", responses((status = 200, description = "MySQL and NATS reachable", body = Object), (status = 503, description = "MySQL or NATS unreachable", body = Object)))]
+pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     let mysql = sqlx::query("SELECT 1").execute(&state.pool).await.is_ok();
     let nats = state.nats.connection_state() == async_nats::connection::State::Connected;
     let status = if mysql && nats {
@@ -31,7 +33,8 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     (status, Json(json!({"mysql": mysql, "nats": nats})))
 }
 
-async fn metrics(State(state): State<AppState>) -> String {
+#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus text", body = String, content_type = "text/plain")))]
+pub async fn metrics(State(state): State<AppState>) -> String {
     let backlog: Result<i64, _> =
         sqlx::query_scalar("SELECT COUNT(*) FROM sync_queue WHERE published_at IS NULL")
             .fetch_one(&state.pool)

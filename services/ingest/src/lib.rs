@@ -9,7 +9,7 @@
 //!   its single write path; [`publish`]: events to JetStream after commit; [`devices`];
 //!   [`scope`]: what a caller may see.
 //! - [`entities`]: list/get/create/replace/patch/delete for every table, rate limited.
-//! - [`health`]: liveness, readiness and metrics.
+//! - [`health`]: liveness, readiness and metrics; [`openapi`]: the OpenAPI document.
 //! - [`extract`], [`error`]: request extractors and the error shape.
 //!
 //! [`Application::build`] binds the listener (tests bind port 0) and
@@ -24,6 +24,7 @@ pub mod entities;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod openapi;
 pub mod publish;
 pub mod scope;
 pub mod store;
@@ -82,6 +83,7 @@ pub fn app(state: AppState) -> Router {
         .merge(auth::router())
         .merge(health::router())
         .merge(sync::router())
+        .merge(openapi::router())
         .merge(
             entities::router().route_layer(axum::middleware::from_fn_with_state(
                 state.entity_limit.clone(),

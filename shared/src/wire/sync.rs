@@ -8,17 +8,20 @@ use serde_json::Value;
 pub const MAX_PUSH_RECORDS: usize = 50;
 
 /// `POST /api/sync/batch-push`
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PushRequest {
+    #[schema(pattern = "^[A-Za-z0-9_.:-]{1,64}$")]
     pub device_id: String,
     pub records: Vec<PushRecord>,
 }
 
 /// One change made on a device.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PushRecord {
     pub table_name: String,
+    #[schema(pattern = "^[A-Za-z0-9_.:-]{1,64}$")]
     pub record_id: String,
+    #[schema(value_type = Object)]
     pub data: Value,
     pub local_updated_at: DateTime<Utc>,
     #[serde(default)]
@@ -29,7 +32,7 @@ pub struct PushRecord {
 }
 
 /// What a push answers.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PushResponse {
     pub success: bool,
     pub synced_count: usize,
@@ -38,11 +41,14 @@ pub struct PushResponse {
 }
 
 /// A record the server kept its own version of.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Conflict {
     pub table_name: String,
     pub record_id: String,
+    /// `null` for a delete that sent no data.
+    #[schema(value_type = Object, nullable = true)]
     pub local_data: Value,
+    #[schema(value_type = Object)]
     pub server_data: Value,
     pub local_updated_at: DateTime<Utc>,
     pub server_updated_at: DateTime<Utc>,
@@ -51,7 +57,7 @@ pub struct Conflict {
 }
 
 /// A record refused for what it holds; the rest of its batch still applies.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RecordError {
     pub index: usize,
     pub table_name: Option<String>,
@@ -60,7 +66,7 @@ pub struct RecordError {
 }
 
 /// `GET /api/sync/pull-changes` answer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PullResponse {
     pub changes: Vec<Change>,
     pub has_more: bool,
@@ -68,10 +74,11 @@ pub struct PullResponse {
 }
 
 /// The latest state of one record.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Change {
     pub table_name: String,
     pub record_id: String,
+    #[schema(value_type = Object)]
     pub data: Value,
     pub server_updated_at: DateTime<Utc>,
     pub is_deleted: bool,
@@ -79,7 +86,7 @@ pub struct Change {
 }
 
 /// Which side of a conflict wins.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Resolution {
     AcceptClient,
@@ -87,24 +94,25 @@ pub enum Resolution {
 }
 
 /// `POST /api/sync/resolve-conflict`
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ResolveRequest {
     pub table_name: String,
     pub record_id: String,
     pub resolution: Resolution,
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     pub client_data: Option<Value>,
 }
 
 /// What resolving answers: the record as the server now holds it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ResolveResponse {
     pub success: bool,
     pub record: Change,
 }
 
 /// `GET /api/sync/stats`
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StatsResponse {
     pub pending_queue_count: u64,
     pub last_sync_at: Option<DateTime<Utc>>,
@@ -112,14 +120,14 @@ pub struct StatsResponse {
 }
 
 /// Live records of one table in the caller's scope.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TableStat {
     pub table_name: String,
     pub record_count: u64,
 }
 
 /// `GET /api/{table}`: one page of records in `record_id` order.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EntityPage {
     pub items: Vec<Change>,
     /// Where the next page starts; `None` on the last page.
@@ -127,10 +135,12 @@ pub struct EntityPage {
 }
 
 /// `POST /api/{table}`, `PUT` and `PATCH /api/{table}/{id}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EntityWrite {
     /// For `POST` only: the id to create; a UUID is made when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^[A-Za-z0-9_.:-]{1,64}$")]
     pub record_id: Option<String>,
+    #[schema(value_type = Object)]
     pub data: Value,
 }

@@ -17,6 +17,7 @@ use crate::accounts::{self, User};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, Caller};
 use crate::AppState;
+use shared::wire::ErrorBody;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -25,7 +26,12 @@ pub fn router() -> Router<AppState> {
         .route("/api/auth/me", get(me))
 }
 
-async fn me(Caller(caller): Caller) -> Json<WhoAmI> {
+#[utoipa::path(get, path = "/api/auth/me", tag = "auth", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "the caller", body = WhoAmI),
+        (status = 401, description = "missing, invalid or expired token", body = ErrorBody),
+    ))]
+pub async fn me(Caller(caller): Caller) -> Json<WhoAmI> {
     Json(WhoAmI {
         user_id: caller.user_id,
         client_id: caller.client_id,
@@ -36,7 +42,17 @@ async fn me(Caller(caller): Caller) -> Json<WhoAmI> {
 
 const BAD_CREDENTIALS: ApiError = ApiError::Unauthorized("invalid username or password");
 
-async fn login(
+#[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest,
+    responses(
+        (status = 200, description = "tokens", body = TokenResponse),
+        (status = 400, description = "bad input", body = ErrorBody),
+        (status = 401, description = "missing, invalid or expired token", body = ErrorBody),
+        (status = 413, description = "body larger than 1 MiB", body = ErrorBody),
+        (status = 415, description = "body is not JSON", body = ErrorBody),
+        (status = 429, description = "rate limited (Retry-After)", body = ErrorBody),
+        (status = 503, description = "a dependency is down", body = ErrorBody),
+    ))]
+pub async fn login(
     State(state): State<AppState>,
     connect_info: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
@@ -80,7 +96,16 @@ async fn login(
     }
 }
 
-async fn refresh_token(
+#[utoipa::path(post, path = "/api/auth/refresh", tag = "auth", request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "new tokens", body = TokenResponse),
+        (status = 400, description = "bad input", body = ErrorBody),
+        (status = 401, description = "missing, invalid or expired token", body = ErrorBody),
+        (status = 413, description = "body larger than 1 MiB", body = ErrorBody),
+        (status = 415, description = "body is not JSON", body = ErrorBody),
+        (status = 503, description = "a dependency is down", body = ErrorBody),
+    ))]
+pub async fn refresh_token(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<RefreshRequest>,
 ) -> Result<Json<TokenResponse>, ApiError> {

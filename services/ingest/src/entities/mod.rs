@@ -19,7 +19,8 @@ use chrono::Utc;
 use serde_json::Value;
 use shared::ids::RecordId;
 use shared::registry::{self, Table};
-use shared::wire::sync::{EntityPage, EntityWrite};
+use shared::wire::sync::{Change, EntityPage, EntityWrite};
+use shared::wire::ErrorBody;
 
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery, Caller};
@@ -93,7 +94,21 @@ async fn visible(
         .ok_or_else(|| ApiError::NotFound(format!("no {} record {id}", table.name)))
 }
 
-async fn list_records(
+#[utoipa::path(get, path = "/api/{table}", tag = "entities", security(("bearer" = [])),
+    params(("table" = String, Path, description = "one of the 31 table names"),
+        ("page_size" = Option<u32>, Query, description = "1 to 200, default 50"),
+        ("cursor" = Option<String>, Query, description = "from next_cursor"),
+        ("deleted" = Option<String>, Query, description = "false (default), true or any"),
+        ("updated_since" = Option<String>, Query, description = "RFC 3339")),
+    responses(
+        (status = 200, description = "a page of records", body = EntityPage),
+        (status = 400, description = "bad input", body = ErrorBody),
+        (status = 401, description = "missing, invalid or expired token", body = ErrorBody),
+        (status = 404, description = "not found", body = ErrorBody),
+        (status = 429, description = "rate limited (Retry-After)", body = ErrorBody),
+        (status = 503, description = "a dependency is down", body = ErrorBody),
+    ))]
+pub async fn list_records(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path(name): Path<String>,
@@ -104,7 +119,16 @@ async fn list_records(
     ))
 }
 
-async fn get_record(
+#[utoipa::path(get, path = "/api/{table}/{id}", tag = "entities", security(("bearer" = [])), params(("table" = String, Path, description = "one of the 31 table names"), ("id" = String, Path, pattern = "^[A-Za-z0-9_.:-]{1,64}$", description = "record id")),
+    responses(
+        (status = 200, description = "the record; ETag is its sync_version", body = Change),
+        (status = 400, description = "bad input", body = ErrorBody),
+        (status = 401, description = "missing, invalid or expired token", body = ErrorBody),
+        (status = 404, description = "not found", body = ErrorBody),
+        (status = 429, description = "rate limited (Retry-After)", body = ErrorBody),
+        (status = 503, description = "a dependency is down", body = ErrorBody),
+    ))]
+pub async fn get_record(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path((name, id)): Path<(String, String)>,
@@ -113,7 +137,21 @@ async fn get_record(
     Ok(respond(StatusCode::OK, &record))
 }
 
-async fn create(
+#[utoipa::path(post, path = "/api/{table}", tag = "entities", security(("bearer" = [])), params(("table" = String, Path, description = "one of the 31 table names")), request_body = EntityWrite,
+    responses(
+        (status = 201, description = "created", body = Change),
+        (status = 400, description = "bad input", body = ErrorBody),
+        (status = 401, description = "missing, invalid or expired token", body = ErrorBody),
+        (status = 403, description = "outside your scope", body = ErrorBody),
+        (status = 404, description = "not found", body = ErrorBody),
+        (status = 409, description = "exists already", body = ErrorBody),
+        (status = 413, description = "body larger than 1 MiB", body = ErrorBody),
+        (status = 415, description = "body is not JSON", body = ErrorBody),
+        (status = 422, description = "invalid record data", body = ErrorBody),
+        (status = 429, description = "rate limited (Retry-After)", body = ErrorBody),
+        (status = 503, description = "a dependency is down", body = ErrorBody),
+    ))]
+pub async fn create(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path(name): Path<String>,
@@ -138,7 +176,21 @@ async fn create(
     Ok(respond(StatusCode::CREATED, &record))
 }
 
-async fn replace(
+#[utoipa::path(put, path = "/api/{table}/{id}", tag = "entities", security(("bearer" = [])), params(("table" = String, Path, description = "one of the 31 table names"), ("id" = String, Path, pattern = "^[A-Za-z0-9_.:-]{1,64}$", description = "record id"), ("If-Match" = Option<String>, Header, description = "the sync_version the write expects")), request_body = EntityWrite,
+    responses(
+        (status = 200, description = "replaced", body = Change),
+        (status = 400, description = "bad input", body = ErrorBody),
+        (status = 401, description = "missing, invalid or expired token", body = ErrorBody),
+        (status = 403, description = "outside your scope", body = ErrorBody),
+        (status = 404, description = "not found", body = ErrorBody),
+        (status = 412, description = "If-Match does not match the sync_version", body = ErrorBody),
+        (status = 413, description = "body larger than 1 MiB", body = ErrorBody),
+        (status = 415, description = "body is not JSON", body = ErrorBody),
+        (status = 422, description = "invalid record data", body = ErrorBody),
+        (status = 429, description = "rate limited (Retry-After)", body = ErrorBody),
+        (status = 503, description = "a dependency is down", body = ErrorBody),
+    ))]
+pub async fn replace(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path((name, id)): Path<(String, String)>,
@@ -164,7 +216,21 @@ async fn replace(
     Ok(respond(StatusCode::OK, &record))
 }
 
-async fn patch(
+#[utoipa::path(patch, path = "/api/{table}/{id}", tag = "entities", security(("bearer" = [])), params(("table" = String, Path, description = "one of the 31 table names"), ("id" = String, Path, pattern = "^[A-Za-z0-9_.:-]{1,64}$", description = "record id"), ("If-Match" = Option<String>, Header, description = "the sync_version the write expects")), request_body = EntityWrite,
+    responses(
+        (status = 200, description = "merged", body = Change),
+        (status = 400, description = "bad input", body = ErrorBody),
+        (status = 401, description = "missing, invalid or expired token", body = ErrorBody),
+        (status = 403, description = "outside your scope", body = ErrorBody),
+        (status = 404, description = "not found", body = ErrorBody),
+        (status = 412, description = "If-Match does not match the sync_version", body = ErrorBody),
+        (status = 413, description = "body larger than 1 MiB", body = ErrorBody),
+        (status = 415, description = "body is not JSON", body = ErrorBody),
+        (status = 422, description = "invalid record data", body = ErrorBody),
+        (status = 429, description = "rate limited (Retry-After)", body = ErrorBody),
+        (status = 503, description = "a dependency is down", body = ErrorBody),
+    ))]
+pub async fn patch(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path((name, id)): Path<(String, String)>,
@@ -197,7 +263,18 @@ async fn patch(
     Ok(respond(StatusCode::OK, &record))
 }
 
-async fn remove(
+#[utoipa::path(delete, path = "/api/{table}/{id}", tag = "entities", security(("bearer" = [])), params(("table" = String, Path, description = "one of the 31 table names"), ("id" = String, Path, pattern = "^[A-Za-z0-9_.:-]{1,64}$", description = "record id"), ("If-Match" = Option<String>, Header, description = "the sync_version the write expects")),
+    responses(
+        (status = 200, description = "the tombstone", body = Change),
+        (status = 400, description = "bad input", body = ErrorBody),
+        (status = 401, description = "missing, invalid or expired token", body = ErrorBody),
+        (status = 403, description = "outside your scope", body = ErrorBody),
+        (status = 404, description = "not found", body = ErrorBody),
+        (status = 412, description = "If-Match does not match the sync_version", body = ErrorBody),
+        (status = 429, description = "rate limited (Retry-After)", body = ErrorBody),
+        (status = 503, description = "a dependency is down", body = ErrorBody),
+    ))]
+pub async fn remove(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path((name, id)): Path<(String, String)>,

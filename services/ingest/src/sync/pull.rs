@@ -26,6 +26,8 @@ use crate::extract::{ApiQuery, Caller};
 use crate::scope::CallerScope;
 use crate::sync::cursor::Cursor;
 use crate::AppState;
+use shared::wire::sync::PullResponse;
+use shared::wire::ErrorBody;
 
 /// Changes per page unless `limit` says otherwise.
 pub const DEFAULT_LIMIT: u64 = 100;
@@ -34,11 +36,16 @@ pub const MAX_LIMIT: u64 = 1_000_000;
 /// Bytes gathered before a chunk goes to the socket.
 const CHUNK_BYTES: usize = 64 * 1024;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PullQuery {
+    /// RFC 3339; only without `cursor`.
     since: Option<String>,
+    /// Opaque, from `next_cursor`.
     cursor: Option<String>,
+    /// Comma-separated table names.
     tables: Option<String>,
+    /// 1 to 1000000, default 100.
     limit: Option<String>,
 }
 
@@ -59,6 +66,14 @@ struct Range {
     tables: Vec<&'static str>,
 }
 
+#[utoipa::path(get, path = "/api/sync/pull-changes", tag = "sync", params(PullQuery), security(("bearer" = [])),
+    responses(
+        (status = 200, description = "changes in change order", body = PullResponse),
+        (status = 400, description = "bad input", body = ErrorBody),
+        (status = 401, description = "missing, invalid or expired token", body = ErrorBody),
+        (status = 410, description = "cursor cannot be served: resync from scratch", body = ErrorBody),
+        (status = 503, description = "a dependency is down", body = ErrorBody),
+    ))]
 pub async fn pull_changes(
     State(state): State<AppState>,
     Caller(caller): Caller,

@@ -5,7 +5,8 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::Value;
 use shared::ids::DeviceId;
-use shared::wire::sync::{Conflict, PushResponse, RecordError, MAX_PUSH_RECORDS};
+use shared::wire::sync::{Conflict, PushRequest, PushResponse, RecordError, MAX_PUSH_RECORDS};
+use shared::wire::ErrorBody;
 
 use crate::devices::{self, DeviceError};
 use crate::error::ApiError;
@@ -23,6 +24,16 @@ pub struct RawPush {
     records: Vec<Value>,
 }
 
+#[utoipa::path(post, path = "/api/sync/batch-push", tag = "sync", request_body = PushRequest, security(("bearer" = [])),
+    responses(
+        (status = 200, description = "applied, conflicts and per-record errors", body = PushResponse),
+        (status = 400, description = "bad input", body = ErrorBody),
+        (status = 401, description = "missing, invalid or expired token", body = ErrorBody),
+        (status = 403, description = "outside your scope", body = ErrorBody),
+        (status = 413, description = "body larger than 1 MiB", body = ErrorBody),
+        (status = 415, description = "body is not JSON", body = ErrorBody),
+        (status = 503, description = "a dependency is down", body = ErrorBody),
+    ))]
 pub async fn batch_push(
     State(state): State<AppState>,
     Caller(caller): Caller,

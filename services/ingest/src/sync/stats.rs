@@ -15,13 +15,22 @@ use crate::error::ApiError;
 use crate::extract::{ApiQuery, Caller};
 use crate::scope::CallerScope;
 use crate::AppState;
+use shared::wire::ErrorBody;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct StatsQuery {
     /// The calling device; without it `last_sync_at` is the latest of any device in scope.
     device_id: Option<String>,
 }
 
+#[utoipa::path(get, path = "/api/sync/stats", tag = "sync", params(StatsQuery), security(("bearer" = [])),
+    responses(
+        (status = 200, description = "outbox backlog, last sync, live records per table", body = StatsResponse),
+        (status = 400, description = "bad input", body = ErrorBody),
+        (status = 401, description = "missing, invalid or expired token", body = ErrorBody),
+        (status = 503, description = "a dependency is down", body = ErrorBody),
+    ))]
 pub async fn stats(
     State(state): State<AppState>,
     Caller(caller): Caller,
