@@ -2,6 +2,7 @@
 
 mod accounts;
 mod auth;
+mod client;
 mod conflicts;
 mod entities;
 mod errors;

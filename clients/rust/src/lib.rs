@@ -1,0 +1,321 @@
+//! possync-client: what a till, tablet or laptop needs to sync with possync.
+//!
+//! - [`store`]: the local SQLite copy, the queue of unpushed edits, refused edits, cursor.
+//! - [`http`]: calls to ingest with retries (backoff with jitter; never on a 4xx).
+//! - [`realtime`]: the WebSocket to fanout with reconnects, pulls on connect, resync and gaps.
+//!
+//! An app edits through [`Client::edit`] (never lost: queued on disk first), calls
+//! [`Client::sync`] when it likes (push in batches of 50, then pull), runs
+//! [`Client::run_realtime`] in the background, and watches [`Client::status`].
+
+pub mod http;
+pub mod realtime;
+pub mod store;
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use shared::wire::auth::TokenResponse;
+use shared::wire::sync::{
+    Change, Conflict, PullResponse, PushRequest, PushResponse, Resolution, MAX_PUSH_RECORDS,
+};
+use tokio::sync::watch;
+
+pub use crate::http::{CallError, Retry};
+pub use crate::store::{LocalRecord, Rejected, Store};
+
+/// Where the device syncs, as whom, and where it keeps its data.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// ingest, e.g. `http://127.0.0.1:3000`.
+    pub api_url: String,
+    /// fanout, e.g. `ws://127.0.0.1:3001`.
+    pub ws_url: String,
+    pub username: String,
+    pub password: String,
+    pub device_id: String,
+    pub store_path: PathBuf,
+    pub retry: Retry,
+}
+
+/// What the app shows: online or not, and how many edits wait to be pushed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Status {
+    pub online: bool,
+    pub pending: u64,
+}
+
+/// What one push round did.
+#[derive(Debug, Clone, Default)]
+pub struct PushReport {
+    pub synced: usize,
+    pub conflicts: Vec<Conflict>,
+    pub rejected: usize,
+}
+
+/// Called for every conflict a push reports; the app answers with [`Client::resolve`].
+pub type ConflictHandler = Arc<dyn Fn(&Conflict) + Send + Sync>;
+
+struct Tokens {
+    access: String,
+    refresh: String,
+    expires_at: Instant,
+}
+
+struct Inner {
+    config: Config,
+    http: reqwest::Client,
+    store: Store,
+    tokens: tokio::sync::Mutex<Option<Tokens>>,
+    status: watch::Sender<Status>,
+    on_conflict: Mutex<Option<ConflictHandler>>,
+}
+
+/// A device's connection to possync; cheap to clone.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+impl Client {
+    /// Opens (or creates) the local store; no network yet.
+    pub async fn open(config: Config) -> anyhow::Result<Client> {
+        let store = Store::open(&config.store_path).await?;
+        let pending = store.pending().await?;
+        let (status, _) = watch::channel(Status {
+            online: false,
+            pending,
+        });
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()?;
+        let inner = Inner {
+            config,
+            http,
+            store,
+            tokens: Default::default(),
+            status,
+            on_conflict: Mutex::new(None),
+        };
+        Ok(Client {
+            inner: Arc::new(inner),
+        })
+    }
+
+    pub fn status(&self) -> watch::Receiver<Status> {
+        self.inner.status.subscribe()
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    pub fn on_conflict(&self, handler: ConflictHandler) {
+        *self.inner.on_conflict.lock().expect("handler lock") = Some(handler);
+    }
+
+    /// Writes a record locally and queues it for the server.
+    pub async fn edit(&self, table: &str, id: &str, data: Value) -> anyhow::Result<()> {
+        self.inner.store.edit(table, id, &data, false).await?;
+        self.refresh_pending().await
+    }
+
+    /// Deletes a record locally (a tombstone) and queues it.
+    pub async fn delete(&self, table: &str, id: &str) -> anyhow::Result<()> {
+        let data = self
+            .inner
+            .store
+            .record(table, id)
+            .await?
+            .map_or(json!({}), |r| r.data);
+        self.inner.store.edit(table, id, &data, true).await?;
+        self.refresh_pending().await
+    }
+
+    async fn refresh_pending(&self) -> anyhow::Result<()> {
+        let pending = self.inner.store.pending().await?;
+        self.inner
+            .status
+            .send_modify(|status| status.pending = pending);
+        Ok(())
+    }
+
+    fn set_online(&self, online: bool) {
+        self.inner
+            .status
+            .send_if_modified(|status| std::mem::replace(&mut status.online, online) != online);
+    }
+
+    /// Pushes every queued edit, then pulls.
+    pub async fn sync(&self) -> anyhow::Result<PushReport> {
+        let report = self.push().await?;
+        self.pull().await?;
+        Ok(report)
+    }
+
+    /// Pushes the queue in batches of 50. Refused records are kept in [`Store::rejected`],
+    /// conflicts go to the handler; network trouble leaves the queue as it was.
+    pub async fn push(&self) -> anyhow::Result<PushReport> {
+        let mut report = PushReport::default();
+        loop {
+            let queued = self.inner.store.queued(MAX_PUSH_RECORDS as u32).await?;
+            if queued.is_empty() {
+                return Ok(report);
+            }
+            let body = PushRequest {
+                device_id: self.inner.config.device_id.clone(),
+                records: queued.iter().map(|q| q.record.clone()).collect(),
+            };
+            let answer: PushResponse = self
+                .authed(Method::POST, "/api/sync/batch-push", Some(&body))
+                .await?;
+            let refused: Vec<(usize, String)> = answer
+                .errors
+                .iter()
+                .map(|e| (e.index, e.message.clone()))
+                .collect();
+            self.inner.store.settle(&queued, &refused).await?;
+            self.refresh_pending().await?;
+            let handler = self.inner.on_conflict.lock().expect("handler lock").clone();
+            for conflict in &answer.conflicts {
+                if let Some(handler) = &handler {
+                    handler(conflict);
+                }
+            }
+            report.synced += answer.synced_count;
+            report.rejected += refused.len();
+            report.conflicts.extend(answer.conflicts);
+        }
+    }
+
+    /// Pulls every change from the stored cursor; a cursor the server cannot serve starts
+    /// a full resync. Returns how many changes were applied.
+    pub async fn pull(&self) -> anyhow::Result<u64> {
+        let mut applied = 0;
+        let mut cursor = self.inner.store.meta("cursor").await?;
+        loop {
+            let mut path = "/api/sync/pull-changes?limit=500".to_owned();
+            if let Some(cursor) = &cursor {
+                path.push_str(&format!("&cursor={cursor}"));
+            }
+            let page: PullResponse = match self.authed(Method::GET, &path, None::<&()>).await {
+                Err(err)
+                    if err.downcast_ref::<CallError>().and_then(CallError::status)
+                        == Some(StatusCode::GONE) =>
+                {
+                    tracing::warn!("cursor refused; resyncing from scratch");
+                    cursor = None;
+                    self.inner.store.set_meta("cursor", None).await?;
+                    continue;
+                }
+                other => other?,
+            };
+            for change in &page.changes {
+                applied += u64::from(self.inner.store.apply(change).await?);
+            }
+            if let Some(next) = &page.next_cursor {
+                self.inner.store.set_meta("cursor", Some(next)).await?;
+                cursor = Some(next.clone());
+            }
+            if !page.has_more {
+                return Ok(applied);
+            }
+        }
+    }
+
+    /// Settles a conflict: keep the server's version, or write the device's as the newest.
+    pub async fn resolve(
+        &self,
+        conflict: &Conflict,
+        resolution: Resolution,
+    ) -> anyhow::Result<Change> {
+        let body = json!({"table_name": conflict.table_name, "record_id": conflict.record_id,
+                          "resolution": resolution, "client_data": conflict.local_data});
+        let answer: Value = self
+            .authed(Method::POST, "/api/sync/resolve-conflict", Some(&body))
+            .await?;
+        let record: Change = serde_json::from_value(answer["record"].clone())?;
+        self.inner.store.apply(&record).await?;
+        Ok(record)
+    }
+
+    /// A valid access token: logs in, or refreshes one that expires within a minute.
+    pub async fn access_token(&self) -> anyhow::Result<String> {
+        let mut tokens = self.inner.tokens.lock().await;
+        if let Some(current) = tokens.as_ref() {
+            if current.expires_at > Instant::now() + Duration::from_secs(60) {
+                return Ok(current.access.clone());
+            }
+        }
+        let refreshed = match tokens.as_ref() {
+            Some(current) => {
+                let body = json!({"refreshToken": current.refresh});
+                self.call::<TokenResponse>(Method::POST, "/api/auth/refresh", None, Some(&body))
+                    .await
+                    .ok()
+            }
+            None => None,
+        };
+        let fresh = match refreshed {
+            Some(fresh) => fresh,
+            None => {
+                let config = &self.inner.config;
+                let body = json!({"username": config.username, "password": config.password});
+                self.call(Method::POST, "/api/auth/login", None, Some(&body))
+                    .await?
+            }
+        };
+        let access = fresh.access_token.clone();
+        *tokens = Some(Tokens {
+            access: fresh.access_token,
+            refresh: fresh.refresh_token,
+            expires_at: Instant::now() + Duration::from_secs(fresh.expires_in),
+        });
+        Ok(access)
+    }
+
+    async fn call<T: serde::de::DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&(impl serde::Serialize + Sync)>,
+    ) -> anyhow::Result<T> {
+        let url = format!("{}{path}", self.inner.config.api_url);
+        let result = http::call(
+            &self.inner.http,
+            &self.inner.config.retry,
+            method,
+            &url,
+            token,
+            body,
+        )
+        .await;
+        self.set_online(!matches!(result, Err(CallError::Offline(_))));
+        Ok(result?)
+    }
+
+    /// A call with the access token; a 401 (token revoked) logs in again once.
+    async fn authed<T: serde::de::DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&(impl serde::Serialize + Sync)>,
+    ) -> anyhow::Result<T> {
+        let token = self.access_token().await?;
+        match self.call(method.clone(), path, Some(&token), body).await {
+            Err(err)
+                if err.downcast_ref::<CallError>().and_then(CallError::status)
+                    == Some(StatusCode::UNAUTHORIZED) =>
+            {
+                *self.inner.tokens.lock().await = None;
+                let token = self.access_token().await?;
+                self.call(method, path, Some(&token), body).await
+            }
+            other => other,
+        }
+    }
+}

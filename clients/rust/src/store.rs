@@ -1,0 +1,288 @@
+//! The device's local store (SQLite): its copy of the records, the queue of edits not yet
+//! pushed, edits the server refused, and the pull cursor. Everything survives a restart.
+
+use std::path::Path;
+
+use serde_json::Value;
+use shared::wire::sync::{Change, PushRecord};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
+
+const SCHEMA: [&str; 4] = [
+    "CREATE TABLE IF NOT EXISTS records (table_name TEXT NOT NULL, record_id TEXT NOT NULL, data TEXT NOT NULL, \
+     is_deleted INTEGER NOT NULL, sync_version INTEGER NOT NULL, PRIMARY KEY (table_name, record_id))",
+    "CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, table_name TEXT NOT NULL, \
+     record_id TEXT NOT NULL, data TEXT NOT NULL, is_deleted INTEGER NOT NULL, local_updated_at TEXT NOT NULL, \
+     base_version INTEGER)",
+    "CREATE TABLE IF NOT EXISTS rejected (seq INTEGER PRIMARY KEY, table_name TEXT NOT NULL, record_id TEXT NOT NULL, message TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+];
+
+/// A record as the device holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LocalRecord {
+    pub table_name: String,
+    pub record_id: String,
+    pub data: Value,
+    pub is_deleted: bool,
+    /// The last server version this copy is based on (0: never synced).
+    pub sync_version: u64,
+}
+
+#[derive(sqlx::FromRow)]
+struct RecordRow {
+    table_name: String,
+    record_id: String,
+    data: String,
+    is_deleted: bool,
+    sync_version: i64,
+}
+
+impl From<RecordRow> for LocalRecord {
+    fn from(row: RecordRow) -> Self {
+        LocalRecord {
+            table_name: row.table_name,
+            record_id: row.record_id,
+            data: serde_json::from_str(&row.data).unwrap_or(Value::Null),
+            is_deleted: row.is_deleted,
+            sync_version: row.sync_version as u64,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct QueuedRow {
+    seq: i64,
+    table_name: String,
+    record_id: String,
+    data: String,
+    is_deleted: bool,
+    local_updated_at: String,
+    base_version: Option<i64>,
+}
+
+/// An edit waiting in the queue.
+#[derive(Debug, Clone)]
+pub struct Queued {
+    pub seq: i64,
+    pub record: PushRecord,
+}
+
+/// An edit the server refused, kept for the app to show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejected {
+    pub table_name: String,
+    pub record_id: String,
+    pub message: String,
+}
+
+#[derive(Clone)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+impl Store {
+    pub async fn open(path: &Path) -> sqlx::Result<Store> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await?;
+        for statement in SCHEMA {
+            sqlx::query(statement).execute(&pool).await?;
+        }
+        Ok(Store { pool })
+    }
+
+    /// Applies a local edit and queues it for the server, atomically.
+    pub async fn edit(
+        &self,
+        table: &str,
+        id: &str,
+        data: &Value,
+        is_deleted: bool,
+    ) -> sqlx::Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let base: Option<i64> = sqlx::query_scalar(
+            "SELECT sync_version FROM records WHERE table_name = ? AND record_id = ?",
+        )
+        .bind(table)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO records (table_name, record_id, data, is_deleted, sync_version) VALUES (?, ?, ?, ?, 0) \
+             ON CONFLICT (table_name, record_id) DO UPDATE SET data = excluded.data, is_deleted = excluded.is_deleted",
+        )
+        .bind(table)
+        .bind(id)
+        .bind(data.to_string())
+        .bind(is_deleted)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO outbox (table_name, record_id, data, is_deleted, local_updated_at, base_version) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(table)
+        .bind(id)
+        .bind(data.to_string())
+        .bind(is_deleted)
+        .bind(chrono::Utc::now().to_rfc3339())
+        .bind(base.filter(|version| *version > 0))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await
+    }
+
+    /// The oldest queued edits, at most `limit`.
+    pub async fn queued(&self, limit: u32) -> anyhow::Result<Vec<Queued>> {
+        let rows: Vec<QueuedRow> = sqlx::query_as(
+            "SELECT seq, table_name, record_id, data, is_deleted, local_updated_at, base_version FROM outbox ORDER BY seq LIMIT ?",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|row| {
+                let local_updated_at = chrono::DateTime::parse_from_rfc3339(&row.local_updated_at)?;
+                let record = PushRecord {
+                    table_name: row.table_name,
+                    record_id: row.record_id,
+                    data: serde_json::from_str(&row.data)?,
+                    local_updated_at: local_updated_at.with_timezone(&chrono::Utc),
+                    is_deleted: row.is_deleted,
+                    base_version: row.base_version.map(|b| b as u64),
+                };
+                Ok(Queued {
+                    seq: row.seq,
+                    record,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn pending(&self) -> sqlx::Result<u64> {
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(count as u64)
+    }
+
+    /// Drops pushed edits from the queue, keeping the refused ones in `rejected`.
+    pub async fn settle(&self, pushed: &[Queued], refused: &[(usize, String)]) -> sqlx::Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for (index, message) in refused {
+            if let Some(queued) = pushed.get(*index) {
+                sqlx::query("INSERT OR REPLACE INTO rejected (seq, table_name, record_id, message) VALUES (?, ?, ?, ?)")
+                    .bind(queued.seq)
+                    .bind(&queued.record.table_name)
+                    .bind(&queued.record.record_id)
+                    .bind(message)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        if let (Some(first), Some(last)) = (pushed.first(), pushed.last()) {
+            sqlx::query("DELETE FROM outbox WHERE seq BETWEEN ? AND ?")
+                .bind(first.seq)
+                .bind(last.seq)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await
+    }
+
+    pub async fn rejected(&self) -> sqlx::Result<Vec<Rejected>> {
+        let rows: Vec<(String, String, String)> =
+            sqlx::query_as("SELECT table_name, record_id, message FROM rejected ORDER BY seq")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(table_name, record_id, message)| Rejected {
+                table_name,
+                record_id,
+                message,
+            })
+            .collect())
+    }
+
+    /// Applies a server change unless the device holds that version or a newer one, or has
+    /// an edit of the record still queued (its push decides first). Returns whether it applied.
+    pub async fn apply(&self, change: &Change) -> sqlx::Result<bool> {
+        let result = sqlx::query(
+            "INSERT INTO records (table_name, record_id, data, is_deleted, sync_version) \
+             SELECT ?1, ?2, ?3, ?4, ?5 WHERE NOT EXISTS (SELECT 1 FROM outbox WHERE table_name = ?1 AND record_id = ?2) \
+             ON CONFLICT (table_name, record_id) DO UPDATE SET data = excluded.data, is_deleted = excluded.is_deleted, \
+             sync_version = excluded.sync_version WHERE excluded.sync_version > records.sync_version",
+        )
+        .bind(&change.table_name)
+        .bind(&change.record_id)
+        .bind(change.data.to_string())
+        .bind(change.is_deleted)
+        .bind(change.sync_version as i64)
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected() > 0)
+    }
+
+    pub async fn record(&self, table: &str, id: &str) -> sqlx::Result<Option<LocalRecord>> {
+        let row: Option<(String, String, String, bool, i64)> = sqlx::query_as(
+            "SELECT table_name, record_id, data, is_deleted, sync_version FROM records WHERE table_name = ? AND record_id = ?",
+        )
+        .bind(table)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(
+            |(table_name, record_id, data, is_deleted, version)| LocalRecord {
+                table_name,
+                record_id,
+                data: serde_json::from_str(&data).unwrap_or(Value::Null),
+                is_deleted,
+                sync_version: version as u64,
+            },
+        ))
+    }
+
+    /// Every record, ordered, for comparisons with the server.
+    pub async fn all(&self) -> sqlx::Result<Vec<LocalRecord>> {
+        let rows: Vec<(String, String, String, bool, i64)> = sqlx::query_as(
+            "SELECT table_name, record_id, data, is_deleted, sync_version FROM records ORDER BY table_name, record_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(table_name, record_id, data, is_deleted, version)| LocalRecord {
+                    table_name,
+                    record_id,
+                    data: serde_json::from_str(&data).unwrap_or(Value::Null),
+                    is_deleted,
+                    sync_version: version as u64,
+                },
+            )
+            .collect())
+    }
+
+    pub async fn meta(&self, key: &str) -> sqlx::Result<Option<String>> {
+        sqlx::query_scalar("SELECT value FROM meta WHERE key = ?")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await
+    }
+
+    pub async fn set_meta(&self, key: &str, value: Option<&str>) -> sqlx::Result<()> {
+        match value {
+            Some(value) => sqlx::query("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)")
+                .bind(key)
+                .bind(value),
+            None => sqlx::query("DELETE FROM meta WHERE key = ?").bind(key),
+        }
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,217 @@
+//! The Rust client crate against the real stack: offline edits survive restarts and
+//! converge; two devices editing one record converge with one conflict; events arrive live.
+
+use std::time::Duration;
+
+use possync_client::{Client, Config, Retry};
+use possync_tests::tenant::PASSWORD;
+use possync_tests::{TempPath, Tenant, TestFanout, TestIngest};
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+
+fn store_path() -> TempPath {
+    TempPath::new("possync-device-")
+}
+
+fn config(
+    app: &TestIngest,
+    ws: Option<&TestFanout>,
+    tenant: &Tenant,
+    user: &str,
+    device: &str,
+    store: &TempPath,
+) -> Config {
+    Config {
+        api_url: format!("http://{}", app.addr),
+        ws_url: ws.map_or_else(
+            || "ws://127.0.0.1:9".to_owned(),
+            |f| format!("ws://{}", f.addr),
+        ),
+        username: tenant.username(user),
+        password: PASSWORD.to_owned(),
+        device_id: device.to_owned(),
+        store_path: store.0.clone(),
+        retry: Retry {
+            attempts: 3,
+            base: Duration::from_millis(10),
+            max: Duration::from_millis(50),
+        },
+    }
+}
+
+async fn server_rows(app: &TestIngest) -> Vec<(String, u64)> {
+    sqlx::query_as("SELECT CAST(record_id AS CHAR), sync_version FROM records ORDER BY record_id")
+        .fetch_all(&app.db.pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_device_that_edits_offline_and_restarts_converges_when_back() {
+    let app = TestIngest::spawn().await;
+    let tenant = Tenant::seed(&app, "shop").await;
+    let path = store_path();
+    let mut offline = config(&app, None, &tenant, "cashier1", "till-1", &path);
+    offline.api_url = "http://127.0.0.1:9".into();
+
+    let device = Client::open(offline.clone()).await.unwrap();
+    for i in 0..3 {
+        device
+            .edit("invoices", &format!("i{i}"), json!({"total": i}))
+            .await
+            .unwrap();
+    }
+    assert!(device.sync().await.is_err(), "no server: the sync fails");
+    let status = *device.status().borrow();
+    assert_eq!((status.online, status.pending), (false, 3));
+    drop(device);
+
+    let back = Client::open(config(&app, None, &tenant, "cashier1", "till-1", &path))
+        .await
+        .unwrap();
+    assert_eq!(
+        back.status().borrow().pending,
+        3,
+        "the queue survived the restart"
+    );
+    let report = back.sync().await.unwrap();
+
+    assert_eq!(report.synced, 3);
+    assert_eq!(
+        *back.status().borrow(),
+        possync_client::Status {
+            online: true,
+            pending: 0
+        }
+    );
+    assert_eq!(
+        server_rows(&app).await,
+        [("i0".into(), 1), ("i1".into(), 1), ("i2".into(), 1)]
+    );
+    let other_path = store_path();
+    let other = Client::open(config(
+        &app,
+        None,
+        &tenant,
+        "cashier1",
+        "till-2",
+        &other_path,
+    ))
+    .await
+    .unwrap();
+    other.sync().await.unwrap();
+    let local: Vec<(String, u64)> = other
+        .store()
+        .all()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.record_id, r.sync_version))
+        .collect();
+    assert_eq!(local, server_rows(&app).await);
+}
+
+#[tokio::test]
+async fn two_devices_editing_one_record_end_equal_with_one_conflict() {
+    let app = TestIngest::spawn().await;
+    let tenant = Tenant::seed(&app, "shop").await;
+    let (path_a, path_b) = (store_path(), store_path());
+    let a = Client::open(config(&app, None, &tenant, "admin1", "till-a", &path_a))
+        .await
+        .unwrap();
+    let b = Client::open(config(&app, None, &tenant, "admin1", "till-b", &path_b))
+        .await
+        .unwrap();
+    a.edit("products", "p1", json!({"name": "Tea", "price": 1}))
+        .await
+        .unwrap();
+    a.sync().await.unwrap();
+    b.sync().await.unwrap();
+
+    // Both edit while offline from each other; b's edit is the older one.
+    b.edit("products", "p1", json!({"name": "Tea", "price": 2}))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    a.edit("products", "p1", json!({"name": "Tea", "price": 3}))
+        .await
+        .unwrap();
+    let first = a.sync().await.unwrap();
+    let second = b.sync().await.unwrap();
+    a.sync().await.unwrap();
+
+    assert_eq!(first.conflicts.len() + second.conflicts.len(), 1);
+    assert_eq!(second.conflicts[0].local_data["price"], 2);
+    let (ra, rb) = (
+        a.store().record("products", "p1").await.unwrap().unwrap(),
+        b.store().record("products", "p1").await.unwrap().unwrap(),
+    );
+    assert_eq!(ra, rb);
+    assert_eq!((ra.data["price"].as_i64(), ra.sync_version), (Some(3), 2));
+}
+
+#[tokio::test]
+async fn a_realtime_device_receives_edits_without_polling_and_refused_records_are_kept() {
+    let app = TestIngest::spawn().await;
+    let tenant = Tenant::seed(&app, "shop").await;
+    let fanout = TestFanout::spawn(&app).await;
+    let (path_w, path_r) = (store_path(), store_path());
+    let writer = Client::open(config(
+        &app,
+        Some(&fanout),
+        &tenant,
+        "cashier1",
+        "till-w",
+        &path_w,
+    ))
+    .await
+    .unwrap();
+    let reader = Client::open(config(
+        &app,
+        Some(&fanout),
+        &tenant,
+        "cashier1",
+        "till-r",
+        &path_r,
+    ))
+    .await
+    .unwrap();
+    let stop = CancellationToken::new();
+    let live = tokio::spawn({
+        let reader = reader.clone();
+        let stop = stop.clone();
+        async move { reader.run_realtime(stop).await }
+    });
+    let mut status = reader.status();
+    tokio::time::timeout(Duration::from_secs(5), status.wait_for(|s| s.online))
+        .await
+        .unwrap()
+        .unwrap();
+
+    writer
+        .edit("invoices", "i1", json!({"total": 9}))
+        .await
+        .unwrap();
+    writer
+        .edit("products", "bad", json!({"name": "", "price": 1}))
+        .await
+        .unwrap();
+    let report = writer.sync().await.unwrap();
+
+    assert_eq!(report.rejected, 1);
+    assert_eq!(
+        writer.store().rejected().await.unwrap()[0].message,
+        "data.name must be a non-empty string"
+    );
+    let mut seen = None;
+    for _ in 0..100 {
+        seen = reader.store().record("invoices", "i1").await.unwrap();
+        if seen.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(seen.map(|r| r.data), Some(json!({"total": 9})));
+    stop.cancel();
+    live.await.unwrap();
+}
