@@ -17,6 +17,15 @@ pub fn handle() -> &'static PrometheusHandle {
         let handle = recorder.handle();
         // Fails only if another recorder is installed, in which case ours just stays unused.
         let _ = metrics::set_global_recorder(recorder);
+        // Histogram samples pile up until upkeep folds them in, scraped or not.
+        let upkeep = handle.clone();
+        std::thread::Builder::new()
+            .name("metrics-upkeep".into())
+            .spawn(move || loop {
+                std::thread::sleep(std::time::Duration::from_secs(5));
+                upkeep.run_upkeep();
+            })
+            .expect("a thread can be started");
         handle
     })
 }

@@ -36,6 +36,7 @@ fn config(
             base: Duration::from_millis(10),
             max: Duration::from_millis(50),
         },
+        durable_writes: true,
     }
 }
 

@@ -39,6 +39,9 @@ pub struct Config {
     pub device_id: String,
     pub store_path: PathBuf,
     pub retry: Retry,
+    /// Wait for the disk at every local commit (true for real devices; a simulator of many
+    /// devices on one disk turns it off).
+    pub durable_writes: bool,
 }
 
 /// What the app shows: online or not, and how many edits wait to be pushed.
@@ -72,6 +75,9 @@ struct Inner {
     tokens: tokio::sync::Mutex<Option<Tokens>>,
     status: watch::Sender<Status>,
     on_conflict: Mutex<Option<ConflictHandler>>,
+    /// Pushes and pulls take turns: a pull that ran while a push was settling would skip
+    /// the pushed records (still queued locally) and move the cursor past them.
+    exchange: tokio::sync::Mutex<()>,
 }
 
 /// A device's connection to possync; cheap to clone.
@@ -83,7 +89,7 @@ pub struct Client {
 impl Client {
     /// Opens (or creates) the local store; no network yet.
     pub async fn open(config: Config) -> anyhow::Result<Client> {
-        let store = Store::open(&config.store_path).await?;
+        let store = Store::open(&config.store_path, config.durable_writes).await?;
         let pending = store.pending().await?;
         let (status, _) = watch::channel(Status {
             online: false,
@@ -99,6 +105,7 @@ impl Client {
             tokens: Default::default(),
             status,
             on_conflict: Mutex::new(None),
+            exchange: Default::default(),
         };
         Ok(Client {
             inner: Arc::new(inner),
@@ -159,6 +166,7 @@ impl Client {
     /// Pushes the queue in batches of 50. Refused records are kept in [`Store::rejected`],
     /// conflicts go to the handler; network trouble leaves the queue as it was.
     pub async fn push(&self) -> anyhow::Result<PushReport> {
+        let _turn = self.inner.exchange.lock().await;
         let mut report = PushReport::default();
         loop {
             let queued = self.inner.store.queued(MAX_PUSH_RECORDS as u32).await?;
@@ -181,6 +189,17 @@ impl Client {
             self.refresh_pending().await?;
             let handler = self.inner.on_conflict.lock().expect("handler lock").clone();
             for conflict in &answer.conflicts {
+                // The server kept its version: the local copy follows it until the app
+                // resolves otherwise (a later pull would not bring it again).
+                let server = Change {
+                    table_name: conflict.table_name.clone(),
+                    record_id: conflict.record_id.clone(),
+                    data: conflict.server_data.clone(),
+                    server_updated_at: conflict.server_updated_at,
+                    is_deleted: conflict.server_is_deleted,
+                    sync_version: conflict.sync_version,
+                };
+                self.inner.store.apply(&server).await?;
                 if let Some(handler) = &handler {
                     handler(conflict);
                 }
@@ -194,6 +213,7 @@ impl Client {
     /// Pulls every change from the stored cursor; a cursor the server cannot serve starts
     /// a full resync. Returns how many changes were applied.
     pub async fn pull(&self) -> anyhow::Result<u64> {
+        let _turn = self.inner.exchange.lock().await;
         let mut applied = 0;
         let mut cursor = self.inner.store.meta("cursor").await?;
         loop {

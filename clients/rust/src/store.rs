@@ -5,7 +5,9 @@ use std::path::Path;
 
 use serde_json::Value;
 use shared::wire::sync::{Change, PushRecord};
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 
 const SCHEMA: [&str; 4] = [
     "CREATE TABLE IF NOT EXISTS records (table_name TEXT NOT NULL, record_id TEXT NOT NULL, data TEXT NOT NULL, \
@@ -81,10 +83,19 @@ pub struct Store {
 }
 
 impl Store {
-    pub async fn open(path: &Path) -> sqlx::Result<Store> {
+    /// Opens the store in WAL mode; `durable` waits for the disk at every commit
+    /// (survives power loss), otherwise only at checkpoints (survives a crash of the app).
+    pub async fn open(path: &Path, durable: bool) -> sqlx::Result<Store> {
+        let synchronous = if durable {
+            SqliteSynchronous::Full
+        } else {
+            SqliteSynchronous::Normal
+        };
         let options = SqliteConnectOptions::new()
             .filename(path)
-            .create_if_missing(true);
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(synchronous);
         let pool = SqlitePoolOptions::new()
             .max_connections(1)
             .connect_with(options)

@@ -76,10 +76,7 @@ pub async fn login(
     let user = accounts::find_by_username(&state.pool, request.username.trim()).await?;
     let stored = user.as_ref().map(|user| user.password_hash.clone());
     let password = request.password;
-    let matches =
-        tokio::task::spawn_blocking(move || password::verify(&password, stored.as_deref()))
-            .await
-            .map_err(anyhow::Error::from)?;
+    let matches = password::verify_limited(password, stored).await?;
 
     match user {
         Some(user) if matches && !user.disabled => {

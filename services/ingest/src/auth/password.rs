@@ -38,6 +38,17 @@ pub fn verify(password: &str, stored: Option<&str>) -> bool {
     matches && real
 }
 
+/// argon2 verifications that may run at once. Each takes ~19 MiB for a few tens of
+/// milliseconds: bounding them bounds memory under a burst of logins (the allocator keeps
+/// what it once used) and keeps a login flood from starving the sync threads.
+static CONCURRENT: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
+/// [`verify`] on a blocking thread, at most two at a time.
+pub async fn verify_limited(password: String, stored: Option<String>) -> anyhow::Result<bool> {
+    let _permit = CONCURRENT.acquire().await?;
+    Ok(tokio::task::spawn_blocking(move || verify(&password, stored.as_deref())).await?)
+}
+
 /// Computes the dummy hash now, so the first unknown-user login is not slower than others.
 pub fn warm_up() {
     LazyLock::force(&DUMMY_HASH);

@@ -1,0 +1,302 @@
+//! Device simulator: N devices over M clients and 2 branches each sell, move stock and cash,
+//! edit the catalogue and go offline for a while, all through the client crate, against
+//! release ingest, fanout and janitor processes over a fresh database. Prints sustained
+//! records per second and checks that every device ends equal to the server for its scope
+//! (exit 1 otherwise).
+//!
+//! `cargo build --release --bins && target/release/possync-sim [devices] [clients] [seconds]`
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressStyle};
+use possync_client::{Client, Config, Retry};
+use possync_tests::process::{service_env, ServiceProcess};
+use possync_tests::{ingest_app, TempPath, TestDb};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde_json::json;
+use shared::token::Role;
+use tokio_util::sync::CancellationToken;
+
+const PASSWORD: &str = "simulated-password";
+
+struct Device {
+    client: Client,
+    client_id: u64,
+    branch_id: u64,
+    admin: bool,
+    _store: TempPath,
+}
+
+async fn seed(db: &TestDb, clients: usize, devices: usize, api: &str, ws: &str) -> Vec<Device> {
+    let mut out = Vec::new();
+    for c in 0..clients {
+        let client_id = ingest::accounts::create_client(&db.pool, &format!("shop {c}"))
+            .await
+            .unwrap();
+        let mut branches = Vec::new();
+        for b in 0..2 {
+            let branch_id =
+                ingest::accounts::create_branch(&db.pool, client_id, &format!("branch {b}"))
+                    .await
+                    .unwrap();
+            for (role, name) in [(Role::Cashier, "cashier"), (Role::Admin, "admin")] {
+                let username = format!("c{c}-b{b}-{name}");
+                let user = ingest::accounts::NewUser {
+                    client_id,
+                    branch_id,
+                    username: &username,
+                    password: PASSWORD,
+                    role,
+                };
+                ingest::accounts::create_user(&db.pool, &user)
+                    .await
+                    .unwrap();
+            }
+            branches.push(branch_id);
+        }
+        for d in (c..devices).step_by(clients) {
+            let b = d / clients % 2;
+            let admin = d / clients % 5 == 4;
+            let store = TempPath::new("possync-sim-");
+            let config = Config {
+                api_url: api.to_owned(),
+                ws_url: ws.to_owned(),
+                username: format!("c{c}-b{b}-{}", if admin { "admin" } else { "cashier" }),
+                password: PASSWORD.to_owned(),
+                device_id: format!("sim-{d}"),
+                store_path: store.0.clone(),
+                retry: Retry::default(),
+                durable_writes: false,
+            };
+            let client = Client::open(config).await.unwrap();
+            out.push(Device {
+                client,
+                client_id,
+                branch_id: branches[b],
+                admin,
+                _store: store,
+            });
+        }
+    }
+    out
+}
+
+/// One sale: an invoice, its items, their stock moves and the cash: 2k + 2 records.
+async fn sell(device: &Device, rng: &mut StdRng, index: usize, n: u64) -> u64 {
+    let invoice = format!("sim{index}-inv-{n}");
+    let items = rng.gen_range(1..=5);
+    let mut total = 0.0;
+    for i in 0..items {
+        let (product, quantity, price) = (
+            format!("p{}", rng.gen_range(0..200)),
+            rng.gen_range(1..4),
+            rng.gen_range(1..50) as f64,
+        );
+        total += quantity as f64 * price;
+        let item = json!({"invoice_id": invoice, "product_id": product, "quantity": quantity, "price": price});
+        device
+            .client
+            .edit("invoice_items", &format!("{invoice}-{i}"), item)
+            .await
+            .unwrap();
+        let stock = json!({"product_id": product, "quantity": -quantity});
+        device
+            .client
+            .edit("product_stock", &format!("{invoice}-s{i}"), stock)
+            .await
+            .unwrap();
+    }
+    device
+        .client
+        .edit("invoices", &invoice, json!({"total": total}))
+        .await
+        .unwrap();
+    device
+        .client
+        .edit(
+            "cash_movements",
+            &format!("{invoice}-cash"),
+            json!({"amount": total, "type": "in"}),
+        )
+        .await
+        .unwrap();
+    2 * items + 2
+}
+
+async fn run_device(
+    device: Arc<Device>,
+    index: usize,
+    until: Instant,
+    records: Arc<AtomicU64>,
+    progress: ProgressBar,
+) {
+    let mut rng = StdRng::seed_from_u64(index as u64);
+    let offline_from = until - Duration::from_secs_f64(rng.gen_range(2.0..6.0));
+    let offline_for = Duration::from_secs(2);
+    let mut n = 0;
+    while Instant::now() < until {
+        let written = if device.admin {
+            let product = format!("p{}", rng.gen_range(0..200));
+            device
+                .client
+                .edit(
+                    "products",
+                    &product,
+                    json!({"name": format!("Product {product}"), "price": rng.gen_range(1..50)}),
+                )
+                .await
+                .unwrap();
+            1
+        } else {
+            sell(&device, &mut rng, index, n).await
+        };
+        n += 1;
+        let now = Instant::now();
+        let offline = now > offline_from && now < offline_from + offline_for;
+        if !offline && device.client.status().borrow().pending >= 40 {
+            let report = device.client.push().await.unwrap();
+            records.fetch_add(report.synced as u64, Ordering::Relaxed);
+        }
+        progress.inc(written);
+    }
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let (devices, clients, seconds) = (
+        *args.first().unwrap_or(&20),
+        *args.get(1).unwrap_or(&4),
+        *args.get(2).unwrap_or(&20),
+    );
+    let db = TestDb::migrated().await;
+    let config = ingest_app::config(&db);
+    let env = service_env(&config, &db.url);
+    let ingest = ServiceProcess::start("ingest", &env).await;
+    let fanout = ServiceProcess::start("fanout", &env).await;
+    let _janitor = ServiceProcess::start("janitor", &env).await;
+    let ws = format!("ws://127.0.0.1:{}", fanout.port);
+    let fleet: Vec<Arc<Device>> = seed(&db, clients, devices, &ingest.base, &ws)
+        .await
+        .into_iter()
+        .map(Arc::new)
+        .collect();
+    let stop = CancellationToken::new();
+    let live: Vec<_> = fleet
+        .iter()
+        .map(|d| {
+            tokio::spawn({
+                let (client, stop) = (d.client.clone(), stop.clone());
+                async move { client.run_realtime(stop).await }
+            })
+        })
+        .collect();
+
+    let progress = ProgressBar::new_spinner();
+    progress.set_style(
+        ProgressStyle::with_template(
+            "{spinner} {elapsed} {pos} records written locally ({per_sec})",
+        )
+        .unwrap(),
+    );
+    progress.enable_steady_tick(Duration::from_millis(200));
+    let records = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let until = started + Duration::from_secs(seconds as u64);
+    let traffic: Vec<_> = fleet
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            tokio::spawn(run_device(
+                d.clone(),
+                i,
+                until,
+                records.clone(),
+                progress.clone(),
+            ))
+        })
+        .collect();
+    for task in traffic {
+        task.await.unwrap();
+    }
+    for device in &fleet {
+        let report = device.client.push().await.unwrap();
+        records.fetch_add(report.synced as u64, Ordering::Relaxed);
+    }
+    let elapsed = started.elapsed();
+    progress.finish_and_clear();
+    let accepted = records.load(Ordering::Relaxed);
+    println!("{devices} devices over {clients} clients for {seconds} s: {accepted} records accepted in {:.1} s = {:.0} records/s", elapsed.as_secs_f64(), accepted as f64 / elapsed.as_secs_f64());
+
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    stop.cancel();
+    for task in live {
+        let _ = task.await;
+    }
+    let mut diverged = 0;
+    for device in &fleet {
+        device.client.pull().await.unwrap();
+        let local: BTreeMap<(String, String), u64> = device
+            .client
+            .store()
+            .all()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| ((r.table_name, r.record_id), r.sync_version))
+            .collect();
+        let rows: Vec<(String, String, u64)> = sqlx::query_as(
+            "SELECT CAST(table_name AS CHAR), CAST(record_id AS CHAR), sync_version FROM records WHERE client_id = ? AND branch_scope IN (?, 0)",
+        )
+        .bind(device.client_id)
+        .bind(device.branch_id)
+        .fetch_all(&db.pool)
+        .await
+        .unwrap();
+        let server: BTreeMap<(String, String), u64> =
+            rows.into_iter().map(|(t, r, v)| ((t, r), v)).collect();
+        if local != server {
+            diverged += 1;
+            let differences: Vec<_> = server
+                .iter()
+                .filter(|(key, version)| local.get(*key) != Some(version))
+                .map(|(key, version)| {
+                    format!("{key:?}: server v{version}, device {:?}", local.get(key))
+                })
+                .chain(
+                    local
+                        .keys()
+                        .filter(|key| !server.contains_key(*key))
+                        .map(|key| format!("{key:?}: only on the device")),
+                )
+                .take(3)
+                .collect();
+            println!(
+                "device of client {} branch {} differs: {differences:?}",
+                device.client_id, device.branch_id
+            );
+        }
+    }
+    println!(
+        "convergence: {} of {} devices equal to the server",
+        fleet.len() - diverged,
+        fleet.len()
+    );
+    let json = json!({"devices": devices, "clients": clients, "seconds": seconds, "records_accepted": accepted,
+                      "records_per_second": accepted as f64 / elapsed.as_secs_f64(), "diverged_devices": diverged,
+                      "ingest_rss_kib": ingest.memory_kib("VmRSS:"), "fanout_rss_kib": fanout.memory_kib("VmRSS:")});
+    println!("{json}");
+    // Returning (not exiting) lets the service processes be stopped on the way out.
+    if diverged > 0 {
+        std::process::ExitCode::FAILURE
+    } else {
+        std::process::ExitCode::SUCCESS
+    }
+}
