@@ -39,6 +39,30 @@ fn batch(n: usize) -> Value {
     json!({"device_id": "bench-till", "records": records})
 }
 
+/// The database floor: a transaction inserting 50 rows of the same size, straight to MariaDB.
+async fn floor(db: &TestDb) -> Vec<Duration> {
+    sqlx::query("CREATE TABLE floor_probe (id BIGINT AUTO_INCREMENT PRIMARY KEY, data JSON NOT NULL)")
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    let mut sql = String::from("INSERT INTO floor_probe (data) VALUES ");
+    for i in 0..50 {
+        if i > 0 {
+            sql.push(',');
+        }
+        sql.push_str(r#"('{"name": "Product", "price": 12, "barcode": "4006381333931"}')"#);
+    }
+    let mut times = Vec::new();
+    for _ in 0..PUSHES {
+        let started = Instant::now();
+        let mut tx = db.pool.begin().await.unwrap();
+        sqlx::query(&sql).execute(&mut *tx).await.unwrap();
+        tx.commit().await.unwrap();
+        times.push(started.elapsed());
+    }
+    times
+}
+
 async fn bulk_insert(db: &TestDb, client_id: u64, branch_id: u64, rows: u64) {
     let chunk = 5_000;
     let first: u64 =
@@ -112,6 +136,8 @@ async fn main() {
         push_times.push(started.elapsed());
     }
     report("push 50 records", push_times);
+
+    report("floor: raw 50-row insert tx", floor(&db).await);
 
     let mut pull_times = Vec::new();
     for _ in 0..PULLS {
