@@ -41,10 +41,12 @@ fn batch(n: usize) -> Value {
 
 /// The database floor: a transaction inserting 50 rows of the same size, straight to MariaDB.
 async fn floor(db: &TestDb) -> Vec<Duration> {
-    sqlx::query("CREATE TABLE floor_probe (id BIGINT AUTO_INCREMENT PRIMARY KEY, data JSON NOT NULL)")
-        .execute(&db.pool)
-        .await
-        .unwrap();
+    sqlx::query(
+        "CREATE TABLE floor_probe (id BIGINT AUTO_INCREMENT PRIMARY KEY, data JSON NOT NULL)",
+    )
+    .execute(&db.pool)
+    .await
+    .unwrap();
     let mut sql = String::from("INSERT INTO floor_probe (data) VALUES ");
     for i in 0..50 {
         if i > 0 {
