@@ -14,33 +14,45 @@ pub enum DeviceError {
     Database(#[from] sqlx::Error),
 }
 
-/// Registers `device_id` to the caller's client and branch on first use, refreshes its last
-/// seen time, and refuses an id already bound elsewhere.
+/// Registers `device_id` to the caller's client and branch on first use and refuses an id
+/// already bound elsewhere. A known device costs one read; its last seen and last sync
+/// times are written by the push transaction.
 pub async fn bind(
     pool: &MySqlPool,
     scope: &CallerScope,
     device_id: &str,
 ) -> Result<(), DeviceError> {
-    let now = Utc::now();
-    sqlx::query(
-        "INSERT INTO devices (device_id, client_id, branch_id, first_seen_at, last_seen_at) \
-         VALUES (?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE last_seen_at = IF(client_id = VALUES(client_id) \
-         AND branch_id = VALUES(branch_id), VALUES(last_seen_at), last_seen_at)",
-    )
-    .bind(device_id)
-    .bind(scope.client_id)
-    .bind(scope.branch_id)
-    .bind(now)
-    .bind(now)
-    .execute(pool)
-    .await?;
-    let owner: (u64, u64) =
-        sqlx::query_as("SELECT client_id, branch_id FROM devices WHERE device_id = ?")
+    let owner = owner_of(pool, device_id).await?;
+    let owner = match owner {
+        Some(owner) => owner,
+        None => {
+            let now = Utc::now();
+            sqlx::query(
+                "INSERT IGNORE INTO devices (device_id, client_id, branch_id, first_seen_at, last_seen_at) \
+                 VALUES (?, ?, ?, ?, ?)",
+            )
             .bind(device_id)
-            .fetch_one(pool)
+            .bind(scope.client_id)
+            .bind(scope.branch_id)
+            .bind(now)
+            .bind(now)
+            .execute(pool)
             .await?;
+            // Another push may have registered it first: read who owns it now.
+            owner_of(pool, device_id)
+                .await?
+                .ok_or(DeviceError::BoundElsewhere)?
+        }
+    };
     if owner != (scope.client_id, scope.branch_id) {
         return Err(DeviceError::BoundElsewhere);
     }
     Ok(())
+}
+
+async fn owner_of(pool: &MySqlPool, device_id: &str) -> sqlx::Result<Option<(u64, u64)>> {
+    sqlx::query_as("SELECT client_id, branch_id FROM devices WHERE device_id = ?")
+        .bind(device_id)
+        .fetch_optional(pool)
+        .await
 }

@@ -191,19 +191,21 @@ async fn take_positions(
     client_id: u64,
     count: usize,
 ) -> sqlx::Result<u64> {
-    sqlx::query(
-        "INSERT INTO change_counters (client_id, last_position) VALUES (?, ?) \
-         ON DUPLICATE KEY UPDATE last_position = last_position + VALUES(last_position)",
+    // LAST_INSERT_ID(expr) hands the new value back with the statement: no second read.
+    let done = sqlx::query(
+        "INSERT INTO change_counters (client_id, last_position) VALUES (?, ?) ON DUPLICATE KEY \
+         UPDATE last_position = LAST_INSERT_ID(last_position + VALUES(last_position))",
     )
     .bind(client_id)
     .bind(count as u64)
     .execute(&mut *tx)
     .await?;
-    let last: u64 =
-        sqlx::query_scalar("SELECT last_position FROM change_counters WHERE client_id = ?")
-            .bind(client_id)
-            .fetch_one(&mut *tx)
-            .await?;
+    // One row affected: the counter was just created with `count`.
+    let last = if done.rows_affected() == 1 {
+        count as u64
+    } else {
+        done.last_insert_id()
+    };
     Ok(last + 1 - count as u64)
 }
 
