@@ -4,8 +4,14 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use futures::StreamExt;
+use ingest::scope::CallerScope;
+use ingest::store::outbox::IdAllocation;
+use ingest::store::write::{self, Author, Mode};
+use ingest::store::Store;
+use ingest::sync::incoming;
 use possync_tests::{nats_url, Tenant, TestIngest};
 use serde_json::{json, Value};
+use shared::subject::Subjects;
 use shared::token::Role;
 
 fn record(table: &str, id: &str, data: Value) -> Value {
@@ -232,4 +238,72 @@ async fn events_number_each_scope_without_holes() {
 
     let [b1, b2] = tenant.branches;
     assert_eq!(seqs, [(b1, 1), (0, 1), (b1, 2), (b2, 1), (b1, 3)]);
+}
+
+/// Writes a batch over two scopes and one over a single scope with `ids`, and checks the
+/// outbox ids and scope numbers the events carry against the rows.
+async fn outbox_ids_match_rows(ids: IdAllocation) {
+    let app = TestIngest::spawn().await;
+    let tenant = Tenant::seed(&app, "ids").await;
+    let store = Store {
+        pool: app.db.pool.clone(),
+        subjects: Subjects::new(&app.config.nats.nats_subject_prefix).unwrap(),
+        outbox_ids: ids,
+    };
+    let author = Author {
+        scope: CallerScope {
+            client_id: tenant.client_id,
+            branch_id: tenant.branches[0],
+            whole_client: false,
+            can_administer: true,
+        },
+        device: Some("till-ids"),
+    };
+    let mut events = Vec::new();
+    let batches = [
+        vec![("products", "p1"), ("invoices", "i1"), ("products", "p2")],
+        vec![("invoices", "i2"), ("invoices", "i3")],
+    ];
+    for batch in batches {
+        let edits: Vec<_> = batch
+            .iter()
+            .enumerate()
+            .map(|(index, (table, id))| {
+                let data = json!({"name": "Tea", "price": 2, "total": 2});
+                incoming::parse(index, record(table, id, data)).unwrap()
+            })
+            .collect();
+        let written = write::write(&store, author, &edits, Mode::Sync)
+            .await
+            .unwrap();
+        events.extend(written.events);
+    }
+    let rows: Vec<(u64, u64)> = sqlx::query_as(
+        "SELECT id, scope_seq FROM sync_queue WHERE client_id = ? ORDER BY position",
+    )
+    .bind(tenant.client_id)
+    .fetch_all(&app.db.pool)
+    .await
+    .unwrap();
+    let sent: Vec<(u64, u64)> = events
+        .iter()
+        .map(|event| {
+            let payload: Value = serde_json::from_slice(&event.payload).unwrap();
+            (event.outbox_id, payload["scope_seq"].as_u64().unwrap())
+        })
+        .collect();
+    assert_eq!(sent, rows);
+    // Shared: p1, p2; branch: i1, i2, i3, each numbered from 1 in its scope.
+    let seqs: Vec<u64> = rows.iter().map(|(_, seq)| *seq).collect();
+    assert_eq!(seqs, [1, 1, 2, 2, 3]);
+}
+
+#[tokio::test]
+async fn outbox_ids_from_last_insert_id_match_the_rows() {
+    outbox_ids_match_rows(IdAllocation::Consecutive).await;
+}
+
+#[tokio::test]
+async fn outbox_ids_read_back_by_position_match_the_rows() {
+    outbox_ids_match_rows(IdAllocation::ReadBack).await;
 }

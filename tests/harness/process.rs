@@ -21,11 +21,17 @@ impl ServiceProcess {
             .unwrap()
             .port();
         let path = std::env::current_exe().unwrap().with_file_name(binary);
+        // POSSYNC_SERVICE_LOG (a RUST_LOG filter) shows the service's logs on stderr.
+        let log = std::env::var("POSSYNC_SERVICE_LOG").ok();
         let child = Command::new(&path)
             .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .env("BIND_ADDR", format!("127.0.0.1:{port}"))
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
+            .env("RUST_LOG", log.as_deref().unwrap_or("warn"))
+            .stdout(if log.is_some() {
+                Stdio::from(std::io::stderr())
+            } else {
+                Stdio::null()
+            })
             .spawn()
             .unwrap_or_else(|err| {
                 panic!(

@@ -1,7 +1,7 @@
 //! Devices: an id is bound to the client and branch of the first token that used it.
 
-use chrono::Utc;
-use sqlx::MySqlPool;
+use chrono::{DateTime, Utc};
+use sqlx::MySqlConnection;
 
 use crate::scope::CallerScope;
 
@@ -14,45 +14,53 @@ pub enum DeviceError {
     Database(#[from] sqlx::Error),
 }
 
-/// Registers `device_id` to the caller's client and branch on first use and refuses an id
-/// already bound elsewhere. A known device costs one read; its last seen and last sync
-/// times are written by the push transaction.
+/// Marks `device_id` seen (and synced when `synced`) at `now`, registering it to the
+/// caller's client and branch on first use; refuses an id already bound elsewhere. A known
+/// device costs one statement, so the write path runs this inside its transaction.
 pub async fn bind(
-    pool: &MySqlPool,
+    conn: &mut MySqlConnection,
     scope: &CallerScope,
     device_id: &str,
+    now: DateTime<Utc>,
+    synced: bool,
 ) -> Result<(), DeviceError> {
-    let owner = owner_of(pool, device_id).await?;
-    let owner = match owner {
-        Some(owner) => owner,
-        None => {
-            let now = Utc::now();
-            sqlx::query(
-                "INSERT IGNORE INTO devices (device_id, client_id, branch_id, first_seen_at, last_seen_at) \
-                 VALUES (?, ?, ?, ?, ?)",
-            )
+    // The pool's sessions report matched rows (CLIENT_FOUND_ROWS), not changed ones.
+    let touched = sqlx::query(
+        "UPDATE devices SET last_seen_at = ?, last_sync_at = IF(?, ?, last_sync_at) \
+         WHERE device_id = ? AND client_id = ? AND branch_id = ?",
+    )
+    .bind(now)
+    .bind(synced)
+    .bind(now)
+    .bind(device_id)
+    .bind(scope.client_id)
+    .bind(scope.branch_id)
+    .execute(&mut *conn)
+    .await?;
+    if touched.rows_affected() == 1 {
+        return Ok(());
+    }
+    // Unknown here: new, or bound elsewhere. A racing first push may register it first.
+    sqlx::query(
+        "INSERT IGNORE INTO devices (device_id, client_id, branch_id, first_seen_at, last_seen_at, last_sync_at) \
+         VALUES (?, ?, ?, ?, ?, IF(?, ?, NULL))",
+    )
+    .bind(device_id)
+    .bind(scope.client_id)
+    .bind(scope.branch_id)
+    .bind(now)
+    .bind(now)
+    .bind(synced)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    let owner: Option<(u64, u64)> =
+        sqlx::query_as("SELECT client_id, branch_id FROM devices WHERE device_id = ?")
             .bind(device_id)
-            .bind(scope.client_id)
-            .bind(scope.branch_id)
-            .bind(now)
-            .bind(now)
-            .execute(pool)
+            .fetch_optional(&mut *conn)
             .await?;
-            // Another push may have registered it first: read who owns it now.
-            owner_of(pool, device_id)
-                .await?
-                .ok_or(DeviceError::BoundElsewhere)?
-        }
-    };
-    if owner != (scope.client_id, scope.branch_id) {
+    if owner != Some((scope.client_id, scope.branch_id)) {
         return Err(DeviceError::BoundElsewhere);
     }
     Ok(())
-}
-
-async fn owner_of(pool: &MySqlPool, device_id: &str) -> sqlx::Result<Option<(u64, u64)>> {
-    sqlx::query_as("SELECT client_id, branch_id FROM devices WHERE device_id = ?")
-        .bind(device_id)
-        .fetch_optional(pool)
-        .await
 }

@@ -11,6 +11,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use shared::wire::ErrorBody;
 
+use crate::devices::DeviceError;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("{0}")]
@@ -75,6 +77,15 @@ impl From<sqlx::Error> for ApiError {
                 ApiError::Unavailable(err.into())
             }
             other => ApiError::Internal(other.into()),
+        }
+    }
+}
+
+impl From<DeviceError> for ApiError {
+    fn from(err: DeviceError) -> Self {
+        match err {
+            DeviceError::BoundElsewhere => ApiError::Forbidden(err.to_string()),
+            DeviceError::Database(err) => err.into(),
         }
     }
 }

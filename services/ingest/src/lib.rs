@@ -47,6 +47,7 @@ use crate::auth::limiter::FailureLimiter;
 use crate::config::{Config, DEFAULT_PORT};
 use crate::error::ApiError;
 use crate::publish::Publisher;
+use crate::store::Store;
 
 /// Largest request body accepted, in bytes.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -66,7 +67,7 @@ pub struct AppState {
     pub login_limits: Arc<LoginLimits>,
     pub refresh_ttl: Duration,
     pub trust_forwarded_for: bool,
-    pub subjects: Subjects,
+    pub store: Store,
     pub publisher: Publisher,
     pub entity_limit: entities::limit::UserLimit,
 }
@@ -124,7 +125,7 @@ impl Application {
             Publisher::spawn(nats.clone(), pool.clone(), config.nats.clone());
         let login = &config.login;
         let state = AppState {
-            pool,
+            pool: pool.clone(),
             nats,
             keys: keys.clone(),
             login_limits: Arc::new(LoginLimits {
@@ -139,7 +140,7 @@ impl Application {
             }),
             refresh_ttl: config.jwt.refresh_ttl(),
             trust_forwarded_for: config.trust_forwarded_for,
-            subjects,
+            store: Store::new(pool.clone(), subjects).await?,
             publisher,
             entity_limit: entities::limit::UserLimit::per_minute(
                 config.entity_requests_per_minute,

@@ -326,7 +326,7 @@ async fn save(
         scope: *scope,
         device: None,
     };
-    let written = write::write(&state.pool, &state.subjects, author, &[edit], mode).await?;
+    let written = write::write(&state.store, author, &[edit], mode).await?;
     state.publisher.submit(written.events);
     let not_found = || ApiError::NotFound(format!("no {} record {id}", table.name));
     match written.outcomes.into_iter().next() {

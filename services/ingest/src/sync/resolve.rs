@@ -78,8 +78,7 @@ pub async fn resolve_conflict(
                 scope,
                 device: None,
             };
-            let written =
-                write::write(&state.pool, &state.subjects, author, &[edit], Mode::Force).await?;
+            let written = write::write(&state.store, author, &[edit], Mode::Force).await?;
             state.publisher.submit(written.events);
             match written.outcomes.into_iter().next() {
                 Some(Outcome::Applied { record, .. }) => record,
