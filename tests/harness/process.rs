@@ -102,9 +102,3 @@ pub fn service_env(
         ("JWT_AUDIENCE", config.jwt.jwt_audience.clone()),
     ]
 }
-
-/// Milliseconds at percentile `p` (0..=1) of sorted durations.
-pub fn percentile_ms(sorted: &[Duration], p: f64) -> f64 {
-    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[index].as_secs_f64() * 1000.0
-}

@@ -1,10 +1,6 @@
-//! Device simulator: N devices over M clients and 2 branches each sell, move stock and cash,
-//! edit the catalogue and go offline for a while, all through the client crate, against
-//! release ingest, fanout and janitor processes over a fresh database. Prints sustained
-//! records per second and checks that every device ends equal to the server for its scope
-//! (exit 1 otherwise).
-//!
-//! `cargo build --release --bins && target/release/possync-sim [devices] [clients] [seconds]`
+//! Simulated devices: N devices over M clients and 2 branches each sell (invoices, items,
+//! stock moves, cash), edit the catalogue (admins) and go offline for a while, all through
+//! the client crate; afterwards every device must equal the server for its scope.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -13,13 +9,15 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use possync_client::{Client, Config, Retry};
-use possync_tests::process::{service_env, ServiceProcess};
-use possync_tests::{ingest_app, TempPath, TestDb};
+use possync_tests::{TempPath, TestDb};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
 use shared::token::Role;
 use tokio_util::sync::CancellationToken;
+
+use crate::report::{Fleet, Throughput};
+use crate::Bench;
 
 const PASSWORD: &str = "simulated-password";
 
@@ -34,7 +32,7 @@ struct Device {
 async fn seed(db: &TestDb, clients: usize, devices: usize, api: &str, ws: &str) -> Vec<Device> {
     let mut out = Vec::new();
     for c in 0..clients {
-        let client_id = ingest::accounts::create_client(&db.pool, &format!("shop {c}"))
+        let client_id = ingest::accounts::create_client(&db.pool, &format!("sim shop {c}"))
             .await
             .unwrap();
         let mut branches = Vec::new();
@@ -165,25 +163,10 @@ async fn run_device(
     }
 }
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
-    let args: Vec<usize> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.parse().ok())
-        .collect();
-    let (devices, clients, seconds) = (
-        *args.first().unwrap_or(&20),
-        *args.get(1).unwrap_or(&4),
-        *args.get(2).unwrap_or(&20),
-    );
-    let db = TestDb::migrated().await;
-    let config = ingest_app::config(&db);
-    let env = service_env(&config, &db.url);
-    let ingest = ServiceProcess::start("ingest", &env).await;
-    let fanout = ServiceProcess::start("fanout", &env).await;
-    let _janitor = ServiceProcess::start("janitor", &env).await;
-    let ws = format!("ws://127.0.0.1:{}", fanout.port);
-    let fleet: Vec<Arc<Device>> = seed(&db, clients, devices, &ingest.base, &ws)
+/// Runs `devices` devices over `clients` clients for `seconds`, then checks convergence.
+pub async fn run(bench: &Bench, devices: usize, clients: usize, seconds: u64) -> Fleet {
+    let ws = format!("ws://127.0.0.1:{}", bench.fanout.port);
+    let fleet: Vec<Arc<Device>> = seed(&bench.db, clients, devices, &bench.ingest.base, &ws)
         .await
         .into_iter()
         .map(Arc::new)
@@ -192,10 +175,8 @@ async fn main() -> std::process::ExitCode {
     let live: Vec<_> = fleet
         .iter()
         .map(|d| {
-            tokio::spawn({
-                let (client, stop) = (d.client.clone(), stop.clone());
-                async move { client.run_realtime(stop).await }
-            })
+            let (client, stop) = (d.client.clone(), stop.clone());
+            tokio::spawn(async move { client.run_realtime(stop).await })
         })
         .collect();
 
@@ -209,7 +190,7 @@ async fn main() -> std::process::ExitCode {
     progress.enable_steady_tick(Duration::from_millis(200));
     let records = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
-    let until = started + Duration::from_secs(seconds as u64);
+    let until = started + Duration::from_secs(seconds);
     let traffic: Vec<_> = fleet
         .iter()
         .enumerate()
@@ -230,73 +211,76 @@ async fn main() -> std::process::ExitCode {
         let report = device.client.push().await.unwrap();
         records.fetch_add(report.synced as u64, Ordering::Relaxed);
     }
-    let elapsed = started.elapsed();
+    let elapsed = started.elapsed().as_secs_f64();
     progress.finish_and_clear();
     let accepted = records.load(Ordering::Relaxed);
-    println!("{devices} devices over {clients} clients for {seconds} s: {accepted} records accepted in {:.1} s = {:.0} records/s", elapsed.as_secs_f64(), accepted as f64 / elapsed.as_secs_f64());
 
     tokio::time::sleep(Duration::from_secs(1)).await;
     stop.cancel();
     for task in live {
         let _ = task.await;
     }
-    let mut diverged = 0;
+    let mut converged = 0;
     for device in &fleet {
-        device.client.pull().await.unwrap();
-        let local: BTreeMap<(String, String), u64> = device
-            .client
-            .store()
-            .all()
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|r| ((r.table_name, r.record_id), r.sync_version))
-            .collect();
-        let rows: Vec<(String, String, u64)> = sqlx::query_as(
-            "SELECT CAST(table_name AS CHAR), CAST(record_id AS CHAR), sync_version FROM records WHERE client_id = ? AND branch_scope IN (?, 0)",
-        )
-        .bind(device.client_id)
-        .bind(device.branch_id)
-        .fetch_all(&db.pool)
+        converged += usize::from(converges(&bench.db, device).await);
+    }
+    Fleet {
+        devices,
+        clients,
+        throughput: Throughput {
+            writers: devices,
+            seconds: elapsed,
+            records: accepted,
+            records_per_second: accepted as f64 / elapsed,
+        },
+        converged_devices: converged,
+        ingest_rss_kib: bench.ingest.memory_kib("VmRSS:"),
+        fanout_rss_kib: bench.fanout.memory_kib("VmRSS:"),
+    }
+}
+
+/// Pulls once more and compares the device's records and versions with the server's scope;
+/// prints the first differences.
+async fn converges(db: &TestDb, device: &Device) -> bool {
+    device.client.pull().await.unwrap();
+    let local: BTreeMap<(String, String), u64> = device
+        .client
+        .store()
+        .all()
         .await
-        .unwrap();
-        let server: BTreeMap<(String, String), u64> =
-            rows.into_iter().map(|(t, r, v)| ((t, r), v)).collect();
-        if local != server {
-            diverged += 1;
-            let differences: Vec<_> = server
-                .iter()
-                .filter(|(key, version)| local.get(*key) != Some(version))
-                .map(|(key, version)| {
-                    format!("{key:?}: server v{version}, device {:?}", local.get(key))
-                })
-                .chain(
-                    local
-                        .keys()
-                        .filter(|key| !server.contains_key(*key))
-                        .map(|key| format!("{key:?}: only on the device")),
-                )
-                .take(3)
-                .collect();
-            println!(
-                "device of client {} branch {} differs: {differences:?}",
-                device.client_id, device.branch_id
-            );
-        }
+        .unwrap()
+        .into_iter()
+        .map(|r| ((r.table_name, r.record_id), r.sync_version))
+        .collect();
+    let rows: Vec<(String, String, u64)> = sqlx::query_as(
+        "SELECT CAST(table_name AS CHAR), CAST(record_id AS CHAR), sync_version FROM records \
+         WHERE client_id = ? AND branch_scope IN (?, 0)",
+    )
+    .bind(device.client_id)
+    .bind(device.branch_id)
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    let server: BTreeMap<(String, String), u64> =
+        rows.into_iter().map(|(t, r, v)| ((t, r), v)).collect();
+    if local == server {
+        return true;
     }
-    println!(
-        "convergence: {} of {} devices equal to the server",
-        fleet.len() - diverged,
-        fleet.len()
+    let differences: Vec<_> = server
+        .iter()
+        .filter(|(key, version)| local.get(*key) != Some(version))
+        .map(|(key, version)| format!("{key:?}: server v{version}, device {:?}", local.get(key)))
+        .chain(
+            local
+                .keys()
+                .filter(|key| !server.contains_key(*key))
+                .map(|key| format!("{key:?}: only on the device")),
+        )
+        .take(3)
+        .collect();
+    eprintln!(
+        "device of client {} branch {} differs: {differences:?}",
+        device.client_id, device.branch_id
     );
-    let json = json!({"devices": devices, "clients": clients, "seconds": seconds, "records_accepted": accepted,
-                      "records_per_second": accepted as f64 / elapsed.as_secs_f64(), "diverged_devices": diverged,
-                      "ingest_rss_kib": ingest.memory_kib("VmRSS:"), "fanout_rss_kib": fanout.memory_kib("VmRSS:")});
-    println!("{json}");
-    // Returning (not exiting) lets the service processes be stopped on the way out.
-    if diverged > 0 {
-        std::process::ExitCode::FAILURE
-    } else {
-        std::process::ExitCode::SUCCESS
-    }
+    false
 }

@@ -1,0 +1,87 @@
+//! Round trips one at a time: push of 50 records, pull of 100, and the database floor.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::report::Latency;
+use crate::Bench;
+
+/// A 50-record batch of new products, ids prefixed by `tag`.
+pub fn batch(device: &str, tag: &str) -> Value {
+    let now = chrono::Utc::now().to_rfc3339();
+    let records: Vec<Value> = (0..50)
+        .map(|i| json!({"table_name": "products", "record_id": format!("{tag}-{i}"),
+                        "data": {"name": format!("Product {tag}-{i}"), "price": i, "barcode": "4006381333931"},
+                        "local_updated_at": now}))
+        .collect();
+    json!({"device_id": device, "records": records})
+}
+
+/// `samples` pushes of 50 new records, one after the other.
+pub async fn push(bench: &Bench, token: &str, samples: usize) -> Latency {
+    let mut times = Vec::with_capacity(samples);
+    for n in 0..samples {
+        let body = batch("bench-till", &format!("b{n}"));
+        let started = Instant::now();
+        let response = bench
+            .http
+            .post(format!("{}/api/sync/batch-push", bench.ingest.base))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "push refused");
+        response.bytes().await.unwrap();
+        times.push(started.elapsed());
+    }
+    Latency::of(times)
+}
+
+/// `samples` pulls of the first 100 changes (needs at least 100 in scope).
+pub async fn pull(bench: &Bench, token: &str, samples: usize) -> Latency {
+    let mut times = Vec::with_capacity(samples);
+    for _ in 0..samples {
+        let started = Instant::now();
+        let response = bench
+            .http
+            .get(format!(
+                "{}/api/sync/pull-changes?limit=100",
+                bench.ingest.base
+            ))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["changes"].as_array().map(Vec::len), Some(100));
+        times.push(started.elapsed());
+    }
+    Latency::of(times)
+}
+
+/// The database floor: a transaction inserting 50 rows of the same size, straight to MariaDB.
+pub async fn floor(bench: &Bench, samples: usize) -> Latency {
+    let pool = &bench.db.pool;
+    sqlx::query(
+        "CREATE TABLE floor_probe (id BIGINT AUTO_INCREMENT PRIMARY KEY, data JSON NOT NULL)",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+    let row = r#"('{"name": "Product", "price": 12, "barcode": "4006381333931"}')"#;
+    let sql = format!(
+        "INSERT INTO floor_probe (data) VALUES {}",
+        vec![row; 50].join(",")
+    );
+    let mut times: Vec<Duration> = Vec::with_capacity(samples);
+    for _ in 0..samples {
+        let started = Instant::now();
+        let mut tx = pool.begin().await.unwrap();
+        sqlx::query(&sql).execute(&mut *tx).await.unwrap();
+        tx.commit().await.unwrap();
+        times.push(started.elapsed());
+    }
+    Latency::of(times)
+}

@@ -1,0 +1,56 @@
+//! Sustained write load: writers, each a device of its own shop, push 50-record batches back
+//! to back over HTTP for a fixed time.
+
+use std::time::{Duration, Instant};
+
+use crate::latency::batch;
+use crate::report::Throughput;
+use crate::Bench;
+
+/// Runs `writers` writers for `seconds` and counts the records the server accepted.
+pub async fn sustained(bench: &Bench, writers: usize, seconds: f64) -> Throughput {
+    let mut tokens = Vec::with_capacity(writers);
+    for w in 0..writers {
+        tokens.push(bench.tenant(&format!("load-{w}")).await.2);
+    }
+    let started = Instant::now();
+    let until = started + Duration::from_secs_f64(seconds);
+    let tasks = tokens.into_iter().enumerate().map(|(w, token)| {
+        let (http, url) = (
+            bench.http.clone(),
+            format!("{}/api/sync/batch-push", bench.ingest.base),
+        );
+        tokio::spawn(async move {
+            let mut accepted = 0u64;
+            let mut n = 0;
+            while Instant::now() < until {
+                let body =
+                    serde_json::to_vec(&batch(&format!("load-{w}"), &format!("l{n}"))).unwrap();
+                n += 1;
+                let response = http
+                    .post(&url)
+                    .bearer_auth(&token)
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(response.status(), 200, "push refused");
+                let report: serde_json::Value = response.json().await.unwrap();
+                accepted += report["synced_count"].as_u64().unwrap_or(0);
+            }
+            accepted
+        })
+    });
+    let mut records = 0;
+    for task in futures::future::join_all(tasks).await {
+        records += task.unwrap();
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    Throughput {
+        writers,
+        seconds: elapsed,
+        records,
+        records_per_second: records as f64 / elapsed,
+    }
+}

@@ -1,0 +1,138 @@
+//! The figures of one run, printed as a table beside the note's figures and as JSON.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+/// Percentiles of a latency sample, in milliseconds.
+#[derive(Debug, Clone, Serialize)]
+pub struct Latency {
+    pub n: usize,
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+}
+
+impl Latency {
+    pub fn of(mut times: Vec<Duration>) -> Latency {
+        times.sort();
+        let at = |p: f64| {
+            let index = ((times.len() as f64 - 1.0) * p).round() as usize;
+            times[index].as_secs_f64() * 1000.0
+        };
+        Latency {
+            n: times.len(),
+            p50_ms: at(0.5),
+            p95_ms: at(0.95),
+            p99_ms: at(0.99),
+            max_ms: at(1.0),
+        }
+    }
+}
+
+/// Records accepted per second over a fixed duration.
+#[derive(Debug, Clone, Serialize)]
+pub struct Throughput {
+    pub writers: usize,
+    pub seconds: f64,
+    pub records: u64,
+    pub records_per_second: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Fleet {
+    pub devices: usize,
+    pub clients: usize,
+    pub throughput: Throughput,
+    pub converged_devices: usize,
+    pub ingest_rss_kib: u64,
+    pub fanout_rss_kib: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct IdleConnections {
+    pub connections: usize,
+    pub fanout_rss_before_kib: u64,
+    pub fanout_rss_after_kib: u64,
+    pub bytes_per_connection: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BigPull {
+    pub rows: u64,
+    pub megabytes: f64,
+    pub seconds: f64,
+    pub ingest_rss_before_kib: u64,
+    pub ingest_rss_peak_kib: u64,
+}
+
+/// Everything one run measured; a phase that was skipped stays `None`.
+#[derive(Debug, Default, Serialize)]
+pub struct Figures {
+    pub push_50: Option<Latency>,
+    pub floor_insert_50: Option<Latency>,
+    pub pull_100: Option<Latency>,
+    pub push_to_device: Option<Latency>,
+    pub sustained_http: Option<Throughput>,
+    pub fleet: Option<Fleet>,
+    pub idle_connections: Option<IdleConnections>,
+    pub big_pull: Option<BigPull>,
+}
+
+impl Figures {
+    /// The table of BENCHMARKS.md: measure, this run, the original note, the target here.
+    pub fn table(&self) -> String {
+        let mut rows = vec![
+            "| measure | possync | original note | target here |".to_owned(),
+            "|---|---|---|---|".to_owned(),
+        ];
+        let ms = |l: &Latency| format!("{:.2} / {:.2} / {:.2} ms", l.p50_ms, l.p95_ms, l.p99_ms);
+        if let Some(l) = &self.push_50 {
+            rows.push(format!(
+                "| push of 50 records, p50 / p95 / p99 | {} | ~100 ms | p50 ≤ 5 ms |",
+                ms(l)
+            ));
+        }
+        if let Some(l) = &self.floor_insert_50 {
+            rows.push(format!(
+                "| floor: raw 50-row insert transaction, p50 / p95 / p99 | {} | | |",
+                ms(l)
+            ));
+        }
+        if let Some(l) = &self.pull_100 {
+            rows.push(format!(
+                "| pull of 100 records, p50 / p95 / p99 | {} | ~200 ms | p50 ≤ 5 ms |",
+                ms(l)
+            ));
+        }
+        if let Some(l) = &self.push_to_device {
+            rows.push(format!("| push → other device over WebSocket, p50 / p95 / p99 | {} | < 50 ms (5 s polling) | p99 ≤ 20 ms |", ms(l)));
+        }
+        if let Some(t) = &self.sustained_http {
+            rows.push(format!(
+                "| sustained, {} HTTP writers pushing 50-record batches | {:.0} records/s ({} in {:.1} s) | | ≥ 30,000 records/s |",
+                t.writers, t.records_per_second, t.records, t.seconds
+            ));
+        }
+        if let Some(f) = &self.fleet {
+            rows.push(format!(
+                "| simulated devices: {} over {} clients, through the client crate | {:.0} records/s; {} of {} converged; RSS ingest {} KiB, fanout {} KiB | | every device converges |",
+                f.devices, f.clients, f.throughput.records_per_second, f.converged_devices, f.devices, f.ingest_rss_kib, f.fanout_rss_kib
+            ));
+        }
+        if let Some(i) = &self.idle_connections {
+            rows.push(format!(
+                "| idle WebSocket connections on one replica | {} at {:.0} bytes each (RSS {} → {} KiB) | | 10,000 at ≤ 10 KB each |",
+                i.connections, i.bytes_per_connection, i.fanout_rss_before_kib, i.fanout_rss_after_kib
+            ));
+        }
+        if let Some(b) = &self.big_pull {
+            rows.push(format!(
+                "| pull of {} rows in one response | {:.1} MB in {:.1} s; ingest RSS {} → peak {} KiB | | flat memory |",
+                b.rows, b.megabytes, b.seconds, b.ingest_rss_before_kib, b.ingest_rss_peak_kib
+            ));
+        }
+        rows.join("\n")
+    }
+}
