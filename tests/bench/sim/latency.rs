@@ -61,20 +61,19 @@ pub async fn pull(bench: &Bench, token: &str, samples: usize) -> Latency {
     Latency::of(times)
 }
 
+/// The floor's statement: 50 rows of the size of a pushed product into `floor_probe`.
+pub fn floor_insert() -> String {
+    let row = r#"('{"name": "Product", "price": 12, "barcode": "4006381333931"}')"#;
+    format!(
+        "INSERT INTO floor_probe (data) VALUES {}",
+        vec![row; 50].join(",")
+    )
+}
+
 /// The database floor: a transaction inserting 50 rows of the same size, straight to MariaDB.
 pub async fn floor(bench: &Bench, samples: usize) -> Latency {
     let pool = &bench.db.pool;
-    sqlx::query(
-        "CREATE TABLE floor_probe (id BIGINT AUTO_INCREMENT PRIMARY KEY, data JSON NOT NULL)",
-    )
-    .execute(pool)
-    .await
-    .unwrap();
-    let row = r#"('{"name": "Product", "price": 12, "barcode": "4006381333931"}')"#;
-    let sql = format!(
-        "INSERT INTO floor_probe (data) VALUES {}",
-        vec![row; 50].join(",")
-    );
+    let sql = floor_insert();
     let mut times: Vec<Duration> = Vec::with_capacity(samples);
     for _ in 0..samples {
         let started = Instant::now();

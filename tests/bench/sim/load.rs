@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::latency::batch;
+use crate::latency::{batch, floor_insert};
 use crate::report::Throughput;
 use crate::Bench;
 
@@ -42,6 +42,37 @@ pub async fn sustained(bench: &Bench, writers: usize, seconds: f64) -> Throughpu
             accepted
         })
     });
+    collect(writers, started, tasks).await
+}
+
+/// The floor of the same load: `writers` connections inserting 50 rows per transaction
+/// straight into MariaDB for `seconds`.
+pub async fn floor(bench: &Bench, writers: usize, seconds: f64) -> Throughput {
+    let started = Instant::now();
+    let until = started + Duration::from_secs_f64(seconds);
+    let tasks = (0..writers).map(|_| {
+        let pool = bench.db.pool.clone();
+        tokio::spawn(async move {
+            let sql = floor_insert();
+            let mut records = 0u64;
+            while Instant::now() < until {
+                let mut tx = pool.begin().await.unwrap();
+                sqlx::query(&sql).execute(&mut *tx).await.unwrap();
+                tx.commit().await.unwrap();
+                records += 50;
+            }
+            records
+        })
+    });
+    collect(writers, started, tasks).await
+}
+
+/// Sums what the writer tasks counted into records per second since `started`.
+async fn collect(
+    writers: usize,
+    started: Instant,
+    tasks: impl Iterator<Item = tokio::task::JoinHandle<u64>>,
+) -> Throughput {
     let mut records = 0;
     for task in futures::future::join_all(tasks).await {
         records += task.unwrap();

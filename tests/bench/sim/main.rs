@@ -93,6 +93,12 @@ async fn main() -> ExitCode {
         db,
     };
     let _janitor = ServiceProcess::start("janitor", &env).await;
+    sqlx::query(
+        "CREATE TABLE floor_probe (id BIGINT AUTO_INCREMENT PRIMARY KEY, data JSON NOT NULL)",
+    )
+    .execute(&bench.db.pool)
+    .await
+    .unwrap();
     let mut figures = Figures::default();
 
     if args.samples > 0 {
@@ -114,6 +120,8 @@ async fn main() -> ExitCode {
         );
         figures.sustained_http =
             Some(load::sustained(&bench, args.writers, args.seconds as f64).await);
+        figures.floor_sustained =
+            Some(load::floor(&bench, args.writers, args.seconds as f64).await);
     }
     if args.devices > 0 && args.seconds > 0 {
         eprintln!(

@@ -75,6 +75,7 @@ pub struct Figures {
     pub pull_100: Option<Latency>,
     pub push_to_device: Option<Latency>,
     pub sustained_http: Option<Throughput>,
+    pub floor_sustained: Option<Throughput>,
     pub fleet: Option<Fleet>,
     pub idle_connections: Option<IdleConnections>,
     pub big_pull: Option<BigPull>,
@@ -113,6 +114,12 @@ impl Figures {
             rows.push(format!(
                 "| sustained, {} HTTP writers pushing 50-record batches | {:.0} records/s ({} in {:.1} s) | | ≥ 30,000 records/s |",
                 t.writers, t.records_per_second, t.records, t.seconds
+            ));
+        }
+        if let Some(t) = &self.floor_sustained {
+            rows.push(format!(
+                "| floor: {} connections inserting 50 rows per transaction straight into MariaDB | {:.0} records/s | | |",
+                t.writers, t.records_per_second
             ));
         }
         if let Some(f) = &self.fleet {

@@ -16,7 +16,7 @@ pub enum IdAllocation {
     /// One statement's ids are consecutive from `LAST_INSERT_ID()` (InnoDB's auto-increment
     /// lock modes 0 and 1 with an increment of 1; MariaDB's default).
     Consecutive,
-    /// Anything else (MySQL 8's default interleaved mode 2): read them back by position.
+    /// Anything else (MySQL 8's default interleaved mode 2): read them back from the first.
     ReadBack,
 }
 
@@ -67,17 +67,19 @@ pub async fn insert_outbox(
         },
     );
     let inserted = query.build().execute(&mut *tx).await?;
+    let first = inserted.last_insert_id();
     if ids == IdAllocation::Consecutive {
-        let first = inserted.last_insert_id();
         return Ok((first..first + applied.len() as u64).collect());
     }
-    let (first, last) = (applied[0].0.position, applied[applied.len() - 1].0.position);
+    // Interleaved ids all come after the statement's first one, among few others.
+    let (from, to) = (applied[0].0.position, applied[applied.len() - 1].0.position);
     let rows: Vec<(u64, u64)> = sqlx::query_as(
-        "SELECT position, id FROM sync_queue WHERE client_id = ? AND position BETWEEN ? AND ?",
+        "SELECT position, id FROM sync_queue WHERE id >= ? AND client_id = ? AND position BETWEEN ? AND ?",
     )
-    .bind(client_id)
     .bind(first)
-    .bind(last)
+    .bind(client_id)
+    .bind(from)
+    .bind(to)
     .fetch_all(&mut *tx)
     .await?;
     let ids: HashMap<u64, u64> = rows.into_iter().collect();

@@ -52,7 +52,7 @@ pub async fn batch_push(
     metrics::histogram!("possync_push_records").record(push.records.len() as f64);
 
     let mut errors = Vec::new();
-    let mut edits = Vec::with_capacity(push.records.len());
+    let (mut indices, mut edits) = (Vec::new(), Vec::with_capacity(push.records.len()));
     for (index, raw) in push.records.into_iter().enumerate() {
         match incoming::parse(index, raw) {
             Ok(edit) if !scope.may_write(edit.table) => errors.push(RecordError {
@@ -61,7 +61,10 @@ pub async fn batch_push(
                 record_id: Some(edit.record_id.to_string()),
                 message: format!("writing {} needs an admin", edit.table.name),
             }),
-            Ok(edit) => edits.push((index, edit)),
+            Ok(edit) => {
+                indices.push(index);
+                edits.push(edit);
+            }
             Err(error) => errors.push(error),
         }
     }
@@ -74,14 +77,13 @@ pub async fn batch_push(
         let mut conn = state.pool.acquire().await?;
         devices::bind(&mut conn, &scope, device.as_str(), Utc::now(), false).await?;
     } else {
-        let checked: Vec<Edit> = edits.iter().map(|(_, edit)| edit.clone()).collect();
         let author = Author {
             scope,
             device: Some(device.as_str()),
         };
-        let written = write::write(&state.store, author, &checked, Mode::Sync).await?;
+        let written = write::write(&state.store, author, &edits, Mode::Sync).await?;
         state.publisher.submit(written.events);
-        for ((index, edit), outcome) in edits.into_iter().zip(written.outcomes) {
+        for ((index, edit), outcome) in indices.into_iter().zip(edits).zip(written.outcomes) {
             report(&mut response, &mut errors, index, edit, outcome);
         }
     }
