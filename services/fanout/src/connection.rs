@@ -71,10 +71,17 @@ pub async fn run(mut socket: WebSocket, mut session: Session) {
             code,
             reason: reason.into(),
         };
-        let _ = tokio::time::timeout(
-            Duration::from_secs(1),
-            socket.send(Message::Close(Some(close))),
-        )
+        // The closing handshake: send ours, then read until the device's close (or a second
+        // passes), so unread frames do not turn the TCP close into a reset that loses ours.
+        let _ = tokio::time::timeout(Duration::from_secs(1), async {
+            if socket.send(Message::Close(Some(close))).await.is_ok() {
+                while let Some(Ok(message)) = socket.recv().await {
+                    if matches!(message, Message::Close(_)) {
+                        break;
+                    }
+                }
+            }
+        })
         .await;
     }
     for room in rooms {

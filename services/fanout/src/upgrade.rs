@@ -19,7 +19,7 @@ use crate::connection::{self, Session};
 use crate::AppState;
 
 /// Read buffer per connection: devices send only small control messages.
-const READ_BUFFER_BYTES: usize = 2048;
+const READ_BUFFER_BYTES: usize = 512;
 /// Write buffer per connection before a flush.
 const WRITE_BUFFER_BYTES: usize = 4096;
 
