@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use possync_client::{Client, Config, Retry};
 use possync_tests::{TempPath, TestDb};
 use rand::rngs::StdRng;
@@ -16,7 +16,7 @@ use serde_json::json;
 use shared::token::Role;
 use tokio_util::sync::CancellationToken;
 
-use crate::report::{Fleet, Throughput};
+use crate::report::{spinner, Fleet, Throughput};
 use crate::Bench;
 
 const PASSWORD: &str = "simulated-password";
@@ -180,14 +180,7 @@ pub async fn run(bench: &Bench, devices: usize, clients: usize, seconds: u64) ->
         })
         .collect();
 
-    let progress = ProgressBar::new_spinner();
-    progress.set_style(
-        ProgressStyle::with_template(
-            "{spinner} {elapsed} {pos} records written locally ({per_sec})",
-        )
-        .unwrap(),
-    );
-    progress.enable_steady_tick(Duration::from_millis(200));
+    let progress = spinner("records written locally");
     let records = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
     let until = started + Duration::from_secs(seconds);

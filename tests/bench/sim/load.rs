@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use crate::latency::{batch, floor_insert};
-use crate::report::Throughput;
+use crate::report::{spinner, Throughput};
 use crate::Bench;
 
 /// Runs `writers` writers for `seconds` and counts the records the server accepted.
@@ -13,6 +13,7 @@ pub async fn sustained(bench: &Bench, writers: usize, seconds: f64) -> Throughpu
     for w in 0..writers {
         tokens.push(bench.tenant(&format!("load-{w}")).await.2);
     }
+    let progress = spinner("records accepted");
     let started = Instant::now();
     let until = started + Duration::from_secs_f64(seconds);
     let tasks = tokens.into_iter().enumerate().map(|(w, token)| {
@@ -20,6 +21,7 @@ pub async fn sustained(bench: &Bench, writers: usize, seconds: f64) -> Throughpu
             bench.http.clone(),
             format!("{}/api/sync/batch-push", bench.ingest.base),
         );
+        let progress = progress.clone();
         tokio::spawn(async move {
             let mut accepted = 0u64;
             let mut n = 0;
@@ -37,12 +39,16 @@ pub async fn sustained(bench: &Bench, writers: usize, seconds: f64) -> Throughpu
                     .unwrap();
                 assert_eq!(response.status(), 200, "push refused");
                 let report: serde_json::Value = response.json().await.unwrap();
-                accepted += report["synced_count"].as_u64().unwrap_or(0);
+                let synced = report["synced_count"].as_u64().unwrap_or(0);
+                progress.inc(synced);
+                accepted += synced;
             }
             accepted
         })
     });
-    collect(writers, started, tasks).await
+    let throughput = collect(writers, started, tasks).await;
+    progress.finish_and_clear();
+    throughput
 }
 
 /// The floor of the same load: `writers` connections inserting 50 rows per transaction

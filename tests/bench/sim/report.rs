@@ -2,7 +2,17 @@
 
 use std::time::Duration;
 
+use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
+
+/// A spinner on stderr counting `what` with its rate, for the phases that run for a while.
+pub fn spinner(what: &str) -> ProgressBar {
+    let progress = ProgressBar::new_spinner();
+    let template = format!("{{spinner}} {{elapsed}} {{pos}} {what} ({{per_sec}})");
+    progress.set_style(ProgressStyle::with_template(&template).expect("a valid template"));
+    progress.enable_steady_tick(Duration::from_millis(200));
+    progress
+}
 
 /// Percentiles of a latency sample, in milliseconds.
 #[derive(Debug, Clone, Serialize)]
