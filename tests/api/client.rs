@@ -152,6 +152,51 @@ async fn two_devices_editing_one_record_end_equal_with_one_conflict() {
 }
 
 #[tokio::test]
+async fn a_cursor_the_server_no_longer_serves_makes_the_device_resync_and_converge() {
+    let app = TestIngest::spawn().await;
+    let tenant = Tenant::seed(&app, "shop").await;
+    let (path_a, path_b) = (store_path(), store_path());
+    let a = Client::open(config(&app, None, &tenant, "cashier1", "till-a", &path_a))
+        .await
+        .unwrap();
+    let b = Client::open(config(&app, None, &tenant, "cashier1", "till-b", &path_b))
+        .await
+        .unwrap();
+    for i in 0..3 {
+        a.edit("invoices", &format!("i{i}"), json!({"total": i}))
+            .await
+            .unwrap();
+    }
+    a.sync().await.unwrap();
+    assert_eq!(b.pull().await.unwrap(), 3);
+    a.edit("invoices", "i3", json!({"total": 3})).await.unwrap();
+    a.edit("invoices", "i0", json!({"total": 10}))
+        .await
+        .unwrap();
+    a.sync().await.unwrap();
+    // Compaction past b's cursor: its next pull is refused with 410.
+    sqlx::query("UPDATE change_counters SET retained_from = last_position WHERE client_id = ?")
+        .bind(tenant.client_id)
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+
+    let applied = b.pull().await.unwrap();
+
+    assert_eq!(applied, 2, "i3 new and i0 changed, found by the resync");
+    let local: Vec<(String, u64)> = b
+        .store()
+        .all()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.record_id, r.sync_version))
+        .collect();
+    assert_eq!(local, server_rows(&app).await);
+    assert_eq!(b.pull().await.unwrap(), 0, "the new cursor is served again");
+}
+
+#[tokio::test]
 async fn a_realtime_device_receives_edits_without_polling_and_refused_records_are_kept() {
     let app = TestIngest::spawn().await;
     let tenant = Tenant::seed(&app, "shop").await;

@@ -230,6 +230,22 @@ async fn cursors_the_server_cannot_serve_ask_for_a_resync() {
         .get_as(&token, &format!("/api/sync/pull-changes?cursor={cursor}"))
         .await;
     assert_eq!(status, 410);
+
+    // The resync from scratch pages below the floor without being sent back to scratch.
+    let (_, first) = app.get_as(&token, "/api/sync/pull-changes?limit=1").await;
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let (status, second) = app
+        .get_as(
+            &token,
+            &format!("/api/sync/pull-changes?limit=1&cursor={cursor}"),
+        )
+        .await;
+    assert_eq!(status, 200, "{second}");
+    let ids: Vec<&Value> = [&first, &second]
+        .iter()
+        .map(|page| &page["changes"][0]["record_id"])
+        .collect();
+    assert_eq!(ids, [&json!("p1"), &json!("p2")]);
 }
 
 #[tokio::test]

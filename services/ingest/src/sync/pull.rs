@@ -57,6 +57,8 @@ struct Page {
     upto: u64,
     since: Option<DateTime<Utc>>,
     limit: u64,
+    /// The compaction floor the next cursor carries.
+    floor: u64,
     epoch: String,
 }
 
@@ -114,6 +116,7 @@ pub async fn pull_changes(
         upto: order.last_position,
         since,
         limit,
+        floor: order.retained_from,
         epoch: order.epoch,
     };
     Ok(stream(state.pool.clone(), page))
@@ -210,7 +213,9 @@ impl ChangeOrder {
                 "cursor is ahead of this server (restored from a backup?); resync from scratch",
             ));
         }
-        if cursor.position < self.retained_from {
+        // Below the floor, unless the device's pages began under this same floor (a resync
+        // from scratch has every record, so nothing compacted before it is missing).
+        if cursor.position < self.retained_from && cursor.floor < self.retained_from {
             return Err(ApiError::ResyncRequired(
                 "cursor is older than the changes this server keeps; resync from scratch",
             ));
@@ -320,6 +325,7 @@ async fn write_page(pool: &MySqlPool, page: &Page, sender: &Sender) -> anyhow::R
         Cursor {
             epoch: page.epoch.clone(),
             position: resume,
+            floor: page.floor,
         }
         .encode()
     });
