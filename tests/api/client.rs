@@ -261,3 +261,67 @@ async fn a_realtime_device_receives_edits_without_polling_and_refused_records_ar
     stop.cancel();
     live.await.unwrap();
 }
+
+#[tokio::test]
+async fn a_realtime_device_refreshes_its_token_on_the_socket_and_stays_connected() {
+    let app = TestIngest::spawn_with(|c| c.jwt.jwt_access_ttl_secs = 6).await;
+    let tenant = Tenant::seed(&app, "shop").await;
+    let fanout = TestFanout::spawn(&app).await;
+    let (path_w, path_r) = (store_path(), store_path());
+    let open = |device, path| {
+        Client::open(config(
+            &app,
+            Some(&fanout),
+            &tenant,
+            "cashier1",
+            device,
+            path,
+        ))
+    };
+    let (writer, reader) = (
+        open("till-w", &path_w).await.unwrap(),
+        open("till-r", &path_r).await.unwrap(),
+    );
+    let stop = CancellationToken::new();
+    let live = tokio::spawn({
+        let (reader, stop) = (reader.clone(), stop.clone());
+        async move { reader.run_realtime(stop).await }
+    });
+    let mut status = reader.status();
+    tokio::time::timeout(Duration::from_secs(5), status.wait_for(|s| s.online))
+        .await
+        .unwrap()
+        .unwrap();
+    // Any drop of the socket (a close at token expiry) shows as a moment offline.
+    let dropped = tokio::spawn(async move {
+        while status.changed().await.is_ok() {
+            if !status.borrow().online {
+                return true;
+            }
+        }
+        false
+    });
+
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    writer
+        .edit("invoices", "late", json!({"total": 1}))
+        .await
+        .unwrap();
+    writer.sync().await.unwrap();
+
+    let mut seen = None;
+    for _ in 0..100 {
+        seen = reader.store().record("invoices", "late").await.unwrap();
+        if seen.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        seen.is_some(),
+        "the event arrived after the first token expired"
+    );
+    assert!(!dropped.is_finished(), "the socket was never dropped");
+    stop.cancel();
+    live.await.unwrap();
+}

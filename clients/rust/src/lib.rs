@@ -66,6 +66,14 @@ struct Tokens {
     access: String,
     refresh: String,
     expires_at: Instant,
+    lifetime: Duration,
+}
+
+impl Tokens {
+    /// Refreshed this long before expiry: a minute, or a third of a shorter lifetime.
+    fn margin(&self) -> Duration {
+        (self.lifetime / 3).min(Duration::from_secs(60))
+    }
 }
 
 struct Inner {
@@ -262,11 +270,19 @@ impl Client {
         Ok(record)
     }
 
-    /// A valid access token: logs in, or refreshes one that expires within a minute.
+    /// How often a long-lived connection should ask [`Client::access_token`] for a fresh
+    /// token: a quarter of the token's lifetime, at most 30 s.
+    pub async fn token_check_interval(&self) -> Duration {
+        let tokens = self.inner.tokens.lock().await;
+        let lifetime = tokens.as_ref().map_or(Duration::MAX, |t| t.lifetime);
+        (lifetime / 4).clamp(Duration::from_millis(100), Duration::from_secs(30))
+    }
+
+    /// A valid access token: logs in, or refreshes one that expires within its margin.
     pub async fn access_token(&self) -> anyhow::Result<String> {
         let mut tokens = self.inner.tokens.lock().await;
         if let Some(current) = tokens.as_ref() {
-            if current.expires_at > Instant::now() + Duration::from_secs(60) {
+            if current.expires_at > Instant::now() + current.margin() {
                 return Ok(current.access.clone());
             }
         }
@@ -289,10 +305,12 @@ impl Client {
             }
         };
         let access = fresh.access_token.clone();
+        let lifetime = Duration::from_secs(fresh.expires_in);
         *tokens = Some(Tokens {
             access: fresh.access_token,
             refresh: fresh.refresh_token,
-            expires_at: Instant::now() + Duration::from_secs(fresh.expires_in),
+            expires_at: Instant::now() + lifetime,
+            lifetime,
         });
         Ok(access)
     }

@@ -3,7 +3,6 @@
 //! refreshes its token on the socket before it expires.
 
 use std::collections::HashMap;
-use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
 use shared::wire::socket::ServerMessage;
@@ -12,9 +11,6 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_util::sync::CancellationToken;
 
 use crate::Client;
-
-/// How often the token is checked and, when it nears expiry, refreshed on the socket.
-const TOKEN_CHECK: Duration = Duration::from_secs(30);
 
 impl Client {
     /// Keeps the device connected until `stop` is cancelled.
@@ -46,17 +42,22 @@ impl Client {
         self.set_online(true);
         self.sync().await?;
         let mut last_seq: HashMap<u64, u64> = HashMap::new();
-        let mut token_check = tokio::time::interval(TOKEN_CHECK);
+        let mut sent_token = token;
+        let mut token_check = Box::pin(tokio::time::sleep(self.token_check_interval().await));
         loop {
             tokio::select! {
                 _ = stop.cancelled() => {
                     let _ = socket.close(None).await;
                     return Ok(());
                 }
-                _ = token_check.tick() => {
+                _ = &mut token_check => {
                     let fresh = self.access_token().await?;
-                    let auth = serde_json::json!({"type": "auth", "token": fresh});
-                    socket.send(Message::text(auth.to_string())).await?;
+                    if fresh != sent_token {
+                        let auth = serde_json::json!({"type": "auth", "token": fresh});
+                        socket.send(Message::text(auth.to_string())).await?;
+                        sent_token = fresh;
+                    }
+                    token_check.set(tokio::time::sleep(self.token_check_interval().await));
                 }
                 frame = socket.next() => {
                     let Some(frame) = frame else { return Ok(()) };
