@@ -47,6 +47,26 @@ async fn server_rows(app: &TestIngest) -> Vec<(String, u64)> {
         .unwrap()
 }
 
+/// The device's records and versions, in record id order.
+async fn local_rows(device: &Client) -> Vec<(String, u64)> {
+    let records = device.store().all().await.unwrap();
+    records
+        .into_iter()
+        .map(|r| (r.record_id, r.sync_version))
+        .collect()
+}
+
+/// Waits up to 2 s for a record to reach the device's store.
+async fn arrives(device: &Client, table: &str, id: &str) -> Option<possync_client::LocalRecord> {
+    for _ in 0..100 {
+        if let Some(record) = device.store().record(table, id).await.unwrap() {
+            return Some(record);
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    None
+}
+
 #[tokio::test]
 async fn a_device_that_edits_offline_and_restarts_converges_when_back() {
     let app = TestIngest::spawn().await;
@@ -101,15 +121,7 @@ async fn a_device_that_edits_offline_and_restarts_converges_when_back() {
     .await
     .unwrap();
     other.sync().await.unwrap();
-    let local: Vec<(String, u64)> = other
-        .store()
-        .all()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|r| (r.record_id, r.sync_version))
-        .collect();
-    assert_eq!(local, server_rows(&app).await);
+    assert_eq!(local_rows(&other).await, server_rows(&app).await);
 }
 
 #[tokio::test]
@@ -184,15 +196,7 @@ async fn a_cursor_the_server_no_longer_serves_makes_the_device_resync_and_conver
     let applied = b.pull().await.unwrap();
 
     assert_eq!(applied, 2, "i3 new and i0 changed, found by the resync");
-    let local: Vec<(String, u64)> = b
-        .store()
-        .all()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|r| (r.record_id, r.sync_version))
-        .collect();
-    assert_eq!(local, server_rows(&app).await);
+    assert_eq!(local_rows(&b).await, server_rows(&app).await);
     assert_eq!(b.pull().await.unwrap(), 0, "the new cursor is served again");
 }
 
@@ -249,14 +253,7 @@ async fn a_realtime_device_receives_edits_without_polling_and_refused_records_ar
         writer.store().rejected().await.unwrap()[0].message,
         "data.name must be a non-empty string"
     );
-    let mut seen = None;
-    for _ in 0..100 {
-        seen = reader.store().record("invoices", "i1").await.unwrap();
-        if seen.is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let seen = arrives(&reader, "invoices", "i1").await;
     assert_eq!(seen.map(|r| r.data), Some(json!({"total": 9})));
     stop.cancel();
     live.await.unwrap();
@@ -309,14 +306,7 @@ async fn a_realtime_device_refreshes_its_token_on_the_socket_and_stays_connected
         .unwrap();
     writer.sync().await.unwrap();
 
-    let mut seen = None;
-    for _ in 0..100 {
-        seen = reader.store().record("invoices", "late").await.unwrap();
-        if seen.is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let seen = arrives(&reader, "invoices", "late").await;
     assert!(
         seen.is_some(),
         "the event arrived after the first token expired"
