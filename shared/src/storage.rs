@@ -21,7 +21,8 @@ pub async fn connect(config: &DatabaseConfig) -> anyhow::Result<MySqlPool> {
         .max_connections(config.database_max_connections)
         .acquire_timeout(Duration::from_secs(5))
         // No ping before each use: it is one more round trip per request (a tenth of a push).
-        // A connection the server dropped fails its request with a 503 that devices retry,
+        // A connection the server dropped fails its request with a 503 that devices retry
+        // (an I/O error, or the server's "shutting down" / "killed" / "idle" error codes),
         // and idle connections are recycled well before the server's `wait_timeout`.
         .test_before_acquire(false)
         .idle_timeout(Duration::from_secs(300))

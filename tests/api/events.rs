@@ -304,6 +304,6 @@ async fn outbox_ids_from_last_insert_id_match_the_rows() {
 }
 
 #[tokio::test]
-async fn outbox_ids_read_back_by_position_match_the_rows() {
+async fn outbox_ids_read_back_from_the_first_id_match_the_rows() {
     outbox_ids_match_rows(IdAllocation::ReadBack).await;
 }

@@ -246,6 +246,22 @@ async fn cursors_the_server_cannot_serve_ask_for_a_resync() {
         .map(|page| &page["changes"][0]["record_id"])
         .collect();
     assert_eq!(ids, [&json!("p1"), &json!("p2")]);
+    // A `since` pull is not a resync: it may lack what was compacted, so its cursors are
+    // held to the floor.
+    let (_, first) = app
+        .get_as(
+            &token,
+            "/api/sync/pull-changes?limit=1&since=2000-01-01T00:00:00Z",
+        )
+        .await;
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let (status, _) = app
+        .get_as(
+            &token,
+            &format!("/api/sync/pull-changes?limit=1&cursor={cursor}"),
+        )
+        .await;
+    assert_eq!(status, 410);
 }
 
 #[tokio::test]

@@ -305,7 +305,8 @@ impl Client {
             }
         };
         let access = fresh.access_token.clone();
-        let lifetime = Duration::from_secs(fresh.expires_in);
+        // At least a second: a server answering 0 must not make the socket refresh nonstop.
+        let lifetime = Duration::from_secs(fresh.expires_in.max(1));
         *tokens = Some(Tokens {
             access: fresh.access_token,
             refresh: fresh.refresh_token,

@@ -42,8 +42,8 @@ pub async fn bind(
     }
     // Unknown here: new, or bound elsewhere. A racing first push may register it first.
     sqlx::query(
-        "INSERT IGNORE INTO devices (device_id, client_id, branch_id, first_seen_at, last_seen_at, last_sync_at) \
-         VALUES (?, ?, ?, ?, ?, IF(?, ?, NULL))",
+        "INSERT INTO devices (device_id, client_id, branch_id, first_seen_at, last_seen_at, last_sync_at) \
+         VALUES (?, ?, ?, ?, ?, IF(?, ?, NULL)) ON DUPLICATE KEY UPDATE device_id = device_id",
     )
     .bind(device_id)
     .bind(scope.client_id)

@@ -76,9 +76,21 @@ impl From<sqlx::Error> for ApiError {
             sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
                 ApiError::Unavailable(err.into())
             }
+            other if connection_lost(&other) => ApiError::Unavailable(other.into()),
             other => ApiError::Internal(other.into()),
         }
     }
+}
+
+/// The server ended the session: shutting down (1053), killed it (1927) or dropped it as
+/// idle (4031). Pooled connections are not pinged before use, so this is how a restart of
+/// the database shows; devices retry the 503.
+fn connection_lost(err: &sqlx::Error) -> bool {
+    let code = err.as_database_error().and_then(|db| {
+        db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
+            .map(|e| e.number())
+    });
+    matches!(code, Some(1053 | 1927 | 4031))
 }
 
 impl From<DeviceError> for ApiError {

@@ -74,7 +74,8 @@ pub async fn insert_outbox(
     // Interleaved ids all come after the statement's first one, among few others.
     let (from, to) = (applied[0].0.position, applied[applied.len() - 1].0.position);
     let rows: Vec<(u64, u64)> = sqlx::query_as(
-        "SELECT position, id FROM sync_queue WHERE id >= ? AND client_id = ? AND position BETWEEN ? AND ?",
+        "SELECT position, id FROM sync_queue FORCE INDEX (PRIMARY) \
+         WHERE id >= ? AND client_id = ? AND position BETWEEN ? AND ?",
     )
     .bind(first)
     .bind(client_id)
@@ -83,10 +84,14 @@ pub async fn insert_outbox(
     .fetch_all(&mut *tx)
     .await?;
     let ids: HashMap<u64, u64> = rows.into_iter().collect();
-    Ok(applied
+    applied
         .iter()
-        .map(|(record, _)| ids[&record.position])
-        .collect())
+        .map(|(record, _)| {
+            ids.get(&record.position).copied().ok_or_else(|| {
+                sqlx::Error::Protocol(format!("outbox row at {} not read back", record.position))
+            })
+        })
+        .collect()
 }
 
 /// Takes the next sequence numbers of each scope the applied records touch, in order.

@@ -1,7 +1,8 @@
 //! The write path: a batch of edits in one transaction with its outbox rows.
 //!
-//! 1. The device is bound (or refused) and marked synced, then the client's counter row is bumped first; its lock is held to commit, so the positions
-//!    taken here become visible in commit order (the pull cursor relies on it).
+//! 1. The device is bound (or refused) and marked synced; then the client's counter row is
+//!    bumped, and its lock is held to commit, so the positions taken here become visible
+//!    in commit order (the pull cursor relies on it).
 //! 2. The current versions are read with `FOR UPDATE`, the rules decide per edit (in batch
 //!    order, so a record edited twice in one batch chains), and the accepted edits are
 //!    written as new versions, one outbox row each, with the live counts adjusted.
@@ -79,6 +80,12 @@ pub async fn write(
     edits: &[Edit],
     mode: Mode,
 ) -> Result<Written, DeviceError> {
+    if edits.is_empty() {
+        return Ok(Written {
+            outcomes: Vec::new(),
+            events: Vec::new(),
+        });
+    }
     let mut attempt = 1;
     loop {
         match write_once(store, author, edits, mode).await {
@@ -193,13 +200,21 @@ async fn take_positions(
     .bind(count as u64)
     .execute(&mut *tx)
     .await?;
-    // One row affected: the counter was just created with `count`.
+    // One row affected: the counter was just created with `count` (an update always changes
+    // it, as `count` ≥ 1, and reports 2).
     let last = if done.rows_affected() == 1 {
         count as u64
     } else {
         done.last_insert_id()
     };
-    Ok(last + 1 - count as u64)
+    (last + 1)
+        .checked_sub(count as u64)
+        .filter(|first| *first > 0)
+        .ok_or_else(|| {
+            sqlx::Error::Protocol(format!(
+                "change counter returned {last} for {count} positions"
+            ))
+        })
 }
 
 fn current_of(record: &StoredRecord) -> decide::Current {

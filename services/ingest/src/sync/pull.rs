@@ -105,6 +105,13 @@ pub async fn pull_changes(
         _ => None,
     };
     let order = ChangeOrder::read(&state.pool, scope.client_id).await?;
+    // The next cursor's floor: a resync from scratch or a served cursor has everything the
+    // compaction floor left; a `since` pull does not, so its cursors get none.
+    let floor = if cursor.is_none() && since.is_some() {
+        0
+    } else {
+        order.retained_from
+    };
     let after = match cursor {
         Some(cursor) => order.check(&cursor)?,
         None => 0,
@@ -116,7 +123,7 @@ pub async fn pull_changes(
         upto: order.last_position,
         since,
         limit,
-        floor: order.retained_from,
+        floor,
         epoch: order.epoch,
     };
     Ok(stream(state.pool.clone(), page))
