@@ -2,9 +2,12 @@
 //!
 //! - [`write`]: a batch of edits, the conflict rules, the records, the outbox and the counts
 //!   in one transaction that takes the client's next change positions.
-//! - [`outbox`]: outbox rows, scope sequence numbers and the events of a write.
+//! - [`counters`]: the client's change positions, the scopes' event numbers and the live
+//!   record counts, each bumped in the write transaction.
+//! - [`outbox`]: outbox rows and the events of a write.
 //! - [`read`]: current versions for the write path, and single records.
 
+pub mod counters;
 pub mod outbox;
 pub mod read;
 pub mod write;
@@ -35,6 +38,13 @@ impl Store {
             outbox_ids,
         })
     }
+}
+
+/// A record's identity within its client: table and record id.
+pub type Key = (&'static str, String);
+
+pub fn key_of(record: &StoredRecord) -> Key {
+    (record.table.name, record.record_id.clone())
 }
 
 /// An edit of one record, checked and ready for the rules.

@@ -1,4 +1,4 @@
-//! The outbox side of a write: outbox rows, scope sequence numbers and the events to publish.
+//! The outbox side of a write: outbox rows and the events to publish.
 
 use std::collections::HashMap;
 
@@ -92,66 +92,6 @@ pub async fn insert_outbox(
             })
         })
         .collect()
-}
-
-/// Takes the next sequence numbers of each scope the applied records touch, in order.
-pub async fn take_scope_seqs(
-    tx: &mut MySqlConnection,
-    client_id: u64,
-    applied: &[(StoredRecord, Operation)],
-) -> sqlx::Result<Vec<u64>> {
-    let mut counts: HashMap<u64, u64> = HashMap::new();
-    for (record, _) in applied {
-        *counts.entry(record.branch_scope).or_default() += 1;
-    }
-    // LAST_INSERT_ID(expr) hands back the new value of a single scope (the usual case) with
-    // the statement; several scopes are read back.
-    let mut upsert = QueryBuilder::<MySql>::new(
-        "INSERT INTO scope_counters (client_id, branch_scope, last_seq) ",
-    );
-    upsert.push_values(&counts, |mut row, (scope, count)| {
-        row.push_bind(client_id).push_bind(*scope).push_bind(*count);
-    });
-    upsert.push(" ON DUPLICATE KEY UPDATE last_seq = LAST_INSERT_ID(last_seq + VALUES(last_seq))");
-    let done = upsert.build().execute(&mut *tx).await?;
-    let rows: Vec<(u64, u64)> = match counts.iter().next() {
-        // One row affected: the counter was just created with `count`.
-        Some((scope, count)) if counts.len() == 1 => {
-            let last = if done.rows_affected() == 1 {
-                *count
-            } else {
-                done.last_insert_id()
-            };
-            vec![(*scope, last)]
-        }
-        _ => {
-            let mut select = QueryBuilder::<MySql>::new(
-                "SELECT branch_scope, last_seq FROM scope_counters WHERE client_id = ",
-            );
-            select.push_bind(client_id).push(" AND branch_scope IN (");
-            let mut list = select.separated(", ");
-            for scope in counts.keys() {
-                list.push_bind(*scope);
-            }
-            select.push(")");
-            select.build_query_as().fetch_all(&mut *tx).await?
-        }
-    };
-    // The next number of each scope is its last one minus what this batch takes, plus one.
-    let mut next: HashMap<u64, u64> = rows
-        .into_iter()
-        .map(|(scope, last)| (scope, last + 1 - counts[&scope]))
-        .collect();
-    Ok(applied
-        .iter()
-        .map(|(record, _)| {
-            let seq = next
-                .get_mut(&record.branch_scope)
-                .expect("every touched scope was counted");
-            *seq += 1;
-            *seq - 1
-        })
-        .collect())
 }
 
 pub fn operation_name(operation: Operation) -> &'static str {

@@ -8,15 +8,16 @@
 //!    written as new versions, one outbox row each, with the live counts adjusted.
 //! 3. After commit the caller publishes the returned events.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use chrono::{DateTime, SubsecRound, Utc};
 use shared::stream::Outgoing;
 use shared::wire::socket::Operation;
 use sqlx::{MySql, MySqlConnection, QueryBuilder};
 
-use super::outbox::{event_for, insert_outbox, take_scope_seqs};
-use super::{read, Edit, Store, StoredRecord};
+use super::counters::{take_positions, take_scope_seqs, update_counts};
+use super::outbox::{event_for, insert_outbox};
+use super::{key_of, read, Edit, Key, Store, StoredRecord};
 use crate::devices::{self, DeviceError};
 use crate::scope::CallerScope;
 use crate::sync::decide::{self, Decision};
@@ -62,12 +63,6 @@ pub enum Outcome {
 pub struct Written {
     pub outcomes: Vec<Outcome>,
     pub events: Vec<Outgoing>,
-}
-
-type Key = (&'static str, String);
-
-fn key_of(record: &StoredRecord) -> Key {
-    (record.table.name, record.record_id.clone())
 }
 
 /// Attempts of a write that lost a deadlock or a lock wait to another transaction.
@@ -185,38 +180,6 @@ async fn write_once(
     Ok(Written { outcomes, events })
 }
 
-/// Bumps the client's counter by `count` and returns the first of the positions taken.
-async fn take_positions(
-    tx: &mut MySqlConnection,
-    client_id: u64,
-    count: usize,
-) -> sqlx::Result<u64> {
-    // LAST_INSERT_ID(expr) hands the new value back with the statement: no second read.
-    let done = sqlx::query(
-        "INSERT INTO change_counters (client_id, last_position) VALUES (?, ?) ON DUPLICATE KEY \
-         UPDATE last_position = LAST_INSERT_ID(last_position + VALUES(last_position))",
-    )
-    .bind(client_id)
-    .bind(count as u64)
-    .execute(&mut *tx)
-    .await?;
-    // One row affected: the counter was just created with `count` (an update always changes
-    // it, as `count` ≥ 1, and reports 2).
-    let last = if done.rows_affected() == 1 {
-        count as u64
-    } else {
-        done.last_insert_id()
-    };
-    (last + 1)
-        .checked_sub(count as u64)
-        .filter(|first| *first > 0)
-        .ok_or_else(|| {
-            sqlx::Error::Protocol(format!(
-                "change counter returned {last} for {count} positions"
-            ))
-        })
-}
-
 fn current_of(record: &StoredRecord) -> decide::Current {
     decide::Current {
         sync_version: record.sync_version,
@@ -311,39 +274,6 @@ async fn upsert_records(
          local_updated_at = VALUES(local_updated_at), server_updated_at = VALUES(server_updated_at), \
          updated_by_device = VALUES(updated_by_device)",
     );
-    query.build().execute(&mut *tx).await?;
-    Ok(())
-}
-
-/// Adds the change in live records per table and scope to `record_counts`.
-async fn update_counts(
-    tx: &mut MySqlConnection,
-    client_id: u64,
-    was_live: &HashSet<Key>,
-    latest: &[&StoredRecord],
-) -> sqlx::Result<()> {
-    let mut deltas: HashMap<(u64, &'static str), i64> = HashMap::new();
-    for record in latest {
-        let before = was_live.contains(&key_of(record));
-        let delta = i64::from(!record.is_deleted) - i64::from(before);
-        *deltas
-            .entry((record.branch_scope, record.table.name))
-            .or_default() += delta;
-    }
-    deltas.retain(|_, delta| *delta != 0);
-    if deltas.is_empty() {
-        return Ok(());
-    }
-    let mut query = QueryBuilder::<MySql>::new(
-        "INSERT INTO record_counts (client_id, branch_scope, table_name, live_count) ",
-    );
-    query.push_values(&deltas, |mut row, ((scope, table), delta)| {
-        row.push_bind(client_id)
-            .push_bind(*scope)
-            .push_bind(*table)
-            .push_bind(*delta);
-    });
-    query.push(" ON DUPLICATE KEY UPDATE live_count = live_count + VALUES(live_count)");
     query.build().execute(&mut *tx).await?;
     Ok(())
 }

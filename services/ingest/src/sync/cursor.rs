@@ -1,9 +1,14 @@
 //! The pull cursor: the database epoch, a position in the client's change order and the
 //! compaction floor its pages began under; opaque to devices (URL-safe base64 of
-//! `v1.<epoch>.<position>.<floor>`; cursors without a floor read as floor 0).
+//! `v1.<epoch>.<position>.<floor>`; cursors without a floor read as floor 0), and the
+//! client's change order that decides whether a cursor can still be served.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use shared::storage::Text;
+use sqlx::MySqlPool;
+
+use crate::error::ApiError;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cursor {
@@ -47,6 +52,53 @@ impl Cursor {
             position: number(position)?,
             floor: floor.map(number).transpose()?.unwrap_or(0),
         })
+    }
+}
+
+/// The client's change order as the server knows it now.
+pub struct ChangeOrder {
+    pub epoch: String,
+    pub last_position: u64,
+    pub retained_from: u64,
+}
+
+impl ChangeOrder {
+    pub async fn read(pool: &MySqlPool, client_id: u64) -> sqlx::Result<ChangeOrder> {
+        let (epoch, last_position, retained_from): (Text, Option<u64>, Option<u64>) =
+            sqlx::query_as(
+                "SELECT m.epoch, c.last_position, c.retained_from FROM server_meta m \
+             LEFT JOIN change_counters c ON c.client_id = ? WHERE m.id = 1",
+            )
+            .bind(client_id)
+            .fetch_one(pool)
+            .await?;
+        Ok(ChangeOrder {
+            epoch: epoch.0,
+            last_position: last_position.unwrap_or(0),
+            retained_from: retained_from.unwrap_or(0),
+        })
+    }
+
+    /// The position to resume after, unless the cursor cannot be served exactly.
+    pub fn check(&self, cursor: &Cursor) -> Result<u64, ApiError> {
+        if cursor.epoch != self.epoch {
+            return Err(ApiError::ResyncRequired(
+                "cursor is from another database; resync from scratch",
+            ));
+        }
+        if cursor.position > self.last_position {
+            return Err(ApiError::ResyncRequired(
+                "cursor is ahead of this server (restored from a backup?); resync from scratch",
+            ));
+        }
+        // Below the floor, unless the device's pages began under this same floor (a resync
+        // from scratch has every record, so nothing compacted before it is missing).
+        if cursor.position < self.retained_from && cursor.floor < self.retained_from {
+            return Err(ApiError::ResyncRequired(
+                "cursor is older than the changes this server keeps; resync from scratch",
+            ));
+        }
+        Ok(cursor.position)
     }
 }
 

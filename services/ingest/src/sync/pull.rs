@@ -24,7 +24,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use crate::error::ApiError;
 use crate::extract::{ApiQuery, Caller};
 use crate::scope::CallerScope;
-use crate::sync::cursor::Cursor;
+use crate::sync::cursor::{ChangeOrder, Cursor};
 use crate::AppState;
 use shared::wire::sync::PullResponse;
 use shared::wire::ErrorBody;
@@ -181,53 +181,6 @@ fn ranges(scope: &CallerScope, tables: Option<Vec<&'static Table>>) -> Vec<Range
                 tables: vec![table.name],
             })
             .collect(),
-    }
-}
-
-/// The client's change order as the server knows it now.
-struct ChangeOrder {
-    epoch: String,
-    last_position: u64,
-    retained_from: u64,
-}
-
-impl ChangeOrder {
-    async fn read(pool: &MySqlPool, client_id: u64) -> sqlx::Result<ChangeOrder> {
-        let (epoch, last_position, retained_from): (Text, Option<u64>, Option<u64>) =
-            sqlx::query_as(
-                "SELECT m.epoch, c.last_position, c.retained_from FROM server_meta m \
-             LEFT JOIN change_counters c ON c.client_id = ? WHERE m.id = 1",
-            )
-            .bind(client_id)
-            .fetch_one(pool)
-            .await?;
-        Ok(ChangeOrder {
-            epoch: epoch.0,
-            last_position: last_position.unwrap_or(0),
-            retained_from: retained_from.unwrap_or(0),
-        })
-    }
-
-    /// The position to resume after, unless the cursor cannot be served exactly.
-    fn check(&self, cursor: &Cursor) -> Result<u64, ApiError> {
-        if cursor.epoch != self.epoch {
-            return Err(ApiError::ResyncRequired(
-                "cursor is from another database; resync from scratch",
-            ));
-        }
-        if cursor.position > self.last_position {
-            return Err(ApiError::ResyncRequired(
-                "cursor is ahead of this server (restored from a backup?); resync from scratch",
-            ));
-        }
-        // Below the floor, unless the device's pages began under this same floor (a resync
-        // from scratch has every record, so nothing compacted before it is missing).
-        if cursor.position < self.retained_from && cursor.floor < self.retained_from {
-            return Err(ApiError::ResyncRequired(
-                "cursor is older than the changes this server keeps; resync from scratch",
-            ));
-        }
-        Ok(cursor.position)
     }
 }
 
