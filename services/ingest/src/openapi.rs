@@ -24,7 +24,7 @@ use crate::{auth, entities, health, sync, AppState};
     paths(
         auth::login, auth::refresh_token, auth::me,
         sync::push::batch_push, sync::pull::pull_changes, sync::resolve::resolve_conflict, sync::stats::stats,
-        entities::list_records, entities::get_record, entities::create, entities::replace, entities::patch, entities::remove,
+        entities::list_records, entities::get_record, entities::writes::create, entities::writes::replace, entities::writes::patch, entities::writes::remove,
         health::healthz, health::readyz, health::metrics,
     ),
     components(schemas(
