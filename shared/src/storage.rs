@@ -45,6 +45,13 @@ pub async fn connect(config: &DatabaseConfig) -> anyhow::Result<MySqlPool> {
     Ok(pool)
 }
 
+/// The server's error number (`ER_*`) when `err` is one MySQL/MariaDB answered with.
+pub fn error_number(err: &sqlx::Error) -> Option<u16> {
+    let db = err.as_database_error()?;
+    db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
+        .map(|e| e.number())
+}
+
 /// A string column read as text whatever its collation or type.
 ///
 /// sqlx refuses to read binary-collated columns (`utf8mb4_bin`, `ascii_bin`: the exact-match

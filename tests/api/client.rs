@@ -47,6 +47,20 @@ async fn server_rows(app: &TestIngest) -> Vec<(String, u64)> {
         .unwrap()
 }
 
+/// A device of `user`, keeping its data at `store`; realtime through `ws` when given.
+async fn open_device(
+    app: &TestIngest,
+    ws: Option<&TestFanout>,
+    tenant: &Tenant,
+    user: &str,
+    name: &str,
+    store: &TempPath,
+) -> Client {
+    Client::open(config(app, ws, tenant, user, name, store))
+        .await
+        .unwrap()
+}
+
 /// The device's records and versions, in record id order.
 async fn local_rows(device: &Client) -> Vec<(String, u64)> {
     let records = device.store().all().await.unwrap();
@@ -87,9 +101,7 @@ async fn a_device_that_edits_offline_and_restarts_converges_when_back() {
     assert_eq!((status.online, status.pending), (false, 3));
     drop(device);
 
-    let back = Client::open(config(&app, None, &tenant, "cashier1", "till-1", &path))
-        .await
-        .unwrap();
+    let back = open_device(&app, None, &tenant, "cashier1", "till-1", &path).await;
     assert_eq!(
         back.status().borrow().pending,
         3,
@@ -110,16 +122,7 @@ async fn a_device_that_edits_offline_and_restarts_converges_when_back() {
         [("i0".into(), 1), ("i1".into(), 1), ("i2".into(), 1)]
     );
     let other_path = store_path();
-    let other = Client::open(config(
-        &app,
-        None,
-        &tenant,
-        "cashier1",
-        "till-2",
-        &other_path,
-    ))
-    .await
-    .unwrap();
+    let other = open_device(&app, None, &tenant, "cashier1", "till-2", &other_path).await;
     other.sync().await.unwrap();
     assert_eq!(local_rows(&other).await, server_rows(&app).await);
 }
@@ -129,12 +132,8 @@ async fn two_devices_editing_one_record_end_equal_with_one_conflict() {
     let app = TestIngest::spawn().await;
     let tenant = Tenant::seed(&app, "shop").await;
     let (path_a, path_b) = (store_path(), store_path());
-    let a = Client::open(config(&app, None, &tenant, "admin1", "till-a", &path_a))
-        .await
-        .unwrap();
-    let b = Client::open(config(&app, None, &tenant, "admin1", "till-b", &path_b))
-        .await
-        .unwrap();
+    let a = open_device(&app, None, &tenant, "admin1", "till-a", &path_a).await;
+    let b = open_device(&app, None, &tenant, "admin1", "till-b", &path_b).await;
     a.edit("products", "p1", json!({"name": "Tea", "price": 1}))
         .await
         .unwrap();
@@ -168,12 +167,8 @@ async fn a_cursor_the_server_no_longer_serves_makes_the_device_resync_and_conver
     let app = TestIngest::spawn().await;
     let tenant = Tenant::seed(&app, "shop").await;
     let (path_a, path_b) = (store_path(), store_path());
-    let a = Client::open(config(&app, None, &tenant, "cashier1", "till-a", &path_a))
-        .await
-        .unwrap();
-    let b = Client::open(config(&app, None, &tenant, "cashier1", "till-b", &path_b))
-        .await
-        .unwrap();
+    let a = open_device(&app, None, &tenant, "cashier1", "till-a", &path_a).await;
+    let b = open_device(&app, None, &tenant, "cashier1", "till-b", &path_b).await;
     for i in 0..3 {
         a.edit("invoices", &format!("i{i}"), json!({"total": i}))
             .await
@@ -206,26 +201,8 @@ async fn a_realtime_device_receives_edits_without_polling_and_refused_records_ar
     let tenant = Tenant::seed(&app, "shop").await;
     let fanout = TestFanout::spawn(&app).await;
     let (path_w, path_r) = (store_path(), store_path());
-    let writer = Client::open(config(
-        &app,
-        Some(&fanout),
-        &tenant,
-        "cashier1",
-        "till-w",
-        &path_w,
-    ))
-    .await
-    .unwrap();
-    let reader = Client::open(config(
-        &app,
-        Some(&fanout),
-        &tenant,
-        "cashier1",
-        "till-r",
-        &path_r,
-    ))
-    .await
-    .unwrap();
+    let writer = open_device(&app, Some(&fanout), &tenant, "cashier1", "till-w", &path_w).await;
+    let reader = open_device(&app, Some(&fanout), &tenant, "cashier1", "till-r", &path_r).await;
     let stop = CancellationToken::new();
     let live = tokio::spawn({
         let reader = reader.clone();
@@ -265,20 +242,8 @@ async fn a_realtime_device_refreshes_its_token_on_the_socket_and_stays_connected
     let tenant = Tenant::seed(&app, "shop").await;
     let fanout = TestFanout::spawn(&app).await;
     let (path_w, path_r) = (store_path(), store_path());
-    let open = |device, path| {
-        Client::open(config(
-            &app,
-            Some(&fanout),
-            &tenant,
-            "cashier1",
-            device,
-            path,
-        ))
-    };
-    let (writer, reader) = (
-        open("till-w", &path_w).await.unwrap(),
-        open("till-r", &path_r).await.unwrap(),
-    );
+    let writer = open_device(&app, Some(&fanout), &tenant, "cashier1", "till-w", &path_w).await;
+    let reader = open_device(&app, Some(&fanout), &tenant, "cashier1", "till-r", &path_r).await;
     let stop = CancellationToken::new();
     let live = tokio::spawn({
         let (reader, stop) = (reader.clone(), stop.clone());

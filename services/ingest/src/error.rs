@@ -86,11 +86,7 @@ impl From<sqlx::Error> for ApiError {
 /// idle (4031). Pooled connections are not pinged before use, so this is how a restart of
 /// the database shows; devices retry the 503.
 fn connection_lost(err: &sqlx::Error) -> bool {
-    let code = err.as_database_error().and_then(|db| {
-        db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
-            .map(|e| e.number())
-    });
-    matches!(code, Some(1053 | 1927 | 4031))
+    matches!(shared::storage::error_number(err), Some(1053 | 1927 | 4031))
 }
 
 impl From<DeviceError> for ApiError {

@@ -23,7 +23,7 @@ pub async fn healthz() -> Json<Value> {
 
 #[utoipa::path(get, path = "/readyz", tag = "operations", responses((status = 200, description = "MySQL and NATS reachable", body = Object), (status = 503, description = "MySQL or NATS unreachable", body = Object)))]
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    let mysql = sqlx::query("SELECT 1").execute(&state.pool).await.is_ok();
+    let mysql = sqlx::query("SELECT 1").execute(state.pool()).await.is_ok();
     let nats = state.nats.connection_state() == async_nats::connection::State::Connected;
     let status = if mysql && nats {
         StatusCode::OK
@@ -37,7 +37,7 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) 
 pub async fn metrics(State(state): State<AppState>) -> String {
     let backlog: Result<i64, _> =
         sqlx::query_scalar("SELECT COUNT(*) FROM sync_queue WHERE published_at IS NULL")
-            .fetch_one(&state.pool)
+            .fetch_one(state.pool())
             .await;
     if let Ok(backlog) = backlog {
         metrics::gauge!("possync_outbox_backlog").set(backlog as f64);

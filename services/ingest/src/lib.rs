@@ -61,7 +61,6 @@ pub struct LoginLimits {
 /// What every handler shares; cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
-    pub pool: MySqlPool,
     pub nats: async_nats::Client,
     pub keys: TokenKeys,
     pub login_limits: Arc<LoginLimits>,
@@ -70,6 +69,13 @@ pub struct AppState {
     pub store: Store,
     pub publisher: Publisher,
     pub entity_limit: entities::limit::UserLimit,
+}
+
+impl AppState {
+    /// The database pool (the one the write path's [`Store`] holds).
+    pub fn pool(&self) -> &MySqlPool {
+        &self.store.pool
+    }
 }
 
 impl FromRef<AppState> for TokenKeys {
@@ -125,7 +131,6 @@ impl Application {
             Publisher::spawn(nats.clone(), pool.clone(), config.nats.clone());
         let login = &config.login;
         let state = AppState {
-            pool: pool.clone(),
             nats,
             keys: keys.clone(),
             login_limits: Arc::new(LoginLimits {

@@ -73,7 +73,7 @@ pub async fn login(
         return Err(ApiError::TooManyRequests(wait));
     }
 
-    let user = accounts::find_by_username(&state.pool, request.username.trim()).await?;
+    let user = accounts::find_by_username(state.pool(), request.username.trim()).await?;
     let stored = user.as_ref().map(|user| user.password_hash.clone());
     let password = request.password;
     let matches = password::verify_limited(password, stored).await?;
@@ -107,10 +107,10 @@ pub async fn refresh_token(
     ApiJson(request): ApiJson<RefreshRequest>,
 ) -> Result<Json<TokenResponse>, ApiError> {
     const INVALID: ApiError = ApiError::Unauthorized("invalid or expired refresh token");
-    let user_id = refresh::redeem(&state.pool, &request.refresh_token)
+    let user_id = refresh::redeem(state.pool(), &request.refresh_token)
         .await?
         .ok_or(INVALID)?;
-    let user = accounts::find_by_id(&state.pool, user_id)
+    let user = accounts::find_by_id(state.pool(), user_id)
         .await?
         .ok_or(INVALID)?;
     if user.disabled {
@@ -126,7 +126,7 @@ async fn tokens_for(state: &AppState, user: &User) -> Result<TokenResponse, ApiE
         branch_id: user.branch_id,
         role: user.role,
     };
-    let refresh_token = refresh::issue(&state.pool, user.id, state.refresh_ttl).await?;
+    let refresh_token = refresh::issue(state.pool(), user.id, state.refresh_ttl).await?;
     Ok(TokenResponse {
         access_token: state.keys.issue(&principal),
         refresh_token,

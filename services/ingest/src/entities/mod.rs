@@ -89,7 +89,7 @@ async fn visible(
     table: &'static Table,
     id: &RecordId,
 ) -> Result<StoredRecord, ApiError> {
-    read::get(&state.pool, scope.client_id, table, id.as_str())
+    read::get(state.pool(), scope.client_id, table, id.as_str())
         .await?
         .filter(|record| scope.sees(record.branch_scope) && !record.is_deleted)
         .ok_or_else(|| ApiError::NotFound(format!("no {} record {id}", table.name)))
@@ -116,7 +116,7 @@ pub async fn list_records(
     ApiQuery(query): ApiQuery<HashMap<String, String>>,
 ) -> Result<Json<EntityPage>, ApiError> {
     Ok(Json(
-        list::page(&state.pool, &caller.into(), table(&name)?, &query).await?,
+        list::page(state.pool(), &caller.into(), table(&name)?, &query).await?,
     ))
 }
 

@@ -1,9 +1,11 @@
 //! Counters bumped in the write transaction: the client's change positions, each scope's
 //! event numbers, and the live records per table and scope (for stats).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use shared::wire::socket::Operation;
+use sqlx::mysql::MySqlArguments;
+use sqlx::query::Query;
 use sqlx::{MySql, MySqlConnection, QueryBuilder};
 
 use super::{key_of, Key, StoredRecord};
@@ -14,80 +16,35 @@ pub async fn take_positions(
     client_id: u64,
     count: usize,
 ) -> sqlx::Result<u64> {
-    // LAST_INSERT_ID(expr) hands the new value back with the statement: no second read.
-    let done = sqlx::query(
+    let bump = sqlx::query(
         "INSERT INTO change_counters (client_id, last_position) VALUES (?, ?) ON DUPLICATE KEY \
          UPDATE last_position = LAST_INSERT_ID(last_position + VALUES(last_position))",
     )
-    .bind(client_id)
-    .bind(count as u64)
-    .execute(&mut *tx)
-    .await?;
-    // One row affected: the counter was just created with `count` (an update always changes
-    // it, as `count` ≥ 1, and reports 2).
-    let last = if done.rows_affected() == 1 {
-        count as u64
-    } else {
-        done.last_insert_id()
-    };
-    (last + 1)
-        .checked_sub(count as u64)
-        .filter(|first| *first > 0)
-        .ok_or_else(|| {
-            sqlx::Error::Protocol(format!(
-                "change counter returned {last} for {count} positions"
-            ))
-        })
+    .bind(client_id);
+    first_taken(bump, tx, count as u64).await
 }
 
-/// Takes the next sequence numbers of each scope the applied records touch, in order.
+/// Takes the next sequence numbers of each scope the applied records touch, in order: one
+/// statement per scope (one for a cashier's batch, two with shared tables).
 pub async fn take_scope_seqs(
     tx: &mut MySqlConnection,
     client_id: u64,
     applied: &[(StoredRecord, Operation)],
 ) -> sqlx::Result<Vec<u64>> {
-    let mut counts: HashMap<u64, u64> = HashMap::new();
+    let mut counts: BTreeMap<u64, u64> = BTreeMap::new();
     for (record, _) in applied {
         *counts.entry(record.branch_scope).or_default() += 1;
     }
-    // LAST_INSERT_ID(expr) hands back the new value of a single scope (the usual case) with
-    // the statement; several scopes are read back.
-    let mut upsert = QueryBuilder::<MySql>::new(
-        "INSERT INTO scope_counters (client_id, branch_scope, last_seq) ",
-    );
-    upsert.push_values(&counts, |mut row, (scope, count)| {
-        row.push_bind(client_id).push_bind(*scope).push_bind(*count);
-    });
-    upsert.push(" ON DUPLICATE KEY UPDATE last_seq = LAST_INSERT_ID(last_seq + VALUES(last_seq))");
-    let done = upsert.build().execute(&mut *tx).await?;
-    let rows: Vec<(u64, u64)> = match counts.iter().next() {
-        // One row affected: the counter was just created with `count`.
-        Some((scope, count)) if counts.len() == 1 => {
-            let last = if done.rows_affected() == 1 {
-                *count
-            } else {
-                done.last_insert_id()
-            };
-            vec![(*scope, last)]
-        }
-        _ => {
-            let mut select = QueryBuilder::<MySql>::new(
-                "SELECT branch_scope, last_seq FROM scope_counters WHERE client_id = ",
-            );
-            select.push_bind(client_id).push(" AND branch_scope IN (");
-            let mut list = select.separated(", ");
-            for scope in counts.keys() {
-                list.push_bind(*scope);
-            }
-            select.push(")");
-            select.build_query_as().fetch_all(&mut *tx).await?
-        }
-    };
-    // The next number of each scope is its last one minus what this batch takes, plus one.
-    let mut next: HashMap<u64, u64> = rows
-        .into_iter()
-        .map(|(scope, last)| (scope, last + 1 - counts[&scope]))
-        .collect();
+    let mut next: HashMap<u64, u64> = HashMap::with_capacity(counts.len());
+    for (scope, count) in counts {
+        let bump = sqlx::query(
+            "INSERT INTO scope_counters (client_id, branch_scope, last_seq) VALUES (?, ?, ?) \
+             ON DUPLICATE KEY UPDATE last_seq = LAST_INSERT_ID(last_seq + VALUES(last_seq))",
+        )
+        .bind(client_id)
+        .bind(scope);
+        next.insert(scope, first_taken(bump, tx, count).await?);
+    }
     Ok(applied
         .iter()
         .map(|(record, _)| {
@@ -98,6 +55,30 @@ pub async fn take_scope_seqs(
             *seq - 1
         })
         .collect())
+}
+
+/// Runs `bump` (an upsert whose update sets the counter through `LAST_INSERT_ID(expr)`, so
+/// the new value comes back with the statement) with `count` as its last parameter, and
+/// returns the first of the `count` numbers it took.
+async fn first_taken(
+    bump: Query<'_, MySql, MySqlArguments>,
+    tx: &mut MySqlConnection,
+    count: u64,
+) -> sqlx::Result<u64> {
+    let done = bump.bind(count).execute(&mut *tx).await?;
+    // One row affected: the counter was just created with `count` (an update always changes
+    // it, as `count` ≥ 1, and reports 2).
+    let last = if done.rows_affected() == 1 {
+        count
+    } else {
+        done.last_insert_id()
+    };
+    (last + 1)
+        .checked_sub(count)
+        .filter(|first| *first > 0)
+        .ok_or_else(|| {
+            sqlx::Error::Protocol(format!("counter returned {last} for {count} numbers"))
+        })
 }
 
 /// Adds the change in live records per table and scope to `record_counts`.

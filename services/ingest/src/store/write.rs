@@ -95,11 +95,7 @@ pub async fn write(
 
 /// MySQL's deadlock (1213) and lock wait timeout (1205).
 fn is_lock_conflict(err: &sqlx::Error) -> bool {
-    let code = err.as_database_error().and_then(|db| {
-        db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
-            .map(|e| e.number())
-    });
-    matches!(code, Some(1213 | 1205))
+    matches!(shared::storage::error_number(err), Some(1213 | 1205))
 }
 
 async fn write_once(

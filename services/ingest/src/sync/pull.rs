@@ -104,7 +104,7 @@ pub async fn pull_changes(
         ),
         _ => None,
     };
-    let order = ChangeOrder::read(&state.pool, scope.client_id).await?;
+    let order = ChangeOrder::read(state.pool(), scope.client_id).await?;
     // The next cursor's floor: a resync from scratch or a served cursor has everything the
     // compaction floor left; a `since` pull does not, so its cursors get none.
     let floor = if cursor.is_none() && since.is_some() {
@@ -126,7 +126,7 @@ pub async fn pull_changes(
         floor,
         epoch: order.epoch,
     };
-    Ok(stream(state.pool.clone(), page))
+    Ok(stream(state.pool().clone(), page))
 }
 
 fn parse_limit(text: Option<&str>) -> Result<u64, ApiError> {

@@ -74,7 +74,7 @@ pub async fn batch_push(
     };
     if edits.is_empty() {
         // Nothing to write: the device is still bound (or refused) and marked seen.
-        let mut conn = state.pool.acquire().await?;
+        let mut conn = state.pool().acquire().await?;
         devices::bind(&mut conn, &scope, device.as_str(), Utc::now(), false).await?;
     } else {
         let author = Author {

@@ -46,7 +46,7 @@ pub async fn resolve_conflict(
 
     let record = match request.resolution {
         Resolution::AcceptServer => {
-            read::get(&state.pool, scope.client_id, table, record_id.as_str())
+            read::get(state.pool(), scope.client_id, table, record_id.as_str())
                 .await?
                 .filter(|record| scope.sees(record.branch_scope))
                 .ok_or_else(not_found)?

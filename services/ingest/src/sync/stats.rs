@@ -37,7 +37,7 @@ pub async fn stats(
     ApiQuery(query): ApiQuery<StatsQuery>,
 ) -> Result<Json<StatsResponse>, ApiError> {
     let scope = CallerScope::from(caller);
-    let pool = &state.pool;
+    let pool = state.pool();
 
     let mut pending =
         QueryBuilder::<MySql>::new("SELECT COUNT(*) FROM sync_queue WHERE client_id = ");
