@@ -7,6 +7,7 @@
 //! - [`wire`]: the contract's JSON shapes (auth, push, pull, conflicts, errors, WebSocket).
 //! - [`registry`]: the 31 synced tables, their scope and the validation of their `data`.
 //! - [`ids`]: validated record and device ids.
+//! - [`times`]: the range of edit times a device may send, and filter times.
 //! - [`metrics`]: the Prometheus recorder and the per-request metrics.
 //! - [`subject`]: NATS subjects and WebSocket rooms, with validated ids.
 //! - [`storage`]: the MySQL pool and the embedded migrations.
@@ -22,5 +23,6 @@ pub mod storage;
 pub mod stream;
 pub mod subject;
 pub mod telemetry;
+pub mod times;
 pub mod token;
 pub mod wire;

@@ -243,6 +243,19 @@ pub fn lookup(name: &str) -> Option<&'static Table> {
     TABLES.iter().find(|table| table.name == name)
 }
 
+/// How deeply `data` may nest objects and arrays (`data` itself is level 1). MariaDB's JSON
+/// functions stop at 32 levels; a till's records need a handful.
+pub const MAX_DATA_DEPTH: usize = 16;
+
+fn depth(value: &Value) -> usize {
+    let inner = match value {
+        Value::Array(items) => items.iter().map(depth).max(),
+        Value::Object(fields) => fields.values().map(depth).max(),
+        _ => return 0,
+    };
+    1 + inner.unwrap_or(0)
+}
+
 /// Why a record's `data` is refused; the message names the field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
@@ -259,11 +272,17 @@ impl Table {
         self.fields.iter().find(|field| field.name == name)
     }
 
-    /// Checks `data` against the declared fields; undeclared fields pass untouched.
+    /// Checks `data` against the declared fields; undeclared fields pass untouched, as long
+    /// as they nest no deeper than [`MAX_DATA_DEPTH`].
     pub fn validate(&self, data: &Value) -> Result<(), InvalidData> {
         let object = data
             .as_object()
             .ok_or_else(|| InvalidData("data must be a JSON object".into()))?;
+        if depth(data) > MAX_DATA_DEPTH {
+            return Err(InvalidData(format!(
+                "data nests objects and arrays deeper than {MAX_DATA_DEPTH} levels"
+            )));
+        }
         self.fields.iter().try_for_each(|field| field.check(object))
     }
 }
@@ -300,10 +319,16 @@ impl Field {
             }
             Number => number.is_none().then(|| "must be a number".to_owned()),
             Timestamp => {
-                let ok = value
-                    .as_str()
-                    .is_some_and(|s| chrono::DateTime::parse_from_rfc3339(s).is_ok());
-                (!ok).then(|| "must be an RFC 3339 date-time".to_owned())
+                let field = format!("data.{name}");
+                let now = chrono::Utc::now();
+                return match value.as_str() {
+                    Some(text) => crate::times::parse_edit_time(&field, text, now)
+                        .map(drop)
+                        .map_err(InvalidData),
+                    None => Err(InvalidData(format!(
+                        "{field} must be an RFC 3339 date-time"
+                    ))),
+                };
             }
             OneOf(allowed) => (!value.as_str().is_some_and(|s| allowed.contains(&s)))
                 .then(|| format!("must be one of {}", allowed.join(", "))),
@@ -396,5 +421,25 @@ mod tests {
             .unwrap_err()
             .0;
         assert_eq!(err, "data.opened_at must be an RFC 3339 date-time");
+        let err = shifts
+            .validate(&json!({"opened_at": "1970-01-01T00:00:00Z"}))
+            .unwrap_err()
+            .0;
+        assert!(
+            err.starts_with("data.opened_at must lie from 2000-01-01"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn data_may_nest_sixteen_levels_and_no_more() {
+        let nest = |levels: usize| {
+            let inner = (1..levels).fold(json!(1), |value, _| json!([value]));
+            json!({"name": "Tea", "price": 1, "x": inner})
+        };
+        let products = lookup("products").unwrap();
+        assert!(products.validate(&nest(MAX_DATA_DEPTH)).is_ok());
+        let err = products.validate(&nest(MAX_DATA_DEPTH + 1)).unwrap_err().0;
+        assert_eq!(err, "data nests objects and arrays deeper than 16 levels");
     }
 }

@@ -9,7 +9,7 @@ use possync_tests::{TempPath, Tenant, TestFanout, TestIngest};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
-fn store_path() -> TempPath {
+pub(crate) fn store_path() -> TempPath {
     TempPath::new("possync-device-")
 }
 
@@ -40,7 +40,7 @@ fn config(
     }
 }
 
-async fn server_rows(app: &TestIngest) -> Vec<(String, u64)> {
+pub(crate) async fn server_rows(app: &TestIngest) -> Vec<(String, u64)> {
     sqlx::query_as("SELECT CAST(record_id AS CHAR), sync_version FROM records ORDER BY record_id")
         .fetch_all(&app.db.pool)
         .await
@@ -48,7 +48,7 @@ async fn server_rows(app: &TestIngest) -> Vec<(String, u64)> {
 }
 
 /// A device of `user`, keeping its data at `store`; realtime through `ws` when given.
-async fn open_device(
+pub(crate) async fn open_device(
     app: &TestIngest,
     ws: Option<&TestFanout>,
     tenant: &Tenant,
@@ -114,7 +114,8 @@ async fn a_device_that_edits_offline_and_restarts_converges_when_back() {
         *back.status().borrow(),
         possync_client::Status {
             online: true,
-            pending: 0
+            pending: 0,
+            rejected: 0
         }
     );
     assert_eq!(

@@ -436,7 +436,7 @@ async fn tables_that_need_an_admin_refuse_cashier_writes_everywhere() {
         200,
         "cashiers read them"
     );
-    let pushed = app.push(&cashier, "till-1", json!([{"table_name": "settings", "record_id": "tax", "data": {"key": "tax_rate", "value": 0}, "local_updated_at": "2030-01-01T00:00:00Z"}])).await;
+    let pushed = app.push(&cashier, "till-1", json!([{"table_name": "settings", "record_id": "tax", "data": {"key": "tax_rate", "value": 0}, "local_updated_at": "2025-12-07T10:30:00Z"}])).await;
     assert_eq!(
         pushed["errors"][0]["message"],
         "writing settings needs an admin"

@@ -270,7 +270,7 @@ async fn outbox_ids_match_rows(ids: IdAllocation) {
             .enumerate()
             .map(|(index, (table, id))| {
                 let data = json!({"name": "Tea", "price": 2, "total": 2});
-                incoming::parse(index, record(table, id, data)).unwrap()
+                incoming::parse(index, record(table, id, data), chrono::Utc::now()).unwrap()
             })
             .collect();
         let written = write::write(&store, author, &edits, Mode::Sync)

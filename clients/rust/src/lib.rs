@@ -46,11 +46,13 @@ pub struct Config {
     pub durable_writes: bool,
 }
 
-/// What the app shows: online or not, and how many edits wait to be pushed.
+/// What the app shows: online or not, how many edits wait to be pushed, and how many the
+/// server refused for good (kept aside in [`Store::rejected`] with their messages).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Status {
     pub online: bool,
     pub pending: u64,
+    pub rejected: u64,
 }
 
 /// What one push round did.
@@ -59,6 +61,11 @@ pub struct PushReport {
     pub synced: usize,
     pub conflicts: Vec<Conflict>,
     pub rejected: usize,
+}
+
+fn too_large(err: &anyhow::Error) -> bool {
+    err.downcast_ref::<CallError>().and_then(CallError::status)
+        == Some(StatusCode::PAYLOAD_TOO_LARGE)
 }
 
 /// Called for every conflict a push reports; the app answers with [`Client::resolve`].
@@ -86,10 +93,10 @@ impl Client {
     /// Opens (or creates) the local store; no network yet.
     pub async fn open(config: Config) -> anyhow::Result<Client> {
         let store = Store::open(&config.store_path, config.durable_writes).await?;
-        let pending = store.pending().await?;
         let (status, _) = watch::channel(Status {
             online: false,
-            pending,
+            pending: store.pending().await?,
+            rejected: store.rejected_count().await?,
         });
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
@@ -140,9 +147,11 @@ impl Client {
 
     async fn refresh_pending(&self) -> anyhow::Result<()> {
         let pending = self.inner.store.pending().await?;
-        self.inner
-            .status
-            .send_modify(|status| status.pending = pending);
+        let rejected = self.inner.store.rejected_count().await?;
+        self.inner.status.send_modify(|status| {
+            status.pending = pending;
+            status.rejected = rejected;
+        });
         Ok(())
     }
 
@@ -160,12 +169,15 @@ impl Client {
     }
 
     /// Pushes the queue in batches of 50. Refused records are kept in [`Store::rejected`],
-    /// conflicts go to the handler; network trouble leaves the queue as it was.
+    /// conflicts go to the handler; network trouble leaves the queue as it was. A batch too
+    /// large for the server (413) is halved until it fits; a record too large on its own is
+    /// refused for good, so it never blocks the queue behind it.
     pub async fn push(&self) -> anyhow::Result<PushReport> {
         let _turn = self.inner.exchange.lock().await;
         let mut report = PushReport::default();
+        let mut batch = MAX_PUSH_RECORDS;
         loop {
-            let queued = self.inner.store.queued(MAX_PUSH_RECORDS as u32).await?;
+            let queued = self.inner.store.queued(batch as u32).await?;
             if queued.is_empty() {
                 return Ok(report);
             }
@@ -173,9 +185,26 @@ impl Client {
                 device_id: self.inner.config.device_id.clone(),
                 records: queued.iter().map(|q| q.record.clone()).collect(),
             };
-            let answer: PushResponse = self
+            let answer: PushResponse = match self
                 .authed(Method::POST, "/api/sync/batch-push", Some(&body))
-                .await?;
+                .await
+            {
+                Err(err) if too_large(&err) && queued.len() > 1 => {
+                    batch = queued.len() / 2;
+                    continue;
+                }
+                Err(err) if too_large(&err) => {
+                    self.inner
+                        .store
+                        .settle(&queued, &[(0, err.to_string())])
+                        .await?;
+                    self.refresh_pending().await?;
+                    report.rejected += 1;
+                    continue;
+                }
+                other => other?,
+            };
+            batch = MAX_PUSH_RECORDS;
             let refused: Vec<(usize, String)> = answer
                 .errors
                 .iter()

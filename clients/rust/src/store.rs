@@ -180,6 +180,14 @@ impl Store {
         Ok(count as u64)
     }
 
+    /// How many edits the server refused for good.
+    pub async fn rejected_count(&self) -> sqlx::Result<u64> {
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM rejected")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(count as u64)
+    }
+
     /// Drops pushed edits from the queue, keeping the refused ones in `rejected`.
     pub async fn settle(&self, pushed: &[Queued], refused: &[(usize, String)]) -> sqlx::Result<()> {
         let mut tx = self.pool.begin().await?;

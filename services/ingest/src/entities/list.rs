@@ -62,10 +62,11 @@ fn parse<'q>(
                 let bytes = URL_SAFE_NO_PAD
                     .decode(value)
                     .map_err(|_| bad("cursor is not one this server issued"))?;
-                filters.after = Some(
-                    String::from_utf8(bytes)
-                        .map_err(|_| bad("cursor is not one this server issued"))?,
-                );
+                let after = String::from_utf8(bytes)
+                    .ok()
+                    .and_then(|text| shared::ids::RecordId::parse(&text).ok())
+                    .ok_or_else(|| bad("cursor is not one this server issued"))?;
+                filters.after = Some(after.as_str().to_owned());
             }
             "cursor" => {}
             "deleted" => {
@@ -79,7 +80,8 @@ fn parse<'q>(
             "updated_since" => {
                 let since = DateTime::parse_from_rfc3339(value)
                     .map_err(|_| bad("updated_since must be an RFC 3339 date-time"))?;
-                filters.updated_since = Some(since.with_timezone(&Utc));
+                filters.updated_since =
+                    Some(shared::times::clamp_filter_time(since.with_timezone(&Utc)));
             }
             name => {
                 let field = table

@@ -4,29 +4,33 @@
 //! record's error, not a 400 for the whole batch.
 
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
 use serde_json::Value;
 use shared::ids::RecordId;
 use shared::registry;
+use shared::times;
 use shared::wire::sync::RecordError;
 
 use crate::store::Edit;
 
-#[derive(Deserialize)]
-struct RawRecord {
-    table_name: String,
-    record_id: String,
-    #[serde(default)]
-    data: Option<Value>,
-    local_updated_at: String,
-    #[serde(default)]
-    is_deleted: bool,
-    #[serde(default)]
-    base_version: Option<u64>,
+/// Checks record `index` of a push, received at `now`, from its raw JSON text: a value the
+/// parser refuses (a number out of range, a lone surrogate, nesting past the parser's
+/// limit) is this record's error, not the batch's.
+pub fn parse_raw(index: usize, raw: &RawValue, now: DateTime<Utc>) -> Result<Edit, RecordError> {
+    match serde_json::from_str(raw.get()) {
+        Ok(value) => parse(index, value, now),
+        Err(err) => Err(RecordError {
+            index,
+            table_name: None,
+            record_id: None,
+            message: format!("invalid record: {err}"),
+        }),
+    }
 }
 
-/// Checks record `index` of a push.
-pub fn parse(index: usize, raw: Value) -> Result<Edit, RecordError> {
+/// Checks record `index` of a push, received at `now`.
+pub fn parse(index: usize, raw: Value, now: DateTime<Utc>) -> Result<Edit, RecordError> {
     let text = |field: &str| raw.get(field).and_then(Value::as_str).map(str::to_owned);
     let (table_name, record_id) = (text("table_name"), text("record_id"));
     let error = |message: String| RecordError {
@@ -35,32 +39,57 @@ pub fn parse(index: usize, raw: Value) -> Result<Edit, RecordError> {
         record_id: record_id.clone(),
         message,
     };
-    let record: RawRecord = serde_json::from_value(raw.clone())
-        .map_err(|err| error(format!("invalid record: {err}")))?;
-    let table = registry::lookup(&record.table_name)
-        .ok_or_else(|| error(format!("unknown table {:?}", record.table_name)))?;
-    let id = RecordId::parse(&record.record_id).map_err(|err| error(err.to_string()))?;
-    let local_updated_at = DateTime::parse_from_rfc3339(&record.local_updated_at)
-        .map_err(|_| error("local_updated_at must be an RFC 3339 date-time".into()))?
-        .with_timezone(&Utc);
-    let data = match (record.data, record.is_deleted) {
-        (Some(Value::Null) | None, true) => None,
-        (Some(data), true) if data.is_object() => Some(data),
-        (Some(_), true) => return Err(error("data must be a JSON object".into())),
-        (data, false) => {
-            let data = data.unwrap_or(Value::Null);
-            table.validate(&data).map_err(|err| error(err.0))?;
-            Some(data)
-        }
+    if !raw.is_object() {
+        return Err(error(
+            "invalid record: a record must be a JSON object".into(),
+        ));
+    }
+    let table_name: String = required(&raw, "table_name", "a string").map_err(&error)?;
+    let table = registry::lookup(&table_name)
+        .ok_or_else(|| error(format!("unknown table {table_name:?}")))?;
+    let id: String = required(&raw, "record_id", "a string").map_err(&error)?;
+    let id = RecordId::parse(&id).map_err(|err| error(err.to_string()))?;
+    let time: String =
+        required(&raw, "local_updated_at", "an RFC 3339 date-time").map_err(&error)?;
+    let local_updated_at =
+        times::parse_edit_time("local_updated_at", &time, now).map_err(&error)?;
+    let is_deleted = optional(&raw, "is_deleted", "true or false").map_err(&error)?;
+    let base_version = optional(&raw, "base_version", "a whole number ≥ 0").map_err(&error)?;
+    let is_deleted = is_deleted.unwrap_or(false);
+    // A delete keeps the record's last data: what it sends is not checked, so not stored.
+    let data = if is_deleted {
+        None
+    } else {
+        let data = raw.get("data").cloned().unwrap_or(Value::Null);
+        table.validate(&data).map_err(|err| error(err.0))?;
+        Some(data)
     };
     Ok(Edit {
         table,
         record_id: id,
         data,
-        is_deleted: record.is_deleted,
+        is_deleted,
         local_updated_at,
-        base_version: record.base_version,
+        base_version,
     })
+}
+
+/// Field `name` of a record as a `T`, absent or `null` being `None`.
+fn optional<T: DeserializeOwned>(
+    raw: &Value,
+    name: &str,
+    expected: &str,
+) -> Result<Option<T>, String> {
+    match raw.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(value) => T::deserialize(value)
+            .map(Some)
+            .map_err(|_| format!("{name} must be {expected}")),
+    }
+}
+
+fn required<T: DeserializeOwned>(raw: &Value, name: &str, expected: &str) -> Result<T, String> {
+    optional(raw, name, expected)?.ok_or_else(|| format!("{name} is required"))
 }
 
 #[cfg(test)]
@@ -73,13 +102,19 @@ mod tests {
                "local_updated_at": "2025-12-07T10:30:00Z", "is_deleted": false})
     }
 
+    fn now() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
     fn message(raw: Value) -> String {
-        parse(3, raw).unwrap_err().message
+        parse(3, raw, now()).unwrap_err().message
     }
 
     #[test]
     fn a_good_record_becomes_an_edit() {
-        let edit = parse(0, product()).unwrap();
+        let edit = parse(0, product(), now()).unwrap();
         assert_eq!(edit.table.name, "products");
         assert_eq!(edit.record_id.as_str(), "p-1");
         assert_eq!(edit.data, Some(json!({"name": "Tea", "price": 2})));
@@ -89,7 +124,7 @@ mod tests {
     fn each_kind_of_bad_record_gets_its_message_with_index_table_and_id() {
         let mut unknown = product();
         unknown["table_name"] = json!("users; DROP TABLE records");
-        let err = parse(3, unknown).unwrap_err();
+        let err = parse(3, unknown, now()).unwrap_err();
         assert_eq!((err.index, err.record_id.as_deref()), (3, Some("p-1")));
         assert_eq!(err.message, r#"unknown table "users; DROP TABLE records""#);
 
@@ -110,15 +145,44 @@ mod tests {
 
         let mut wrong_type = product();
         wrong_type["record_id"] = json!(12);
-        assert!(message(wrong_type).starts_with("invalid record: invalid type"));
+        assert_eq!(message(wrong_type), "record_id must be a string");
+
+        let mut negative_base = product();
+        negative_base["base_version"] = json!(-1);
+        assert_eq!(
+            message(negative_base),
+            "base_version must be a whole number ≥ 0"
+        );
+
+        let mut missing_time = product();
+        missing_time
+            .as_object_mut()
+            .unwrap()
+            .remove("local_updated_at");
+        assert_eq!(message(missing_time), "local_updated_at is required");
     }
 
     #[test]
-    fn a_delete_needs_no_valid_data() {
+    fn a_delete_needs_no_valid_data_and_keeps_none_of_what_it_sends() {
         let mut delete = product();
         delete["is_deleted"] = json!(true);
-        delete["data"] = Value::Null;
-        let edit = parse(0, delete).unwrap();
-        assert!(edit.is_deleted && edit.data.is_none());
+        for data in [Value::Null, json!({"price": "not a number"}), json!([1])] {
+            delete["data"] = data;
+            let edit = parse(0, delete.clone(), now()).unwrap();
+            assert!(edit.is_deleted && edit.data.is_none());
+        }
+    }
+
+    #[test]
+    fn a_record_the_parser_refuses_is_its_own_error() {
+        let raw: Box<RawValue> = serde_json::from_str(r#"{"price": 1e400}"#).unwrap();
+        let err = parse_raw(4, &raw, now()).unwrap_err();
+        assert_eq!(err.index, 4);
+        assert!(
+            err.message
+                .starts_with("invalid record: number out of range"),
+            "{}",
+            err.message
+        );
     }
 }

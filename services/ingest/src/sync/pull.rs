@@ -97,11 +97,11 @@ pub async fn pull_changes(
     };
     // With a cursor, `since` is ignored: the cursor is exact, a time is not.
     let since = match (&cursor, query.since.as_deref().filter(|s| !s.is_empty())) {
-        (None, Some(text)) => Some(
+        (None, Some(text)) => Some(shared::times::clamp_filter_time(
             DateTime::parse_from_rfc3339(text)
                 .map_err(|_| ApiError::BadRequest("since must be an RFC 3339 date-time".into()))?
                 .with_timezone(&Utc),
-        ),
+        )),
         _ => None,
     };
     let order = ChangeOrder::read(state.pool(), scope.client_id).await?;

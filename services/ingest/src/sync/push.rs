@@ -4,6 +4,7 @@ use axum::extract::State;
 use axum::Json;
 use chrono::Utc;
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
 use shared::ids::DeviceId;
 use shared::wire::sync::{Conflict, PushRequest, PushResponse, RecordError, MAX_PUSH_RECORDS};
@@ -18,11 +19,11 @@ use crate::store::Edit;
 use crate::sync::incoming;
 use crate::AppState;
 
-/// The push envelope; records stay raw so each is checked on its own.
+/// The push envelope; records stay raw JSON text so each is parsed and checked on its own.
 #[derive(Deserialize)]
 pub struct RawPush {
     device_id: String,
-    records: Vec<Value>,
+    records: Vec<Box<RawValue>>,
 }
 
 #[utoipa::path(post, path = "/api/sync/batch-push", tag = "sync", request_body = PushRequest, security(("bearer" = [])),
@@ -53,8 +54,9 @@ pub async fn batch_push(
 
     let mut errors = Vec::new();
     let (mut indices, mut edits) = (Vec::new(), Vec::with_capacity(push.records.len()));
-    for (index, raw) in push.records.into_iter().enumerate() {
-        match incoming::parse(index, raw) {
+    let received_at = Utc::now();
+    for (index, raw) in push.records.iter().enumerate() {
+        match incoming::parse_raw(index, raw, received_at) {
             Ok(edit) if !scope.may_write(edit.table) => errors.push(RecordError {
                 index,
                 table_name: Some(edit.table.name.to_owned()),
@@ -118,7 +120,11 @@ fn report(
             index,
             table_name: Some(edit.table.name.to_owned()),
             record_id: Some(edit.record_id.to_string()),
-            message: "this record belongs to another branch".into(),
+            // The same answer as for an id nobody has: another branch's ids stay unconfirmed.
+            message: format!(
+                "no {} record {} in your scope",
+                edit.table.name, edit.record_id
+            ),
         }),
     }
 }
