@@ -8,6 +8,7 @@ mod entities;
 mod errors;
 mod events;
 mod exactness;
+mod fanout_close_codes;
 mod fanout_limits;
 mod fanout_rooms;
 mod janitor;

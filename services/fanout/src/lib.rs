@@ -4,11 +4,13 @@
 //! - [`config`]: flags and environment.
 //! - [`upgrade`]: `GET /ws`, the checks before a connection is accepted.
 //! - [`connection`]: one device's loop (events, control messages, heartbeat, expiry).
+//! - [`closing`]: close codes and the closing handshake.
 //! - [`hub`]: rooms, members and the NATS subscriptions that feed them.
 //! - [`monitor`]: resync requests when NATS may have dropped events.
 //!
 //! [`Application::build`] binds, [`Application::run_until_stopped`] serves and drains.
 
+pub mod closing;
 pub mod config;
 pub mod connection;
 pub mod hub;
