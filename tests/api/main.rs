@@ -11,6 +11,7 @@ mod exactness;
 mod fanout_close_codes;
 mod fanout_limits;
 mod fanout_rooms;
+mod fanout_upgrade;
 mod janitor;
 mod migrations;
 mod openapi;

@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use shared::ids::DeviceId;
+use shared::token::bearer_token;
 use shared::wire::ErrorBody;
 
 use crate::connection::{self, Session};
@@ -55,7 +56,7 @@ pub async fn ws(
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
+        .and_then(bearer_token)
         .map(str::to_owned);
     let Some(token) = query.token.or(bearer) else {
         return refuse(StatusCode::UNAUTHORIZED, "unauthorized", "missing token");
