@@ -41,7 +41,7 @@ pub struct TestFanout {
 }
 
 impl TestFanout {
-    /// A replica using `ingest`'s NATS, subject prefix and JWT secret.
+    /// A replica using `ingest`'s database, NATS, subject prefix and JWT secret.
     pub async fn spawn(ingest: &TestIngest) -> TestFanout {
         Self::spawn_with(ingest, |_| {}).await
     }
@@ -54,6 +54,7 @@ impl TestFanout {
             http: HttpConfig {
                 bind_addr: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
             },
+            database: ingest.db.config(),
             nats: ingest.config.nats.clone(),
             jwt: ingest.config.jwt.clone(),
             log: LogConfig {
