@@ -15,6 +15,25 @@ pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations");
 
 /// Opens a pool (sessions in UTC, READ COMMITTED) and applies pending migrations when configured to.
 pub async fn connect(config: &DatabaseConfig) -> anyhow::Result<MySqlPool> {
+    let (pool, options) = options(config)?;
+    let pool = pool
+        .connect_with(options)
+        .await
+        .map_err(|err| anyhow::anyhow!("cannot connect to the database: {err}"))?;
+    if config.database_migrate {
+        MIGRATOR.run(&pool).await?;
+    }
+    Ok(pool)
+}
+
+/// A pool like [`connect`]'s that connects on first use and never migrates: for a service
+/// that must start, and keep serving what it can, while the database is down.
+pub fn connect_lazy(config: &DatabaseConfig) -> anyhow::Result<MySqlPool> {
+    let (pool, options) = options(config)?;
+    Ok(pool.connect_lazy_with(options))
+}
+
+fn options(config: &DatabaseConfig) -> anyhow::Result<(MySqlPoolOptions, MySqlConnectOptions)> {
     let options = MySqlConnectOptions::from_str(config.database_url.expose_secret())?
         .timezone(Some("+00:00".into()));
     let pool = MySqlPoolOptions::new()
@@ -35,14 +54,8 @@ pub async fn connect(config: &DatabaseConfig) -> anyhow::Result<MySqlPool> {
                     .await
                     .map(|_| ())
             })
-        })
-        .connect_with(options)
-        .await
-        .map_err(|err| anyhow::anyhow!("cannot connect to the database: {err}"))?;
-    if config.database_migrate {
-        MIGRATOR.run(&pool).await?;
-    }
-    Ok(pool)
+        });
+    Ok((pool, options))
 }
 
 /// The server's error number (`ER_*`) when `err` is one MySQL/MariaDB answered with.

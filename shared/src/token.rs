@@ -92,6 +92,15 @@ pub enum TokenError {
     Invalid,
 }
 
+/// The token of an `Authorization: Bearer <token>` header value. The scheme is matched
+/// case-insensitively (RFC 7235: `bearer` and `BEARER` are `Bearer`); `None` for another
+/// scheme or an empty token.
+pub fn bearer_token(authorization: &str) -> Option<&str> {
+    let (scheme, token) = authorization.trim_start().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
 /// Issues and verifies access tokens with one secret.
 #[derive(Clone)]
 pub struct TokenKeys {
@@ -213,6 +222,23 @@ mod tests {
             ours.verify(&theirs.issue(&cashier())),
             Err(TokenError::Invalid)
         );
+    }
+
+    #[test]
+    fn bearer_scheme_is_read_in_any_case_and_other_schemes_are_not() {
+        for header in ["Bearer abc", "bearer abc", "BEARER  abc ", "bEaReR abc"] {
+            assert_eq!(bearer_token(header), Some("abc"), "{header:?}");
+        }
+        for header in [
+            "Basic abc",
+            "Bearer",
+            "Bearer ",
+            "Bearerabc",
+            "Token abc",
+            "",
+        ] {
+            assert_eq!(bearer_token(header), None, "{header:?}");
+        }
     }
 
     #[test]

@@ -174,6 +174,40 @@ async fn successful_logins_from_one_address_are_not_limited() {
     }
 }
 
+/// Failed logins of mistyped names from the test's one address.
+async fn typos(app: &TestIngest, count: usize) {
+    for n in 0..count {
+        let (status, _) = login_attempt(app, &format!("till-typo-{n}"), "guess").await;
+        assert_eq!(status, 401, "typo {n}");
+    }
+}
+
+#[tokio::test]
+async fn typos_between_successful_logins_never_lock_a_shop_out_of_its_one_address() {
+    let app = TestIngest::spawn().await;
+    let shop = Tenant::seed(&app, "shop").await;
+    let per_address = app.config.login.login_max_failures_per_address as usize;
+
+    typos(&app, per_address - 1).await;
+    shop.login(&app, "cashier1").await;
+    typos(&app, per_address - 1).await;
+
+    let (status, body) = login_attempt(&app, &shop.username("cashier2"), PASSWORD).await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test]
+async fn a_guesser_that_never_logs_in_is_locked_out_of_its_address() {
+    let app = TestIngest::spawn().await;
+    let shop = Tenant::seed(&app, "shop").await;
+    let per_address = app.config.login.login_max_failures_per_address as usize;
+
+    typos(&app, per_address).await;
+
+    let (status, body) = login_attempt(&app, &shop.username("cashier2"), PASSWORD).await;
+    assert_eq!(status, 429, "{body}");
+}
+
 async fn refresh(app: &TestIngest, token: &str) -> reqwest::Response {
     app.post_json("/api/auth/refresh", &json!({"refreshToken": token}))
         .await

@@ -37,6 +37,7 @@ async fn fanout_refuses_to_start_with_a_short_secret() {
     jwt.jwt_secret = SecretString::from("short".to_owned());
     let config = fanout::Config {
         http: port_zero(),
+        database: db.config(),
         nats: ingest_app::config(&db).nats,
         jwt,
         log: LogConfig {
@@ -72,6 +73,7 @@ async fn fanout_and_janitor_start_and_report_ready() {
     };
     let fanout = fanout::Application::build(fanout::Config {
         http: port_zero(),
+        database: db.config(),
         nats: base.nats.clone(),
         jwt: base.jwt.clone(),
         log: log.clone(),

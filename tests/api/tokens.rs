@@ -52,6 +52,19 @@ async fn well_formed_token_is_accepted() {
 }
 
 #[tokio::test]
+async fn the_bearer_scheme_is_accepted_in_any_case() {
+    let app = TestIngest::spawn().await;
+    let tenant = Tenant::seed(&app, "shop").await;
+    let token = sign(&app, &claims(&app, &tenant));
+
+    for scheme in ["bearer", "BEARER", "bEaReR"] {
+        let (status, body) = me_status(&app, Some(format!("{scheme} {token}"))).await;
+
+        assert_eq!(status, 200, "{scheme}: {body}");
+    }
+}
+
+#[tokio::test]
 async fn bad_tokens_are_all_refused_with_401() {
     let app = TestIngest::spawn().await;
     let tenant = Tenant::seed(&app, "shop").await;

@@ -9,8 +9,10 @@ use futures::{SinkExt, StreamExt};
 use serde_json::Value;
 use shared::config::{HttpConfig, LogConfig};
 use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::handshake::client::Request;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
-use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::{Error, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use tokio_util::sync::CancellationToken;
 
@@ -39,7 +41,7 @@ pub struct TestFanout {
 }
 
 impl TestFanout {
-    /// A replica using `ingest`'s NATS, subject prefix and JWT secret.
+    /// A replica using `ingest`'s database, NATS, subject prefix and JWT secret.
     pub async fn spawn(ingest: &TestIngest) -> TestFanout {
         Self::spawn_with(ingest, |_| {}).await
     }
@@ -52,6 +54,7 @@ impl TestFanout {
             http: HttpConfig {
                 bind_addr: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
             },
+            database: ingest.db.config(),
             nats: ingest.config.nats.clone(),
             jwt: ingest.config.jwt.clone(),
             log: LogConfig {
@@ -75,11 +78,31 @@ impl TestFanout {
 
     /// Connects a device with its token in the query string.
     pub async fn connect(&self, token: &str, device_id: &str) -> Device {
-        let url = format!("ws://{}/ws?token={token}&device_id={device_id}", self.addr);
-        let (socket, _) = tokio_tungstenite::connect_async(url)
-            .await
-            .expect("upgrade accepted");
-        Device { socket }
+        let request = self.request(&format!("token={token}&device_id={device_id}"));
+        match self.open(request).await {
+            Ok(device) => device,
+            Err(refusal) => panic!("upgrade refused: {refusal:?}"),
+        }
+    }
+
+    /// An upgrade request for `GET /ws?{query}`, to add headers to before [`Self::open`].
+    pub fn request(&self, query: &str) -> Request {
+        format!("ws://{}/ws?{query}", self.addr)
+            .into_client_request()
+            .expect("a valid WebSocket URL")
+    }
+
+    /// Opens `request`: the device, or the refusal's HTTP status and JSON body.
+    pub async fn open(&self, request: Request) -> Result<Device, (u16, Value)> {
+        match tokio_tungstenite::connect_async(request).await {
+            Ok((socket, _)) => Ok(Device { socket }),
+            Err(Error::Http(response)) => {
+                let body = response.body().as_deref().unwrap_or_default();
+                let json = serde_json::from_slice(body).unwrap_or(Value::Null);
+                Err((response.status().as_u16(), json))
+            }
+            Err(other) => panic!("upgrade failed: {other}"),
+        }
     }
 
     /// Stops the replica (drain) and waits for it to end.

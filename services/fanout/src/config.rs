@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use clap::{Args, Parser};
-use shared::config::{HttpConfig, JwtConfig, LogConfig, NatsConfig};
+use shared::config::{DatabaseConfig, HttpConfig, JwtConfig, LogConfig, NatsConfig};
 
 /// Port fanout listens on unless `BIND_ADDR` says otherwise.
 pub const DEFAULT_PORT: u16 = 3001;
@@ -13,6 +13,9 @@ pub const DEFAULT_PORT: u16 = 3001;
 pub struct Config {
     #[command(flatten)]
     pub http: HttpConfig,
+    /// Read at upgrade, to hold device ids to the client and branch they are bound to.
+    #[command(flatten)]
+    pub database: DatabaseConfig,
     #[command(flatten)]
     pub nats: NatsConfig,
     #[command(flatten)]

@@ -6,7 +6,7 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::ws::{close_code, CloseFrame, Message, WebSocket};
+use axum::extract::ws::{close_code, Message, WebSocket};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use shared::subject::{Room, RoomBranch};
 use shared::token::{Principal, Role, TokenKeys};
@@ -15,15 +15,9 @@ use tokio::sync::mpsc;
 use tokio::time::{sleep_until, Instant};
 use tokio_util::sync::CancellationToken;
 
+use crate::closing::{self, codes};
 use crate::config::SocketConfig;
 use crate::hub::{frame, Hub, Member};
-
-/// Close codes possync uses besides the standard ones; documented in docs/websocket.md.
-pub mod codes {
-    pub const HEARTBEAT_TIMEOUT: u16 = 4000;
-    pub const TOKEN_EXPIRED: u16 = 4001;
-    pub const SLOW_CONSUMER: u16 = 4008;
-}
 
 /// Everything a connection needs, decided at upgrade time.
 pub struct Session {
@@ -39,6 +33,8 @@ pub struct Session {
 enum Flow {
     Continue,
     Close(u16, &'static str),
+    /// The device's side is gone: no one to send a close to.
+    Gone,
 }
 
 pub async fn run(mut socket: WebSocket, mut session: Session) {
@@ -67,22 +63,7 @@ pub async fn run(mut socket: WebSocket, mut session: Session) {
         }
     };
     if let Flow::Close(code, reason) = outcome {
-        let close = CloseFrame {
-            code,
-            reason: reason.into(),
-        };
-        // The closing handshake: send ours, then read until the device's close (or a second
-        // passes), so unread frames do not turn the TCP close into a reset that loses ours.
-        let _ = tokio::time::timeout(Duration::from_secs(1), async {
-            if socket.send(Message::Close(Some(close))).await.is_ok() {
-                while let Some(Ok(message)) = socket.recv().await {
-                    if matches!(message, Message::Close(_)) {
-                        break;
-                    }
-                }
-            }
-        })
-        .await;
+        closing::close(&mut socket, code, reason).await;
     }
     for room in rooms {
         session.hub.leave(room, session.conn).await;
@@ -131,12 +112,22 @@ async fn serve(
                         handle(socket, session, member, rooms, message).await
                     }
                 }
-                Some(Err(_)) | None => return Flow::Continue,
+                Some(Err(err)) => unreadable(&err),
+                None => Flow::Gone,
             },
         };
-        if let Flow::Close(..) = flow {
+        if !matches!(flow, Flow::Continue) {
             return flow;
         }
+    }
+}
+
+/// A frame the device sent that could not be read: closed with the code that names the fault.
+fn unreadable(err: &axum::Error) -> Flow {
+    tracing::debug!(error = %err, "unreadable frame from a device");
+    match closing::for_read_error(err) {
+        Some((code, reason)) => Flow::Close(code, reason),
+        None => Flow::Gone,
     }
 }
 

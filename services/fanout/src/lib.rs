@@ -3,14 +3,18 @@
 //! Layout:
 //! - [`config`]: flags and environment.
 //! - [`upgrade`]: `GET /ws`, the checks before a connection is accepted.
+//! - [`devices`]: device ids bound to one client and branch, as pushes bind them.
 //! - [`connection`]: one device's loop (events, control messages, heartbeat, expiry).
+//! - [`closing`]: close codes and the closing handshake.
 //! - [`hub`]: rooms, members and the NATS subscriptions that feed them.
 //! - [`monitor`]: resync requests when NATS may have dropped events.
 //!
 //! [`Application::build`] binds, [`Application::run_until_stopped`] serves and drains.
 
+pub mod closing;
 pub mod config;
 pub mod connection;
+pub mod devices;
 pub mod hub;
 pub mod monitor;
 pub mod upgrade;
@@ -28,6 +32,7 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 use shared::subject::Subjects;
 use shared::token::TokenKeys;
+use sqlx::MySqlPool;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -39,6 +44,8 @@ use crate::hub::Hub;
 #[derive(Clone)]
 pub struct AppState {
     pub nats: async_nats::Client,
+    /// Connects on first use: fanout starts, and keeps its connections, while MySQL is down.
+    pub pool: MySqlPool,
     pub hub: Arc<Hub>,
     pub keys: TokenKeys,
     pub config: Arc<SocketConfig>,
@@ -57,14 +64,16 @@ pub fn app(state: AppState) -> Router {
 }
 
 async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+    let mysql = sqlx::query("SELECT 1").execute(&state.pool).await.is_ok();
     let nats = state.nats.connection_state() == async_nats::connection::State::Connected;
     let draining = state.draining.load(Ordering::SeqCst);
-    let status = if nats && !draining {
+    let status = if mysql && nats && !draining {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    (status, Json(json!({"nats": nats, "draining": draining})))
+    let body = json!({"mysql": mysql, "nats": nats, "draining": draining});
+    (status, Json(body))
 }
 
 pub struct Application {
@@ -73,9 +82,12 @@ pub struct Application {
 }
 
 impl Application {
-    /// Checks the secret, connects to NATS (in the background if it is down) and binds.
+    /// Checks the secret, connects to NATS (in the background if it is down) and binds;
+    /// MySQL is reached on the first upgrade.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let keys = TokenKeys::new(&config.jwt)?;
+        let pool =
+            shared::storage::connect_lazy(&config.database).context("invalid DATABASE_URL")?;
         let subjects = Subjects::new(&config.nats.nats_subject_prefix)?;
         let (events, watched) = tokio::sync::mpsc::unbounded_channel();
         let nats = async_nats::ConnectOptions::new()
@@ -97,6 +109,7 @@ impl Application {
             .with_context(|| format!("cannot listen on {addr}"))?;
         let state = AppState {
             nats,
+            pool,
             hub,
             keys,
             config: Arc::new(config.socket),

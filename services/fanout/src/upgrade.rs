@@ -1,7 +1,8 @@
 //! `GET /ws`: checks the token, device id, origin and capacity before upgrading.
 //!
 //! The token comes from `?token=` or `Authorization: Bearer`; the request span records the
-//! path only, so it never reaches the logs.
+//! path only, so it never reaches the logs. A refusal is an HTTP answer in the REST error
+//! shape, before any WebSocket exists.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -13,10 +14,11 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use shared::ids::DeviceId;
+use shared::token::{bearer_token, Principal};
 use shared::wire::ErrorBody;
 
 use crate::connection::{self, Session};
-use crate::AppState;
+use crate::{devices, AppState};
 
 /// Read buffer per connection: devices send only small control messages.
 const READ_BUFFER_BYTES: usize = 512;
@@ -29,8 +31,24 @@ pub struct WsQuery {
     device_id: Option<String>,
 }
 
-fn refuse(status: StatusCode, code: &str, message: &str) -> Response {
-    (status, Json(ErrorBody::new(code, message))).into_response()
+/// Why an upgrade is refused: a status, a stable code and a message for people.
+struct Refusal(StatusCode, &'static str, String);
+
+impl Refusal {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Refusal(status, code, message.into())
+    }
+
+    fn unavailable(message: &str) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
+    }
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        let Refusal(status, code, message) = self;
+        (status, Json(ErrorBody::new(code, message))).into_response()
+    }
 }
 
 pub async fn ws(
@@ -39,53 +57,33 @@ pub async fn ws(
     headers: HeaderMap,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
+    match admit(&state, query, &headers, upgrade).await {
+        Ok(accepted) => accepted,
+        Err(refusal) => refusal.into_response(),
+    }
+}
+
+/// The checks, cheapest first; the database is asked only about an otherwise good request.
+async fn admit(
+    state: &AppState,
+    query: WsQuery,
+    headers: &HeaderMap,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Result<Response, Refusal> {
     if state.draining.load(Ordering::SeqCst) {
-        return refuse(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
-            "this replica is shutting down",
-        );
+        return Err(Refusal::unavailable("this replica is shutting down"));
     }
-    let allowed = &state.config.ws_allowed_origins;
-    if let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
-        if !allowed.is_empty() && !allowed.iter().any(|a| a == origin) {
-            return refuse(StatusCode::FORBIDDEN, "forbidden", "origin not allowed");
-        }
-    }
-    let bearer = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .map(str::to_owned);
-    let Some(token) = query.token.or(bearer) else {
-        return refuse(StatusCode::UNAUTHORIZED, "unauthorized", "missing token");
-    };
-    let Ok((principal, expires_at)) = state
-        .keys
-        .verify(&token)
-        .and_then(|c| Ok((c.principal()?, c.exp)))
-    else {
-        return refuse(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "invalid or expired token",
-        );
-    };
-    let device_id = match DeviceId::parse(query.device_id.as_deref().unwrap_or("")) {
-        Ok(device_id) => device_id,
-        Err(err) => return refuse(StatusCode::BAD_REQUEST, "bad_request", &err.to_string()),
-    };
+    check_origin(state, headers)?;
+    let (principal, expires_at) = authenticate(state, query.token, headers)?;
+    let device_id = DeviceId::parse(query.device_id.as_deref().unwrap_or(""))
+        .map_err(|err| Refusal::new(StatusCode::BAD_REQUEST, "bad_request", err.to_string()))?;
     if state.hub.connection_count() >= state.config.ws_max_connections {
-        return refuse(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
-            "this replica is full; try another",
-        );
+        return Err(Refusal::unavailable("this replica is full; try another"));
     }
-    let upgrade = match upgrade {
-        Ok(upgrade) => upgrade,
-        Err(rejection) => return refuse(rejection.status(), "bad_request", &rejection.body_text()),
-    };
+    let upgrade = upgrade.map_err(|rejection| {
+        Refusal::new(rejection.status(), "bad_request", rejection.body_text())
+    })?;
+    check_device(state, &principal, &device_id).await?;
     let session = Session {
         hub: state.hub.clone(),
         keys: state.keys.clone(),
@@ -96,11 +94,64 @@ pub async fn ws(
         conn: state.next_conn.fetch_add(1, Ordering::Relaxed),
     };
     let max_inbound = state.config.ws_max_inbound_bytes;
-    upgrade
+    Ok(upgrade
         .max_message_size(max_inbound)
         .max_frame_size(max_inbound)
         .read_buffer_size(READ_BUFFER_BYTES)
         .write_buffer_size(WRITE_BUFFER_BYTES)
         .max_write_buffer_size(WRITE_BUFFER_BYTES * 64)
-        .on_upgrade(move |socket| connection::run(socket, session))
+        .on_upgrade(move |socket| connection::run(socket, session)))
+}
+
+/// Browsers send an `Origin`; when an allow-list is set it must be on it.
+fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), Refusal> {
+    let allowed = &state.config.ws_allowed_origins;
+    match headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
+        Some(origin) if !allowed.is_empty() && !allowed.iter().any(|a| a == origin) => Err(
+            Refusal::new(StatusCode::FORBIDDEN, "forbidden", "origin not allowed"),
+        ),
+        _ => Ok(()),
+    }
+}
+
+/// The caller and its token's expiry, from `?token=` or else the bearer header.
+fn authenticate(
+    state: &AppState,
+    token: Option<String>,
+    headers: &HeaderMap,
+) -> Result<(Principal, i64), Refusal> {
+    let unauthorized = |message| Refusal::new(StatusCode::UNAUTHORIZED, "unauthorized", message);
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(bearer_token);
+    let token = token
+        .as_deref()
+        .or(bearer)
+        .ok_or(unauthorized("missing token"))?;
+    state
+        .keys
+        .verify(token)
+        .and_then(|claims| Ok((claims.principal()?, claims.exp)))
+        .map_err(|_| unauthorized("invalid or expired token"))
+}
+
+/// The device id must be the caller's: unused (it becomes so) or bound to its client and branch.
+async fn check_device(
+    state: &AppState,
+    principal: &Principal,
+    device_id: &DeviceId,
+) -> Result<(), Refusal> {
+    match devices::may_use(&state.pool, principal, device_id.as_str()).await {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(Refusal::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "device_id is registered to another client or branch",
+        )),
+        Err(err) => {
+            tracing::warn!(error = %err, "cannot check a device id");
+            Err(Refusal::unavailable("cannot check the device now; retry"))
+        }
+    }
 }

@@ -6,7 +6,7 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
-use shared::token::{Principal, TokenError, TokenKeys};
+use shared::token::{bearer_token, Principal, TokenError, TokenKeys};
 
 use crate::error::ApiError;
 
@@ -67,12 +67,12 @@ where
         let token = header
             .to_str()
             .ok()
-            .and_then(|value| value.strip_prefix("Bearer "))
+            .and_then(bearer_token)
             .ok_or(ApiError::Unauthorized(
                 "Authorization must be 'Bearer <token>'",
             ))?;
         let keys = TokenKeys::from_ref(state);
-        let claims = keys.verify(token.trim()).map_err(|err| match err {
+        let claims = keys.verify(token).map_err(|err| match err {
             TokenError::Expired => ApiError::Unauthorized("token expired"),
             TokenError::Invalid => ApiError::Unauthorized("invalid token"),
         })?;

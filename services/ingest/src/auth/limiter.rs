@@ -1,9 +1,13 @@
 //! Failed-login limits per account and per address.
 //!
-//! Only failures count, so a shop whose tills all log in from one address at opening time is
-//! not locked out. After `max` failures a key is refused (429) until `window` has passed
-//! since its last failure. Counts live in this process: with several ingest replicas each
-//! keeps its own, which multiplies the allowance by the replica count at most.
+//! Only failures count, and a successful login clears its account's count and its
+//! address's, so a shop whose tills all log in from one address is locked out only by `max`
+//! failures in a row with no success between them: that is guessing, not typing. A guesser
+//! who knows one password can clear its address but not the accounts it guesses at, each
+//! still allowed `max` failures per `window` from anywhere. After `max` failures a key is
+//! refused (429) until `window` has passed since its last failure. Counts live in this
+//! process: with several ingest replicas each keeps its own, which multiplies the allowance
+//! by the replica count at most.
 
 use std::time::{Duration, Instant};
 

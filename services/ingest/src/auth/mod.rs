@@ -81,6 +81,8 @@ pub async fn login(
     match user {
         Some(user) if matches && !user.disabled => {
             limits.per_account.clear(&account);
+            // Someone at this address knows a password: its typos so far were not guessing.
+            limits.per_address.clear(&address);
             tracing::info!(user_id = user.id, "login succeeded");
             Ok(Json(tokens_for(&state, &user).await?))
         }
