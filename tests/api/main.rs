@@ -14,6 +14,7 @@ mod janitor;
 mod migrations;
 mod openapi;
 mod services;
+mod since_pulls;
 mod sync_inputs;
 mod tokens;
 mod walkthrough;

@@ -1,14 +1,22 @@
 //! The pull cursor: the database epoch, a position in the client's change order and the
 //! compaction floor its pages began under; opaque to devices (URL-safe base64 of
 //! `v1.<epoch>.<position>.<floor>`; cursors without a floor read as floor 0), and the
-//! client's change order that decides whether a cursor can still be served.
+//! client's change order that decides whether a cursor can still be served and where a
+//! `since` pull starts.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use chrono::{DateTime, Utc};
 use shared::storage::Text;
 use sqlx::MySqlPool;
 
 use crate::error::ApiError;
+
+/// The least position changed at or after a time (binds: client, time, last position); it
+/// reads only the entries of `records_by_update_time` from that time on.
+pub const FIRST_POSITION_SINCE: &str = "SELECT MIN(position) FROM records \
+     FORCE INDEX (records_by_update_time) \
+     WHERE client_id = ? AND server_updated_at >= ? AND position <= ?";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cursor {
@@ -77,6 +85,28 @@ impl ChangeOrder {
             last_position: last_position.unwrap_or(0),
             retained_from: retained_from.unwrap_or(0),
         })
+    }
+
+    /// The position a `since` pull resumes after: just before the first change at or after
+    /// `since`, or the end of the order when there is none. Positions follow commit order,
+    /// not `server_updated_at` exactly, so this is the least position of such a change, read
+    /// from `records_by_update_time` (only its entries from `since` on); the page still
+    /// filters by time. Everything up to `last_position` committed before this read, and a
+    /// record written since moves above it, so the page misses nothing the scan from zero
+    /// would have returned.
+    pub async fn position_before(
+        &self,
+        pool: &MySqlPool,
+        client_id: u64,
+        since: DateTime<Utc>,
+    ) -> sqlx::Result<u64> {
+        let first: Option<u64> = sqlx::query_scalar(FIRST_POSITION_SINCE)
+            .bind(client_id)
+            .bind(since)
+            .bind(self.last_position)
+            .fetch_one(pool)
+            .await?;
+        Ok(first.map_or(self.last_position, |position| position - 1))
     }
 
     /// The position to resume after, unless the cursor cannot be served exactly.
