@@ -5,6 +5,7 @@ mod auth;
 mod client;
 mod conflicts;
 mod entities;
+mod entity_branches;
 mod errors;
 mod events;
 mod exactness;

@@ -16,6 +16,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ObjectBuilder, RefOr, Schema, Type};
 use utoipa::{Modify, OpenApi};
 
+use crate::entities::placement::EntityCreate;
 use crate::{auth, entities, health, sync, AppState};
 
 #[derive(OpenApi)]
@@ -30,7 +31,7 @@ use crate::{auth, entities, health, sync, AppState};
     components(schemas(
         ErrorBody, ErrorDetail, LoginRequest, RefreshRequest, TokenResponse, UserInfo, WhoAmI, shared::token::Role,
         PushRequest, PushRecord, PushResponse, Conflict, RecordError, PullResponse, Change, Resolution,
-        ResolveRequest, ResolveResponse, StatsResponse, TableStat, EntityPage, EntityWrite,
+        ResolveRequest, ResolveResponse, StatsResponse, TableStat, EntityPage, EntityWrite, EntityCreate,
     )),
     modifiers(&BearerToken, &TableNames),
 )]

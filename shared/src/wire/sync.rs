@@ -78,6 +78,10 @@ pub struct PullResponse {
 pub struct Change {
     pub table_name: String,
     pub record_id: String,
+    /// The branch the record lives in; `null` for tables shared by every branch of the
+    /// client. Absent in answers of servers from before it was added.
+    #[serde(default)]
+    pub branch_id: Option<u64>,
     #[schema(value_type = Object)]
     pub data: Value,
     pub server_updated_at: DateTime<Utc>,

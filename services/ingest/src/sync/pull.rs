@@ -26,6 +26,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use crate::error::ApiError;
 use crate::extract::{ApiQuery, Caller};
 use crate::scope::CallerScope;
+use crate::store;
 use crate::sync::cursor::{ChangeOrder, Cursor};
 use crate::AppState;
 use shared::wire::sync::PullResponse;
@@ -254,6 +255,7 @@ fn stream(pool: MySqlPool, page: Page) -> Response {
 struct ChangeOut<'a> {
     table_name: &'a str,
     record_id: &'a str,
+    branch_id: Option<u64>,
     data: &'a RawValue,
     server_updated_at: DateTime<Utc>,
     is_deleted: bool,
@@ -312,6 +314,7 @@ fn write_change(buffer: &mut Vec<u8>, row: &MySqlRow) -> anyhow::Result<u64> {
     let change = ChangeOut {
         table_name: &table_name.0,
         record_id: &record_id.0,
+        branch_id: store::branch_of(row.try_get("branch_scope")?),
         data: serde_json::from_str(&data.0)?,
         server_updated_at: row.try_get("server_updated_at")?,
         is_deleted: row.try_get("is_deleted")?,
