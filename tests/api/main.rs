@@ -17,5 +17,6 @@ mod openapi;
 mod services;
 mod since_pulls;
 mod sync_inputs;
+mod table_facts;
 mod tokens;
 mod walkthrough;
