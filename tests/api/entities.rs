@@ -510,24 +510,19 @@ async fn posting_a_deleted_id_is_a_conflict_and_put_with_the_tombstones_version_
 
     let (posted, conflict, _) =
         call(&app, "POST", &admin, "/api/customers", Some(body), None).await;
-    let (put_blind, _, _) = call(
-        &app,
-        "PUT",
-        &admin,
-        "/api/customers/c1",
-        Some(json!({"data": {"name": "Ann"}})),
-        None,
-    )
-    .await;
-    let (revived, record, _) = call(
-        &app,
-        "PUT",
-        &admin,
-        "/api/customers/c1",
-        Some(json!({"data": {"name": "Ann"}})),
-        Some("\"2\""),
-    )
-    .await;
+    let put = |if_match| {
+        let data = json!({"data": {"name": "Ann"}});
+        call(
+            &app,
+            "PUT",
+            &admin,
+            "/api/customers/c1",
+            Some(data),
+            if_match,
+        )
+    };
+    let (put_blind, _, _) = put(None).await;
+    let (revived, record, _) = put(Some("\"2\"")).await;
 
     assert_eq!(
         (posted, conflict["error"]["code"].as_str()),
