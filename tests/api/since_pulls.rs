@@ -1,6 +1,7 @@
 //! `since` pulls: exactly the changes at or after the time, found through the time index.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use ingest::sync::cursor::{ChangeOrder, CHANGES_BEFORE, FIRST_POSITION_SINCE};
 use possync_tests::{Tenant, TestIngest};
 use serde_json::Value;
 use shared::storage::Text;
@@ -130,33 +131,65 @@ async fn a_since_pull_that_matches_nothing_still_hands_out_the_cursor_of_the_end
 }
 
 #[tokio::test]
+async fn a_since_pull_with_many_earlier_changes_starts_just_before_the_least_position_since() {
+    let app = TestIngest::spawn().await;
+    let shop = Tenant::seed(&app, "shop").await;
+    insert_rows(&app, &shop).await;
+    let (pool, client) = (&app.db.pool, shop.client_id);
+    let order = ChangeOrder::read(pool, client).await.unwrap();
+    let start = |since: DateTime<Utc>, threshold: u64| {
+        order.position_before_scanning_below(pool, client, since, threshold)
+    };
+
+    let looked_up = start(base() + Duration::seconds(10), 0).await.unwrap();
+    let nothing_since = start(base() + Duration::days(1), 0).await.unwrap();
+    let few_earlier = start(base() + Duration::seconds(10), 100).await.unwrap();
+
+    assert_eq!(looked_up, 4, "r5 changed late at an early position");
+    assert_eq!(nothing_since, 20, "the end of the order");
+    assert_eq!(few_earlier, 0, "few changes before: from the start");
+}
+
+async fn plan_of(app: &TestIngest, query: &str, client_id: u64, third: u64) -> [String; 3] {
+    let plan = sqlx::query(&format!("EXPLAIN {query}"))
+        .bind(client_id)
+        .bind(base() + Duration::seconds(10))
+        .bind(third)
+        .fetch_all(&app.db.pool)
+        .await
+        .unwrap();
+    let row = plan
+        .iter()
+        .find(|row| column(row, "table") == "records")
+        .unwrap();
+    [
+        column(row, "key"),
+        column(row, "type"),
+        column(row, "Extra"),
+    ]
+}
+
+fn column(row: &sqlx::mysql::MySqlRow, name: &str) -> String {
+    row.try_get::<Option<Text>, _>(name)
+        .unwrap()
+        .map(String::from)
+        .unwrap_or_default()
+}
+
+#[tokio::test]
 async fn the_start_of_a_since_pull_is_read_through_the_time_index_alone() {
     let app = TestIngest::spawn().await;
     let shop = Tenant::seed(&app, "shop").await;
     insert_rows(&app, &shop).await;
 
-    let plan = sqlx::query(&format!(
-        "EXPLAIN {}",
-        ingest::sync::cursor::FIRST_POSITION_SINCE
-    ))
-    .bind(shop.client_id)
-    .bind(base() + Duration::seconds(10))
-    .bind(20u64)
-    .fetch_one(&app.db.pool)
-    .await
-    .unwrap();
+    for (query, third) in [(FIRST_POSITION_SINCE, 20), (CHANGES_BEFORE, 10_000)] {
+        let [key, kind, extra] = plan_of(&app, query, shop.client_id, third).await;
 
-    let column = |name: &str| {
-        plan.try_get::<Option<Text>, _>(name)
-            .unwrap()
-            .map(String::from)
-            .unwrap_or_default()
-    };
-    assert_eq!(column("key"), "records_by_update_time");
-    assert_eq!(column("type"), "range");
-    assert!(
-        column("Extra").contains("Using index"),
-        "{}",
-        column("Extra")
-    );
+        assert_eq!(
+            (key.as_str(), kind.as_str()),
+            ("records_by_update_time", "range"),
+            "{query}"
+        );
+        assert!(extra.contains("Using index"), "{query}: {extra}");
+    }
 }
