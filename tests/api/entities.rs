@@ -490,3 +490,53 @@ async fn the_101st_entity_request_in_a_minute_is_refused_but_sync_is_not_limited
         "limits are per user"
     );
 }
+
+#[tokio::test]
+async fn posting_a_deleted_id_is_a_conflict_and_put_with_the_tombstones_version_revives_it() {
+    let app = TestIngest::spawn().await;
+    let shop = Tenant::seed(&app, "shop").await;
+    let admin = shop.token(&app, 0, Role::Admin);
+    let body = json!({"record_id": "c1", "data": {"name": "Ann"}});
+    call(
+        &app,
+        "POST",
+        &admin,
+        "/api/customers",
+        Some(body.clone()),
+        None,
+    )
+    .await;
+    call(&app, "DELETE", &admin, "/api/customers/c1", None, None).await;
+
+    let (posted, conflict, _) =
+        call(&app, "POST", &admin, "/api/customers", Some(body), None).await;
+    let put = |if_match| {
+        let data = json!({"data": {"name": "Ann"}});
+        call(
+            &app,
+            "PUT",
+            &admin,
+            "/api/customers/c1",
+            Some(data),
+            if_match,
+        )
+    };
+    let (put_blind, _, _) = put(None).await;
+    let (revived, record, _) = put(Some("\"2\"")).await;
+
+    assert_eq!(
+        (posted, conflict["error"]["code"].as_str()),
+        (409, Some("conflict"))
+    );
+    assert!(conflict["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("sync_version 2"));
+    assert_eq!(put_blind, 404);
+    assert_eq!(
+        (revived, record["is_deleted"].clone()),
+        (200, json!(false)),
+        "{record}"
+    );
+    assert_eq!(record["sync_version"], 3);
+}

@@ -219,6 +219,7 @@ impl Client {
                 let server = Change {
                     table_name: conflict.table_name.clone(),
                     record_id: conflict.record_id.clone(),
+                    branch_id: None,
                     data: conflict.server_data.clone(),
                     server_updated_at: conflict.server_updated_at,
                     is_deleted: conflict.server_is_deleted,

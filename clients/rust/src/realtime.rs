@@ -69,6 +69,7 @@ impl Client {
                             let change = Change {
                                 table_name: event.table_name,
                                 record_id: event.record_id,
+                                branch_id: (event.branch_id != 0).then_some(event.branch_id),
                                 data: event.data,
                                 server_updated_at: event.server_updated_at,
                                 is_deleted: event.is_deleted,

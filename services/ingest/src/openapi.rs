@@ -1,21 +1,25 @@
 //! The OpenAPI 3 document of the whole REST API, generated from the handlers' annotations
-//! and served at `/api/openapi.json`.
+//! and served at `/api/openapi.json`, with a `<table>.data` schema per synced table built
+//! from the registry (its declared fields, their types, the required ones, its scope).
 
 use std::sync::LazyLock;
 
 use axum::routing::get;
 use axum::{Json, Router};
-use shared::registry::TABLES;
+use shared::registry::{Field, Kind, Scope, Table, TABLES};
 use shared::wire::auth::{LoginRequest, RefreshRequest, TokenResponse, UserInfo, WhoAmI};
 use shared::wire::sync::{
     Change, Conflict, EntityPage, EntityWrite, PullResponse, PushRecord, PushRequest, PushResponse,
     RecordError, Resolution, ResolveRequest, ResolveResponse, StatsResponse, TableStat,
 };
 use shared::wire::{ErrorBody, ErrorDetail};
+use utoipa::openapi::extensions::ExtensionsBuilder;
+use utoipa::openapi::schema::{AdditionalProperties, OneOfBuilder};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{ObjectBuilder, RefOr, Schema, Type};
+use utoipa::openapi::{KnownFormat, ObjectBuilder, RefOr, Schema, SchemaFormat, Type};
 use utoipa::{Modify, OpenApi};
 
+use crate::entities::placement::EntityCreate;
 use crate::{auth, entities, health, sync, AppState};
 
 #[derive(OpenApi)]
@@ -30,9 +34,9 @@ use crate::{auth, entities, health, sync, AppState};
     components(schemas(
         ErrorBody, ErrorDetail, LoginRequest, RefreshRequest, TokenResponse, UserInfo, WhoAmI, shared::token::Role,
         PushRequest, PushRecord, PushResponse, Conflict, RecordError, PullResponse, Change, Resolution,
-        ResolveRequest, ResolveResponse, StatsResponse, TableStat, EntityPage, EntityWrite,
+        ResolveRequest, ResolveResponse, StatsResponse, TableStat, EntityPage, EntityWrite, EntityCreate,
     )),
-    modifiers(&BearerToken, &TableNames),
+    modifiers(&BearerToken, &TableNames, &TableSchemas),
 )]
 pub struct ApiDoc;
 
@@ -81,6 +85,94 @@ impl Modify for TableNames {
             }
         }
     }
+}
+
+/// One `<table>.data` schema per registry table.
+struct TableSchemas;
+
+impl Modify for TableSchemas {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        for table in &TABLES {
+            components
+                .schemas
+                .insert(format!("{}.data", table.name), RefOr::T(data_schema(table)));
+        }
+    }
+}
+
+/// What `data` of `table` holds: its declared fields (checked on every write; list filters
+/// may use exactly these), any other field kept as sent, and the table's scope.
+fn data_schema(table: &Table) -> Schema {
+    let (scope, scope_text) = match table.scope {
+        Scope::Client => ("client", "shared by every branch of the client"),
+        Scope::Branch => ("branch", "per branch (branch_id on records)"),
+    };
+    let filters: Vec<&str> = table.fields.iter().map(|field| field.name).collect();
+    let writers = if table.needs_admin() {
+        "admins and super admins"
+    } else {
+        "every role"
+    };
+    let description = format!(
+        "data of {}: {scope_text}; written by {writers}; list filters: {}. Fields not \
+         declared here are kept as sent.",
+        table.name,
+        filters.join(", ")
+    );
+    let extensions = ExtensionsBuilder::new()
+        .add("x-possync-scope", scope)
+        .add("x-possync-admin-write", table.needs_admin())
+        .add("x-possync-filters", filters)
+        .build();
+    let mut object = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .description(Some(description))
+        .additional_properties(Some(AdditionalProperties::FreeForm(true)))
+        .extensions(Some(extensions));
+    for field in table.fields {
+        object = object.property(field.name, nullable_unless_required(field));
+        if field.required {
+            object = object.required(field.name);
+        }
+    }
+    Schema::Object(object.build())
+}
+
+/// An optional field may be `null`, which counts as absent.
+fn nullable_unless_required(field: &Field) -> Schema {
+    if field.required {
+        return field_schema(field);
+    }
+    let null = ObjectBuilder::new().schema_type(Type::Null).build();
+    Schema::OneOf(
+        OneOfBuilder::new()
+            .item(field_schema(field))
+            .item(null)
+            .build(),
+    )
+}
+
+/// The JSON Schema of a declared field, as `registry::Field::check` accepts it.
+fn field_schema(field: &Field) -> Schema {
+    let typed = |kind| ObjectBuilder::new().schema_type(kind);
+    let text = typed(Type::String).min_length(Some(1)).pattern(Some(r"\S"));
+    let object = match field.kind {
+        Kind::Text => text,
+        Kind::Reference => {
+            let id = typed(Type::Integer).minimum(Some(1));
+            let any = OneOfBuilder::new().item(text.build()).item(id.build());
+            return Schema::OneOf(any.description(Some("the id of a record")).build());
+        }
+        Kind::Amount => typed(Type::Number).minimum(Some(0)),
+        Kind::Positive => typed(Type::Number).exclusive_minimum(Some(0)),
+        Kind::Number => typed(Type::Number),
+        Kind::Timestamp => {
+            typed(Type::String).format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+        }
+        Kind::OneOf(values) => typed(Type::String).enum_values(Some(values.iter().copied())),
+    };
+    Schema::Object(object.build())
 }
 
 static DOCUMENT: LazyLock<utoipa::openapi::OpenApi> = LazyLock::new(ApiDoc::openapi);

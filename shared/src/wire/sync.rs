@@ -21,7 +21,10 @@ pub struct PushRecord {
     pub table_name: String,
     #[schema(pattern = "^[A-Za-z0-9_.:-]{1,64}$")]
     pub record_id: String,
-    #[schema(value_type = Object)]
+    /// The record's fields: an object checked against its table (the `<table>.data`
+    /// schemas). A delete (`is_deleted: true`) may leave it out or send `null`; its
+    /// tombstone then keeps the record's last data.
+    #[schema(value_type = Option<Object>, required = false)]
     pub data: Value,
     pub local_updated_at: DateTime<Utc>,
     #[serde(default)]
@@ -78,6 +81,10 @@ pub struct PullResponse {
 pub struct Change {
     pub table_name: String,
     pub record_id: String,
+    /// The branch the record lives in; `null` for tables shared by every branch of the
+    /// client. Absent in answers of servers from before it was added.
+    #[serde(default)]
+    pub branch_id: Option<u64>,
     #[schema(value_type = Object)]
     pub data: Value,
     pub server_updated_at: DateTime<Utc>,

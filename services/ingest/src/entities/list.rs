@@ -34,6 +34,20 @@ fn bad(message: impl Into<String>) -> ApiError {
     ApiError::BadRequest(message.into())
 }
 
+/// Names every filter `table` takes: the paging ones and the fields it declares.
+fn not_a_filter(table: &Table, name: &str) -> ApiError {
+    let fields = table.fields.iter().map(|field| field.name);
+    let filters: Vec<&str> = ["page_size", "cursor", "deleted", "updated_since"]
+        .into_iter()
+        .chain(fields)
+        .collect();
+    bad(format!(
+        "{name} is not a filter of {}; its filters: {}",
+        table.name,
+        filters.join(", ")
+    ))
+}
+
 fn parse<'q>(
     table: &'static Table,
     query: &'q HashMap<String, String>,
@@ -84,9 +98,7 @@ fn parse<'q>(
                     Some(shared::times::clamp_filter_time(since.with_timezone(&Utc)));
             }
             name => {
-                let field = table
-                    .field(name)
-                    .ok_or_else(|| bad(format!("{name} is not a filter of {}; filters: page_size, cursor, deleted, updated_since and its declared fields", table.name)))?;
+                let field = table.field(name).ok_or_else(|| not_a_filter(table, name))?;
                 filters.fields.push((field.name, value.as_str()));
             }
         }

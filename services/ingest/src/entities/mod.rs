@@ -7,6 +7,7 @@
 
 pub mod limit;
 pub mod list;
+pub mod placement;
 pub mod writes;
 
 use std::collections::HashMap;

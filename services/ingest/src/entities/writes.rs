@@ -11,6 +11,7 @@ use shared::registry::Table;
 use shared::wire::sync::{Change, EntityWrite};
 use shared::wire::ErrorBody;
 
+use super::placement::{self, EntityCreate};
 use super::{if_match, record_id, respond, table, visible, writable};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, Caller};
@@ -19,7 +20,7 @@ use crate::store::write::{self, Author, Mode, Outcome};
 use crate::store::{Edit, StoredRecord};
 use crate::AppState;
 
-#[utoipa::path(post, path = "/api/{table}", tag = "entities", security(("bearer" = [])), params(("table" = String, Path, description = "one of the 31 table names")), request_body = EntityWrite,
+#[utoipa::path(post, path = "/api/{table}", tag = "entities", security(("bearer" = [])), params(("table" = String, Path, description = "one of the 31 table names")), request_body = EntityCreate,
     responses(
         (status = 201, description = "created", body = Change),
         (status = 400, description = "bad input", body = ErrorBody),
@@ -37,10 +38,11 @@ pub async fn create(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path(name): Path<String>,
-    ApiJson(body): ApiJson<EntityWrite>,
+    ApiJson(body): ApiJson<EntityCreate>,
 ) -> Result<Response, ApiError> {
     let (scope, table) = (CallerScope::from(caller), table(&name)?);
     writable(&scope, table)?;
+    let scope = placement::placed(state.pool(), scope, table, body.branch_id).await?;
     let id = match body.record_id.as_deref() {
         Some(id) => record_id(id)?,
         None => record_id(&uuid::Uuid::new_v4().to_string())?,

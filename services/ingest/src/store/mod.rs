@@ -74,11 +74,17 @@ pub struct StoredRecord {
     pub updated_by_device: Option<String>,
 }
 
+/// The branch a record lives in, for the wire: `None` for records shared by every branch.
+pub fn branch_of(branch_scope: u64) -> Option<u64> {
+    (branch_scope != crate::scope::SHARED_SCOPE).then_some(branch_scope)
+}
+
 impl StoredRecord {
     pub fn to_change(&self) -> shared::wire::sync::Change {
         shared::wire::sync::Change {
             table_name: self.table.name.to_owned(),
             record_id: self.record_id.clone(),
+            branch_id: branch_of(self.branch_scope),
             data: self.data.clone(),
             server_updated_at: self.server_updated_at,
             is_deleted: self.is_deleted,

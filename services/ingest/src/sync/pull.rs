@@ -2,7 +2,9 @@
 //!
 //! A page reads positions in `(cursor, upto]`, where `upto` is the client's last position
 //! read before the page: every position up to it belongs to a committed transaction (the
-//! counter lock orders commits), so a page never passes a change that commits later. Rows
+//! counter lock orders commits), so a page never passes a change that commits later. A
+//! `since` pull starts just before the first position changed at or after `since`
+//! (`ChangeOrder::position_before`) and keeps the time as a filter. Rows
 //! go from MySQL to the socket as they arrive, through a small bounded channel, so memory
 //! stays flat whatever the page size.
 
@@ -24,6 +26,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use crate::error::ApiError;
 use crate::extract::{ApiQuery, Caller};
 use crate::scope::CallerScope;
+use crate::store;
 use crate::sync::cursor::{ChangeOrder, Cursor};
 use crate::AppState;
 use shared::wire::sync::PullResponse;
@@ -84,37 +87,19 @@ pub async fn pull_changes(
     let scope = CallerScope::from(caller);
     let limit = parse_limit(query.limit.as_deref())?;
     let tables = parse_tables(query.tables.as_deref())?;
-    let cursor = match query
-        .cursor
-        .as_deref()
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-    {
-        Some(text) => {
-            Some(Cursor::decode(text).map_err(|err| ApiError::BadRequest(err.to_string()))?)
-        }
-        None => None,
-    };
-    // With a cursor, `since` is ignored: the cursor is exact, a time is not.
-    let since = match (&cursor, query.since.as_deref().filter(|s| !s.is_empty())) {
-        (None, Some(text)) => Some(shared::times::clamp_filter_time(
-            DateTime::parse_from_rfc3339(text)
-                .map_err(|_| ApiError::BadRequest("since must be an RFC 3339 date-time".into()))?
-                .with_timezone(&Utc),
-        )),
-        _ => None,
-    };
+    let start = parse_start(query.cursor.as_deref(), query.since.as_deref())?;
     let order = ChangeOrder::read(state.pool(), scope.client_id).await?;
     // The next cursor's floor: a resync from scratch or a served cursor has everything the
     // compaction floor left; a `since` pull does not, so its cursors get none.
-    let floor = if cursor.is_none() && since.is_some() {
-        0
-    } else {
-        order.retained_from
-    };
-    let after = match cursor {
-        Some(cursor) => order.check(&cursor)?,
-        None => 0,
+    let (after, since, floor) = match start {
+        Start::Cursor(cursor) => (order.check(&cursor)?, None, order.retained_from),
+        Start::Since(since) => {
+            let after = order
+                .position_before(state.pool(), scope.client_id, since)
+                .await?;
+            (after, Some(since), 0)
+        }
+        Start::Scratch => (0, None, order.retained_from),
     };
     let page = Page {
         client_id: scope.client_id,
@@ -127,6 +112,28 @@ pub async fn pull_changes(
         epoch: order.epoch,
     };
     Ok(stream(state.pool().clone(), page))
+}
+
+/// Where a pull starts.
+enum Start {
+    Cursor(Cursor),
+    /// Changes whose `server_updated_at` is at or after this time.
+    Since(DateTime<Utc>),
+    Scratch,
+}
+
+/// With a cursor, `since` is ignored: the cursor is exact, a time is not.
+fn parse_start(cursor: Option<&str>, since: Option<&str>) -> Result<Start, ApiError> {
+    if let Some(text) = cursor.map(str::trim).filter(|c| !c.is_empty()) {
+        let cursor = Cursor::decode(text).map_err(|err| ApiError::BadRequest(err.to_string()))?;
+        return Ok(Start::Cursor(cursor));
+    }
+    match since.filter(|s| !s.is_empty()) {
+        Some(text) => DateTime::parse_from_rfc3339(text)
+            .map(|since| Start::Since(shared::times::clamp_filter_time(since.with_timezone(&Utc))))
+            .map_err(|_| ApiError::BadRequest("since must be an RFC 3339 date-time".into())),
+        None => Ok(Start::Scratch),
+    }
 }
 
 fn parse_limit(text: Option<&str>) -> Result<u64, ApiError> {
@@ -194,9 +201,10 @@ fn page_query(page: &Page) -> QueryBuilder<'_, MySql> {
         if i > 0 {
             query.push(" UNION ALL ");
         }
+        // The page follows the change order; the time index would make MariaDB sort.
         query.push(
-            "(SELECT table_name, record_id, data, server_updated_at, is_deleted, sync_version, position \
-             FROM records WHERE client_id = ",
+            "(SELECT table_name, record_id, branch_scope, data, server_updated_at, is_deleted, \
+             sync_version, position FROM records IGNORE INDEX (records_by_update_time) WHERE client_id = ",
         );
         query.push_bind(page.client_id);
         if let Some(scope) = range.branch_scope {
@@ -247,6 +255,7 @@ fn stream(pool: MySqlPool, page: Page) -> Response {
 struct ChangeOut<'a> {
     table_name: &'a str,
     record_id: &'a str,
+    branch_id: Option<u64>,
     data: &'a RawValue,
     server_updated_at: DateTime<Utc>,
     is_deleted: bool,
@@ -305,6 +314,7 @@ fn write_change(buffer: &mut Vec<u8>, row: &MySqlRow) -> anyhow::Result<u64> {
     let change = ChangeOut {
         table_name: &table_name.0,
         record_id: &record_id.0,
+        branch_id: store::branch_of(row.try_get("branch_scope")?),
         data: serde_json::from_str(&data.0)?,
         server_updated_at: row.try_get("server_updated_at")?,
         is_deleted: row.try_get("is_deleted")?,
