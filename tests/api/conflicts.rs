@@ -214,3 +214,31 @@ async fn a_clock_two_hours_behind_applies_on_the_current_version_and_is_never_lo
     assert_eq!(blind["conflicts"][0]["local_data"]["price"], 4.0);
     assert_eq!(server_row(&app, "p1").await, (3, 3.0));
 }
+
+#[tokio::test]
+async fn a_retry_after_another_devices_edit_is_synced_not_a_conflict() {
+    let (app, token) = setup().await;
+    app.push(&token, "till-b", json!([product("p1", 1.0, 30, None)]))
+        .await;
+    // Till A's edit is applied, but its answer is lost; till B edits on top of it.
+    let a_edit = json!([product("p1", 2.0, 20, Some(1))]);
+    app.push(&token, "till-a", a_edit.clone()).await;
+    app.push(&token, "till-b", json!([product("p1", 3.0, 10, Some(2))]))
+        .await;
+
+    let retry = app.push(&token, "till-a", a_edit).await;
+
+    assert_eq!(retry["conflicts"], json!([]), "{retry}");
+    assert_eq!(retry["synced_count"], 1);
+    assert_eq!(
+        server_row(&app, "p1").await,
+        (3, 3.0),
+        "B's later edit stands"
+    );
+    assert_eq!(outbox_rows(&app).await, 3, "the retry wrote nothing");
+    // A different, older edit of A's is still a conflict with B's newer version.
+    let older = app
+        .push(&token, "till-a", json!([product("p1", 4.0, 15, Some(1))]))
+        .await;
+    assert_eq!(older["conflicts"][0]["sync_version"], 3);
+}

@@ -20,6 +20,7 @@ mod janitor;
 mod migrations;
 mod openapi;
 mod poison;
+mod resolve;
 mod services;
 mod since_pulls;
 mod sync_inputs;

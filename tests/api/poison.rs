@@ -235,7 +235,7 @@ async fn entity_routes_and_resolve_refuse_what_push_refuses_with_a_4xx() {
             &token,
             "/api/sync/resolve-conflict",
             &json!({"table_name": "products", "record_id": "p", "resolution": "accept_client",
-                    "client_data": data}),
+                    "client_data": data, "sync_version": 1}),
         )
         .await;
     assert_eq!(status, 422, "{body}");

@@ -425,7 +425,7 @@ async fn resolving_a_conflict_either_way() {
     let (app, _, token) = setup().await;
     app.push(&token, "t1", json!([product("p1", json!(1))]))
         .await;
-    let request = |resolution: &str, data: Value| json!({"table_name": "products", "record_id": "p1", "resolution": resolution, "client_data": data});
+    let request = |resolution: &str, data: Value| json!({"table_name": "products", "record_id": "p1", "resolution": resolution, "client_data": data, "sync_version": 1});
 
     let (status, kept) = app
         .post_as(

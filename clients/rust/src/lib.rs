@@ -3,12 +3,14 @@
 //! - [`store`]: the local SQLite copy, the queue of unpushed edits, refused edits, cursor.
 //! - [`http`]: calls to ingest with retries (backoff with jitter; never on a 4xx).
 //! - [`realtime`]: the WebSocket to fanout with reconnects, pulls on connect, resync and gaps.
+//! - `conflicts`: settling a conflict, and a conflict's server side as a change.
 //! - `session`: tokens (login, refresh ahead of expiry) and the calls that carry them.
 //!
 //! An app edits through [`Client::edit`] (never lost: queued on disk first), calls
 //! [`Client::sync`] when it likes (push in batches of 50, then pull), runs
 //! [`Client::run_realtime`] in the background, and watches [`Client::status`].
 
+mod conflicts;
 pub mod http;
 pub mod realtime;
 mod session;
@@ -20,11 +22,11 @@ use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use shared::wire::sync::{
-    Change, Conflict, PullResponse, PushRequest, PushResponse, Resolution, MAX_PUSH_RECORDS,
-};
+use shared::wire::sync::{Conflict, PullResponse, PushRequest, PushResponse, MAX_PUSH_RECORDS};
 use tokio::sync::watch;
 
+use crate::conflicts::server_side;
+pub use crate::conflicts::Resolved;
 pub use crate::http::{CallError, Retry};
 use crate::session::Tokens;
 pub use crate::store::{LocalRecord, Rejected, Store};
@@ -216,16 +218,7 @@ impl Client {
             for conflict in &answer.conflicts {
                 // The server kept its version: the local copy follows it until the app
                 // resolves otherwise (a later pull would not bring it again).
-                let server = Change {
-                    table_name: conflict.table_name.clone(),
-                    record_id: conflict.record_id.clone(),
-                    branch_id: None,
-                    data: conflict.server_data.clone(),
-                    server_updated_at: conflict.server_updated_at,
-                    is_deleted: conflict.server_is_deleted,
-                    sync_version: conflict.sync_version,
-                };
-                self.inner.store.apply(&server).await?;
+                self.inner.store.apply(&server_side(conflict)).await?;
                 if let Some(handler) = &handler {
                     handler(conflict);
                 }
@@ -270,21 +263,5 @@ impl Client {
                 return Ok(applied);
             }
         }
-    }
-
-    /// Settles a conflict: keep the server's version, or write the device's as the newest.
-    pub async fn resolve(
-        &self,
-        conflict: &Conflict,
-        resolution: Resolution,
-    ) -> anyhow::Result<Change> {
-        let body = json!({"table_name": conflict.table_name, "record_id": conflict.record_id,
-                          "resolution": resolution, "client_data": conflict.local_data});
-        let answer: Value = self
-            .authed(Method::POST, "/api/sync/resolve-conflict", Some(&body))
-            .await?;
-        let record: Change = serde_json::from_value(answer["record"].clone())?;
-        self.inner.store.apply(&record).await?;
-        Ok(record)
     }
 }

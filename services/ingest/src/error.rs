@@ -9,6 +9,7 @@ use std::time::Duration;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use shared::wire::sync::{Conflict, ResolveMovedOn};
 use shared::wire::ErrorBody;
 
 use crate::devices::DeviceError;
@@ -33,6 +34,9 @@ pub enum ApiError {
     Conflict(String),
     #[error("the record changed: its sync_version is now {0}")]
     PreconditionFailed(u64),
+    /// `accept_client` of a conflict whose record moved on: answered with the new conflict.
+    #[error("the record changed after the conflict was reported: its sync_version is now {}", .0.sync_version)]
+    MovedOn(Box<Conflict>),
     #[error("{0}")]
     ResyncRequired(&'static str),
     #[error("{0}")]
@@ -57,7 +61,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
-            ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            ApiError::Conflict(_) | ApiError::MovedOn(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::PreconditionFailed(_) => {
                 (StatusCode::PRECONDITION_FAILED, "version_mismatch")
             }
@@ -105,7 +109,16 @@ impl IntoResponse for ApiError {
             tracing::error!(error = ?self, "request failed");
         }
         let body = ErrorBody::new(code, self.to_string());
-        let mut response = (status, Json(body)).into_response();
+        let mut response = match self {
+            ApiError::MovedOn(conflict) => {
+                let body = ResolveMovedOn {
+                    error: body.error,
+                    conflict: *conflict,
+                };
+                return (status, Json(body)).into_response();
+            }
+            _ => (status, Json(body)).into_response(),
+        };
         if let ApiError::TooManyRequests(wait) = &self {
             let secs = wait.as_secs().max(1).to_string();
             if let Ok(value) = HeaderValue::from_str(&secs) {

@@ -10,7 +10,8 @@ use shared::registry::{Field, Kind, Scope, Table, TABLES};
 use shared::wire::auth::{LoginRequest, RefreshRequest, TokenResponse, UserInfo, WhoAmI};
 use shared::wire::sync::{
     Change, Conflict, EntityPage, EntityWrite, PullResponse, PushRecord, PushRequest, PushResponse,
-    RecordError, Resolution, ResolveRequest, ResolveResponse, StatsResponse, TableStat,
+    RecordError, Resolution, ResolveMovedOn, ResolveRequest, ResolveResponse, StatsResponse,
+    TableStat,
 };
 use shared::wire::{ErrorBody, ErrorDetail};
 use utoipa::openapi::extensions::ExtensionsBuilder;
@@ -34,7 +35,7 @@ use crate::{auth, entities, health, sync, AppState};
     components(schemas(
         ErrorBody, ErrorDetail, LoginRequest, RefreshRequest, TokenResponse, UserInfo, WhoAmI, shared::token::Role,
         PushRequest, PushRecord, PushResponse, Conflict, RecordError, PullResponse, Change, Resolution,
-        ResolveRequest, ResolveResponse, StatsResponse, TableStat, EntityPage, EntityWrite, EntityCreate,
+        ResolveRequest, ResolveResponse, ResolveMovedOn, StatsResponse, TableStat, EntityPage, EntityWrite, EntityCreate,
     )),
     modifiers(&BearerToken, &TableNames, &TableSchemas),
 )]

@@ -109,6 +109,22 @@ pub struct ResolveRequest {
     #[serde(default)]
     #[schema(value_type = Option<Object>)]
     pub client_data: Option<Value>,
+    /// The server's `sync_version` the conflict showed; required with `accept_client`, which
+    /// writes only over that version and otherwise answers 409 with the new conflict.
+    #[serde(default)]
+    pub sync_version: Option<u64>,
+    /// The resolving device: its own change is not sent back to it, and it counts as the
+    /// author of the version written.
+    #[serde(default)]
+    pub device_id: Option<String>,
+}
+
+/// `409` of `accept_client` when the record moved on after the conflict was reported: the
+/// contract's error and the conflict with the version now on the server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ResolveMovedOn {
+    pub error: super::ErrorDetail,
+    pub conflict: Conflict,
 }
 
 /// What resolving answers: the record as the server now holds it.

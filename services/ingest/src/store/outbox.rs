@@ -1,7 +1,10 @@
 //! The outbox side of a write: outbox rows and the events to publish.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
+use chrono::{DateTime, Utc};
+
+use shared::storage::Text;
 use shared::stream::Outgoing;
 use shared::subject::Subjects;
 use shared::wire::socket::{ChangeEvent, Operation};
@@ -36,6 +39,33 @@ impl IdAllocation {
     }
 }
 
+/// Which of `edits` (table, record, edit time) `device` already made: their outbox rows
+/// exist. A retry of one of them is no conflict, whatever was written since.
+pub async fn already_applied(
+    tx: &mut MySqlConnection,
+    client_id: u64,
+    device: &str,
+    edits: &[(&'static str, &str, DateTime<Utc>)],
+) -> sqlx::Result<HashSet<(String, String, DateTime<Utc>)>> {
+    let mut query = QueryBuilder::<MySql>::new(
+        "SELECT table_name, record_id, local_updated_at FROM sync_queue WHERE client_id = ",
+    );
+    query
+        .push_bind(client_id)
+        .push(" AND source_device_id = ")
+        .push_bind(device);
+    query.push(" AND (table_name, record_id) IN ");
+    query.push_tuples(edits, |mut row, (table, id, _)| {
+        row.push_bind(*table).push_bind(*id);
+    });
+    let rows: Vec<(Text, Text, Option<DateTime<Utc>>)> =
+        query.build_query_as().fetch_all(&mut *tx).await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(table, id, time)| Some((table.0, id.0, time?)))
+        .collect())
+}
+
 /// Inserts one outbox row per applied edit (with its scope number from `seqs`) and returns
 /// their ids, in the same order.
 pub async fn insert_outbox(
@@ -48,7 +78,7 @@ pub async fn insert_outbox(
     let client_id = author.scope.client_id;
     let mut query = QueryBuilder::<MySql>::new(
         "INSERT INTO sync_queue (client_id, branch_id, branch_scope, table_name, record_id, operation, \
-         source_device_id, sync_version, position, scope_seq, created_at) ",
+         source_device_id, local_updated_at, sync_version, position, scope_seq, created_at) ",
     );
     query.push_values(
         applied.iter().zip(seqs),
@@ -60,6 +90,7 @@ pub async fn insert_outbox(
                 .push_bind(&record.record_id)
                 .push_bind(operation_name(*operation))
                 .push_bind(author.device)
+                .push_bind(record.local_updated_at)
                 .push_bind(record.sync_version)
                 .push_bind(record.position)
                 .push_bind(*seq)

@@ -16,7 +16,7 @@ use shared::wire::socket::Operation;
 use sqlx::{MySql, MySqlConnection, QueryBuilder};
 
 use super::counters::{take_positions, take_scope_seqs, update_counts};
-use super::outbox::{event_for, insert_outbox};
+use super::outbox::{already_applied, event_for, insert_outbox};
 use super::{key_of, read, Edit, Key, Store, StoredRecord};
 use crate::devices::{self, DeviceError};
 use crate::scope::CallerScope;
@@ -154,6 +154,9 @@ async fn write_once(
         outcomes.push(outcome);
     }
 
+    if mode == Mode::Sync {
+        retries_are_no_conflicts(&mut tx, &author, edits, &mut outcomes).await?;
+    }
     let mut events = Vec::new();
     if !applied.is_empty() {
         // A record edited twice in the batch is written once, in its final state.
@@ -174,6 +177,48 @@ async fn write_once(
     }
     tx.commit().await?;
     Ok(Written { outcomes, events })
+}
+
+/// A conflict of an edit its device made before (a retry after a lost answer, with another
+/// device's edit in between) is answered as synced: the edit is in the outbox.
+async fn retries_are_no_conflicts(
+    tx: &mut MySqlConnection,
+    author: &Author<'_>,
+    edits: &[Edit],
+    outcomes: &mut [Outcome],
+) -> sqlx::Result<()> {
+    let Some(device) = author.device else {
+        return Ok(());
+    };
+    let conflicted: Vec<_> = edits
+        .iter()
+        .zip(outcomes.iter())
+        .filter(|(_, outcome)| matches!(outcome, Outcome::Conflict(_)))
+        .map(|(edit, _)| {
+            (
+                edit.table.name,
+                edit.record_id.as_str(),
+                edit.local_updated_at,
+            )
+        })
+        .collect();
+    if conflicted.is_empty() {
+        return Ok(());
+    }
+    let made = already_applied(tx, author.scope.client_id, device, &conflicted).await?;
+    for (edit, outcome) in edits.iter().zip(outcomes.iter_mut()) {
+        let key = (
+            edit.table.name.to_owned(),
+            edit.record_id.to_string(),
+            edit.local_updated_at,
+        );
+        if let Outcome::Conflict(current) = outcome {
+            if made.contains(&key) {
+                *outcome = Outcome::Unchanged(current.clone());
+            }
+        }
+    }
+    Ok(())
 }
 
 fn current_of(record: &StoredRecord) -> decide::Current {

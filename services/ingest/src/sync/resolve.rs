@@ -1,17 +1,18 @@
-//! `POST /api/sync/resolve-conflict`: keep the server's version, or write the device's.
+//! `POST /api/sync/resolve-conflict`: keep the server's version, or write the device's over
+//! the version the conflict showed (a record that moved on since is a new conflict).
 
 use axum::extract::State;
 use axum::Json;
-use chrono::Utc;
-use shared::ids::RecordId;
-use shared::registry;
-use shared::wire::sync::{Resolution, ResolveRequest, ResolveResponse};
+use chrono::{SubsecRound, Utc};
+use shared::ids::{DeviceId, RecordId};
+use shared::registry::{self, Table};
+use shared::wire::sync::{Conflict, Resolution, ResolveMovedOn, ResolveRequest, ResolveResponse};
 
 use crate::error::ApiError;
 use crate::extract::{ApiJson, Caller};
 use crate::scope::CallerScope;
 use crate::store::write::{self, Author, Mode, Outcome};
-use crate::store::{read, Edit};
+use crate::store::{read, Edit, StoredRecord};
 use crate::AppState;
 use shared::wire::ErrorBody;
 
@@ -22,6 +23,7 @@ use shared::wire::ErrorBody;
         (status = 401, description = "missing, invalid or expired token", body = ErrorBody),
         (status = 403, description = "outside your scope", body = ErrorBody),
         (status = 404, description = "not found", body = ErrorBody),
+        (status = 409, description = "accept_client: the record moved on after the conflict; the new conflict", body = ResolveMovedOn),
         (status = 413, description = "body larger than 1 MiB", body = ErrorBody),
         (status = 415, description = "body is not JSON", body = ErrorBody),
         (status = 422, description = "invalid record data", body = ErrorBody),
@@ -52,42 +54,77 @@ pub async fn resolve_conflict(
                 .ok_or_else(not_found)?
         }
         Resolution::AcceptClient => {
-            if !scope.may_write(table) {
-                return Err(ApiError::Forbidden(format!(
-                    "writing {} needs an admin",
-                    table.name
-                )));
-            }
-            let data = request.client_data.ok_or_else(|| {
-                ApiError::BadRequest(
-                    "client_data is required to accept the client's version".into(),
-                )
-            })?;
-            table
-                .validate(&data)
-                .map_err(|err| ApiError::Unprocessable(err.0))?;
-            let edit = Edit {
-                table,
-                record_id: record_id.clone(),
-                data: Some(data),
-                is_deleted: false,
-                local_updated_at: Utc::now(),
-                base_version: None,
-            };
-            let author = Author {
-                scope,
-                device: None,
-            };
-            let written = write::write(&state.store, author, &[edit], Mode::Force).await?;
-            state.publisher.submit(written.events);
-            match written.outcomes.into_iter().next() {
-                Some(Outcome::Applied { record, .. }) => record,
-                _ => return Err(not_found()),
-            }
+            let written = accept_client(&state, scope, table, &record_id, request).await?;
+            written.ok_or_else(not_found)?
         }
     };
     Ok(Json(ResolveResponse {
         success: true,
         record: record.to_change(),
     }))
+}
+
+/// Writes the device's data over the server version the conflict showed; `None` when the
+/// record is not in the caller's scope.
+async fn accept_client(
+    state: &AppState,
+    scope: CallerScope,
+    table: &'static Table,
+    record_id: &RecordId,
+    request: ResolveRequest,
+) -> Result<Option<StoredRecord>, ApiError> {
+    if !scope.may_write(table) {
+        return Err(ApiError::Forbidden(format!(
+            "writing {} needs an admin",
+            table.name
+        )));
+    }
+    let bad = |message: &str| ApiError::BadRequest(message.to_owned());
+    let data = request
+        .client_data
+        .ok_or_else(|| bad("client_data is required to accept the client's version"))?;
+    let seen = request.sync_version.ok_or_else(|| {
+        bad("sync_version is required to accept the client's version: the server version the conflict showed")
+    })?;
+    let device = match request.device_id.as_deref() {
+        Some(id) => Some(DeviceId::parse(id).map_err(|err| bad(&err.to_string()))?),
+        None => None,
+    };
+    table
+        .validate(&data)
+        .map_err(|err| ApiError::Unprocessable(err.0))?;
+    let edit = Edit {
+        table,
+        record_id: record_id.clone(),
+        data: Some(data),
+        is_deleted: false,
+        local_updated_at: Utc::now().trunc_subsecs(6),
+        base_version: None,
+    };
+    let author = Author {
+        scope,
+        device: device.as_ref().map(DeviceId::as_str),
+    };
+    let written = write::write(
+        &state.store,
+        author,
+        std::slice::from_ref(&edit),
+        Mode::Expect(seen),
+    )
+    .await?;
+    state.publisher.submit(written.events);
+    match written.outcomes.into_iter().next() {
+        Some(Outcome::Applied { record, .. }) => Ok(Some(record)),
+        Some(Outcome::Conflict(current)) => Err(ApiError::MovedOn(Box::new(Conflict {
+            table_name: table.name.to_owned(),
+            record_id: current.record_id,
+            local_data: edit.data.unwrap_or_default(),
+            server_data: current.data,
+            local_updated_at: edit.local_updated_at,
+            server_updated_at: current.server_updated_at,
+            sync_version: current.sync_version,
+            server_is_deleted: current.is_deleted,
+        }))),
+        _ => Ok(None),
+    }
 }
