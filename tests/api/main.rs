@@ -7,6 +7,7 @@ mod client_refusals;
 mod conflicts;
 mod entities;
 mod entity_branches;
+mod entity_devices;
 mod errors;
 mod events;
 mod exactness;

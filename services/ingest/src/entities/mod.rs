@@ -17,7 +17,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use shared::ids::RecordId;
+use shared::ids::{DeviceId, RecordId};
 use shared::registry::{self, Table};
 use shared::wire::sync::{Change, EntityPage};
 use shared::wire::ErrorBody;
@@ -60,6 +60,18 @@ fn writable(scope: &CallerScope, table: &Table) -> Result<(), ApiError> {
 }
 
 /// The `sync_version` in `If-Match` (`"3"` or `3`), if any.
+/// The `X-Device-Id` header: the device a write comes from, bound like a push's device, so
+/// its own change is not sent back to it.
+fn device(headers: &HeaderMap) -> Result<Option<DeviceId>, ApiError> {
+    let Some(value) = headers.get("x-device-id") else {
+        return Ok(None);
+    };
+    let text = value.to_str().unwrap_or("");
+    DeviceId::parse(text)
+        .map(Some)
+        .map_err(|err| ApiError::BadRequest(format!("X-Device-Id: {err}")))
+}
+
 fn if_match(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
     let Some(value) = headers.get(header::IF_MATCH) else {
         return Ok(None);

@@ -4,15 +4,15 @@
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use chrono::Utc;
+use chrono::{SubsecRound, Utc};
 use serde_json::Value;
-use shared::ids::RecordId;
+use shared::ids::{DeviceId, RecordId};
 use shared::registry::Table;
 use shared::wire::sync::{Change, EntityWrite};
 use shared::wire::ErrorBody;
 
 use super::placement::{self, EntityCreate};
-use super::{if_match, record_id, respond, table, visible, writable};
+use super::{device, if_match, record_id, respond, table, visible, writable};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, Caller};
 use crate::scope::CallerScope;
@@ -20,7 +20,7 @@ use crate::store::write::{self, Author, Mode, Outcome};
 use crate::store::{Edit, StoredRecord};
 use crate::AppState;
 
-#[utoipa::path(post, path = "/api/{table}", tag = "entities", security(("bearer" = [])), params(("table" = String, Path, description = "one of the 31 table names")), request_body = EntityCreate,
+#[utoipa::path(post, path = "/api/{table}", tag = "entities", security(("bearer" = [])), params(("table" = String, Path, description = "one of the 31 table names"), ("X-Device-Id" = Option<String>, Header, description = "the device writing, bound like a push's; its own change is not sent back to it")), request_body = EntityCreate,
     responses(
         (status = 201, description = "created", body = Change),
         (status = 400, description = "bad input", body = ErrorBody),
@@ -38,9 +38,11 @@ pub async fn create(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path(name): Path<String>,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<EntityCreate>,
 ) -> Result<Response, ApiError> {
     let (scope, table) = (CallerScope::from(caller), table(&name)?);
+    let device = device(&headers)?;
     writable(&scope, table)?;
     let scope = placement::placed(state.pool(), scope, table, body.branch_id).await?;
     let id = match body.record_id.as_deref() {
@@ -49,7 +51,7 @@ pub async fn create(
     };
     let record = save(
         &state,
-        &scope,
+        author(scope, &device),
         table,
         &id,
         Some(body.data),
@@ -60,7 +62,7 @@ pub async fn create(
     Ok(respond(StatusCode::CREATED, &record))
 }
 
-#[utoipa::path(put, path = "/api/{table}/{id}", tag = "entities", security(("bearer" = [])), params(("table" = String, Path, description = "one of the 31 table names"), ("id" = String, Path, pattern = "^[A-Za-z0-9_.:-]{1,64}$", description = "record id"), ("If-Match" = Option<String>, Header, description = "the sync_version the write expects")), request_body = EntityWrite,
+#[utoipa::path(put, path = "/api/{table}/{id}", tag = "entities", security(("bearer" = [])), params(("table" = String, Path, description = "one of the 31 table names"), ("id" = String, Path, pattern = "^[A-Za-z0-9_.:-]{1,64}$", description = "record id"), ("If-Match" = Option<String>, Header, description = "the sync_version the write expects"), ("X-Device-Id" = Option<String>, Header, description = "the device writing, bound like a push's; its own change is not sent back to it")), request_body = EntityWrite,
     responses(
         (status = 200, description = "replaced", body = Change),
         (status = 400, description = "bad input", body = ErrorBody),
@@ -82,6 +84,7 @@ pub async fn replace(
     ApiJson(body): ApiJson<EntityWrite>,
 ) -> Result<Response, ApiError> {
     let (scope, table, id) = (CallerScope::from(caller), table(&name)?, record_id(&id)?);
+    let device = device(&headers)?;
     writable(&scope, table)?;
     let expected = match if_match(&headers)? {
         Some(version) => version,
@@ -89,7 +92,7 @@ pub async fn replace(
     };
     let record = save(
         &state,
-        &scope,
+        author(scope, &device),
         table,
         &id,
         Some(body.data),
@@ -100,7 +103,7 @@ pub async fn replace(
     Ok(respond(StatusCode::OK, &record))
 }
 
-#[utoipa::path(patch, path = "/api/{table}/{id}", tag = "entities", security(("bearer" = [])), params(("table" = String, Path, description = "one of the 31 table names"), ("id" = String, Path, pattern = "^[A-Za-z0-9_.:-]{1,64}$", description = "record id"), ("If-Match" = Option<String>, Header, description = "the sync_version the write expects")), request_body = EntityWrite,
+#[utoipa::path(patch, path = "/api/{table}/{id}", tag = "entities", security(("bearer" = [])), params(("table" = String, Path, description = "one of the 31 table names"), ("id" = String, Path, pattern = "^[A-Za-z0-9_.:-]{1,64}$", description = "record id"), ("If-Match" = Option<String>, Header, description = "the sync_version the write expects"), ("X-Device-Id" = Option<String>, Header, description = "the device writing, bound like a push's; its own change is not sent back to it")), request_body = EntityWrite,
     responses(
         (status = 200, description = "merged", body = Change),
         (status = 400, description = "bad input", body = ErrorBody),
@@ -122,6 +125,7 @@ pub async fn patch(
     ApiJson(body): ApiJson<EntityWrite>,
 ) -> Result<Response, ApiError> {
     let (scope, table, id) = (CallerScope::from(caller), table(&name)?, record_id(&id)?);
+    let device = device(&headers)?;
     writable(&scope, table)?;
     let Value::Object(changes) = body.data else {
         return Err(ApiError::Unprocessable("data must be a JSON object".into()));
@@ -136,7 +140,7 @@ pub async fn patch(
     }
     let record = save(
         &state,
-        &scope,
+        author(scope, &device),
         table,
         &id,
         Some(merged),
@@ -147,7 +151,7 @@ pub async fn patch(
     Ok(respond(StatusCode::OK, &record))
 }
 
-#[utoipa::path(delete, path = "/api/{table}/{id}", tag = "entities", security(("bearer" = [])), params(("table" = String, Path, description = "one of the 31 table names"), ("id" = String, Path, pattern = "^[A-Za-z0-9_.:-]{1,64}$", description = "record id"), ("If-Match" = Option<String>, Header, description = "the sync_version the write expects")),
+#[utoipa::path(delete, path = "/api/{table}/{id}", tag = "entities", security(("bearer" = [])), params(("table" = String, Path, description = "one of the 31 table names"), ("id" = String, Path, pattern = "^[A-Za-z0-9_.:-]{1,64}$", description = "record id"), ("If-Match" = Option<String>, Header, description = "the sync_version the write expects"), ("X-Device-Id" = Option<String>, Header, description = "the device writing, bound like a push's; its own change is not sent back to it")),
     responses(
         (status = 200, description = "the tombstone", body = Change),
         (status = 400, description = "bad input", body = ErrorBody),
@@ -165,6 +169,7 @@ pub async fn remove(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let (scope, table, id) = (CallerScope::from(caller), table(&name)?, record_id(&id)?);
+    let device = device(&headers)?;
     writable(&scope, table)?;
     let expected = match if_match(&headers)? {
         Some(version) => version,
@@ -172,7 +177,7 @@ pub async fn remove(
     };
     let record = save(
         &state,
-        &scope,
+        author(scope, &device),
         table,
         &id,
         None,
@@ -183,10 +188,18 @@ pub async fn remove(
     Ok(respond(StatusCode::OK, &record))
 }
 
+/// The writer: the caller's scope and the device named by `X-Device-Id`, if any.
+fn author(scope: CallerScope, device: &Option<DeviceId>) -> Author<'_> {
+    Author {
+        scope,
+        device: device.as_ref().map(DeviceId::as_str),
+    }
+}
+
 /// Validates and writes one edit through the write path, then publishes it.
 async fn save(
     state: &AppState,
-    scope: &CallerScope,
+    author: Author<'_>,
     table: &'static Table,
     id: &RecordId,
     data: Option<Value>,
@@ -203,12 +216,8 @@ async fn save(
         record_id: id.clone(),
         data,
         is_deleted,
-        local_updated_at: Utc::now(),
+        local_updated_at: Utc::now().trunc_subsecs(6),
         base_version: None,
-    };
-    let author = Author {
-        scope: *scope,
-        device: None,
     };
     let written = write::write(&state.store, author, &[edit], mode).await?;
     state.publisher.submit(written.events);
