@@ -320,9 +320,10 @@ describe('tabs', () => {
   it('one tab leads; the others see every change and their writes are pushed by the leader', async () => {
     const server = new FakeIngest();
     const dbName = uniqueName('tabs');
-    const a = await engine(server, { dbName, wsUrl: undefined });
+    const lease = { forceLease: true, leaseMs: 1500 }; // generous: the machine may be busy
+    const a = await engine(server, { dbName, wsUrl: undefined, leader: lease });
     await until(() => a.status.leader);
-    const b = await engine(server, { dbName, wsUrl: undefined });
+    const b = await engine(server, { dbName, wsUrl: undefined, leader: lease });
     await new Promise((r) => setTimeout(r, 100));
     expect([a.isLeader(), b.isLeader()]).toEqual([true, false]);
     await b.login('cashier1', 'password'); // forwarded to the leader
@@ -341,6 +342,6 @@ describe('tabs', () => {
     await until(() => b.status.pending === 0 && b.status.lastSyncAt !== null);
     // The leader goes away: the other tab takes over.
     await a.stop();
-    await until(() => b.isLeader(), 3000);
+    await until(() => b.isLeader(), 8000);
   });
 });
