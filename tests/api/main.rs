@@ -4,6 +4,7 @@ mod accounts;
 mod auth;
 mod client;
 mod conflicts;
+mod cors;
 mod entities;
 mod errors;
 mod events;

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startStack, type Stack } from './stack.js';
+import { login, openTill, record, waitRecord, type TillOptions } from './till.js';
 
 const ACCESS_TTL_SECS = 8;
 let stack: Stack;
@@ -25,49 +26,10 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-/** A till: its own browser profile (IndexedDB), or another tab of an existing one. */
-async function till(deviceId: string, context?: BrowserContext): Promise<{ page: Page; context: BrowserContext }> {
-  if (!context) {
-    context = await browser.newContext();
-    contexts.push(context);
-  }
-  const page = await context.newPage();
-  page.on('pageerror', (err) => console.error(`[${deviceId}]`, err));
-  await page.goto(stack.origin);
-  await page.evaluate(
-    async ({ deviceId, wsUrl }) => {
-      const w = window as any;
-      w.opens = 0;
-      w.closes = [];
-      w.requests = [];
-      w.changes = [];
-      w.engine = new w.possync.SyncEngine({ apiUrl: location.origin, wsUrl, deviceId, periodicSyncMs: 0, heartbeatMs: 5000 });
-      w.engine.socket.on('open', () => w.opens++);
-      w.engine.socket.on('close', (e: { code: number }) => w.closes.push(e.code));
-      w.engine.on('change', (c: { tables: string[] }) => w.changes.push(...c.tables));
-      await w.engine.start();
-    },
-    { deviceId, wsUrl: stack.wsUrl },
-  );
-  return { page, context };
-}
-
-async function login(page: Page): Promise<void> {
-  await page.waitForFunction(() => (window as any).engine.status.leader || true);
-  await page.evaluate(() => (window as any).engine.login('cashier1', 'password'));
-  await page.waitForFunction(() => (window as any).engine.status.connection === 'online' && !(window as any).engine.status.syncing);
-}
-
-const record = (page: Page, table: string, id: string) =>
-  page.evaluate(([t, i]) => (window as any).engine.get(t, i), [table, id] as const);
-
-async function waitRecord(page: Page, table: string, id: string, check: (data: any) => boolean = () => true) {
-  for (let i = 0; i < 200; i++) {
-    const r = await record(page, table, id);
-    if (r && check(r.data)) return r;
-    await page.waitForTimeout(50);
-  }
-  throw new Error(`${table}/${id} never arrived as expected`);
+async function till(deviceId: string, options: TillOptions = {}): Promise<{ page: Page; context: BrowserContext }> {
+  const opened = await openTill(browser, stack, deviceId, options);
+  if (!options.context) contexts.push(opened.context);
+  return opened;
 }
 
 describe('real stack in Chromium', () => {
@@ -150,7 +112,7 @@ describe('real stack in Chromium', () => {
   it('two tabs of one till: one leader, the other sees every change', async () => {
     const { page: tab1, context } = await till('ts-till-c');
     await login(tab1);
-    const { page: tab2 } = await till('ts-till-c', context);
+    const { page: tab2 } = await till('ts-till-c', { context });
     await tab2.waitForTimeout(300);
     const leaders = await Promise.all([tab1, tab2].map((p) => p.evaluate(() => (window as any).engine.status.leader)));
     expect(leaders).toEqual([true, false]);
@@ -164,5 +126,42 @@ describe('real stack in Chromium', () => {
     // The leader tab closes: the other takes over.
     await tab1.close();
     await tab2.waitForFunction(() => (window as any).engine.status.leader, null, { timeout: 10_000 });
+  });
+
+  it('a page on another origin calls ingest directly (CORS)', async () => {
+    const { page: direct } = await till('ts-till-d', { api: 'direct' });
+    const calls: string[] = [];
+    direct.on('request', (r) => calls.push(r.url()));
+    await login(direct);
+    await direct.evaluate(() => (window as any).engine.put('customers', 'cors-1', { name: 'cross-origin' }));
+    await direct.waitForFunction(() => (window as any).engine.status.pending === 0);
+    await waitRecord(b, 'customers', 'cors-1');
+    await b.evaluate(() => (window as any).engine.put('customers', 'cors-2', { name: 'to the other origin' }));
+    await waitRecord(direct, 'customers', 'cors-2');
+    const api = calls.filter((url) => url.includes('/api/'));
+    expect(api.some((url) => url.startsWith(`${stack.ingest}/api/sync/batch-push`))).toBe(true);
+    expect(api.every((url) => url.startsWith(stack.ingest))).toBe(true);
+    expect(new URL(stack.ingest).origin).not.toBe(new URL(direct.url()).origin);
+  });
+
+  it('ingest refuses a page from an origin it does not list', async () => {
+    const context = await browser.newContext();
+    contexts.push(context);
+    const page = await context.newPage();
+    await page.goto(stack.origin.replace('127.0.0.1', 'localhost'));
+    const outcome = await page.evaluate(
+      (ingest) =>
+        fetch(`${ingest}/api/auth/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ username: 'cashier1', password: 'password' }),
+        }).then(
+          (r) => `status ${r.status}`,
+          (err: Error) => err.name,
+        ),
+      stack.ingest,
+    );
+    expect(outcome).toBe('TypeError');
+    await page.close();
   });
 });

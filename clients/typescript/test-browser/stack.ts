@@ -3,9 +3,10 @@
  * database of their own on POSSYNC_TEST_MYSQL (default mysql://root@127.0.0.1:3306) seeded
  * with the demo tenant, a NATS stream and subject prefix of their own on POSSYNC_TEST_NATS
  * (default nats://127.0.0.1:4222), and a small HTTP server that serves the test page and
- * the package bundle and proxies /api to ingest, so the page and the API share one origin
- * (ingest has no CORS layer). The WebSocket goes straight to fanout (no CORS for sockets;
- * WS_ALLOWED_ORIGINS is set to the page's origin).
+ * the package bundle and proxies /api to ingest, so the page and the API share one origin.
+ * Ingest also allows the page's origin (CORS_ALLOWED_ORIGINS), so a till may call it
+ * directly at `ingest`, cross-origin. The WebSocket goes straight to fanout (no CORS for
+ * sockets; WS_ALLOWED_ORIGINS is set to the page's origin).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -72,6 +73,7 @@ export async function startStack(accessTtlSecs: number): Promise<Stack> {
     JWT_SECRET: randomBytes(32).toString('hex'),
     JWT_ACCESS_TTL_SECS: String(accessTtlSecs),
     WS_ALLOWED_ORIGINS: origin,
+    CORS_ALLOWED_ORIGINS: origin,
     DATABASE_MAX_CONNECTIONS: '5',
     RUST_LOG: process.env.RUST_LOG ?? 'warn',
   };

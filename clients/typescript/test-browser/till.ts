@@ -1,0 +1,66 @@
+/**
+ * A till in Chromium: a page of the test origin running a SyncEngine (the bundle's
+ * `window.possync`), with counters the tests read back (`opens`, `closes`, `changes`).
+ */
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Stack } from './stack.js';
+
+export interface TillOptions {
+  /** Another profile (IndexedDB) of its own, or a new tab of this one. */
+  context?: BrowserContext;
+  /** `proxy` (default): the API on the page's origin; `direct`: ingest's own origin (CORS). */
+  api?: 'proxy' | 'direct';
+  /** Realtime over fanout (default true). */
+  socket?: boolean;
+}
+
+export async function openTill(
+  browser: Browser,
+  stack: Stack,
+  deviceId: string,
+  options: TillOptions = {},
+): Promise<{ page: Page; context: BrowserContext }> {
+  const context = options.context ?? (await browser.newContext());
+  const page = await context.newPage();
+  page.on('pageerror', (err) => console.error(`[${deviceId}]`, err));
+  await page.goto(stack.origin);
+  const apiUrl = options.api === 'direct' ? stack.ingest : null;
+  const wsUrl = options.socket === false ? null : stack.wsUrl;
+  await page.evaluate(
+    async ({ deviceId, apiUrl, wsUrl }) => {
+      const w = window as any;
+      w.opens = 0;
+      w.closes = [];
+      w.changes = [];
+      w.engine = new w.possync.SyncEngine({ apiUrl: apiUrl ?? location.origin, wsUrl: wsUrl ?? undefined, deviceId, periodicSyncMs: 0, heartbeatMs: 5000 });
+      w.engine.socket?.on('open', () => w.opens++);
+      w.engine.socket?.on('close', (e: { code: number }) => w.closes.push(e.code));
+      w.engine.on('change', (c: { tables: string[] }) => w.changes.push(...c.tables));
+      await w.engine.start();
+    },
+    { deviceId, apiUrl, wsUrl },
+  );
+  return { page, context };
+}
+
+/** Logs the till in as `cashier1` (branch 1) and waits for its first sync. */
+export async function login(page: Page): Promise<void> {
+  await page.evaluate(() => (window as any).engine.login('cashier1', 'password'));
+  await page.waitForFunction(() => {
+    const status = (window as any).engine.status;
+    return (status.connection === 'online' || !(window as any).engine.socket) && !status.syncing;
+  });
+}
+
+export const record = (page: Page, table: string, id: string) =>
+  page.evaluate(([t, i]) => (window as any).engine.get(t, i), [table, id] as const);
+
+/** Polls until `table/id` is in the page's store and passes `check`. */
+export async function waitRecord(page: Page, table: string, id: string, check: (data: any) => boolean = () => true) {
+  for (let i = 0; i < 200; i++) {
+    const r = await record(page, table, id);
+    if (r && check(r.data)) return r;
+    await page.waitForTimeout(50);
+  }
+  throw new Error(`${table}/${id} never arrived as expected`);
+}
