@@ -145,31 +145,7 @@ export class LocalStore {
    * Returns whether the local record changed.
    */
   async apply(change: ServerChange): Promise<boolean> {
-    const { db } = this;
-    return db.transaction('rw', db.records, db.outbox, async () => {
-      const key: [string, string] = [change.table_name, change.record_id];
-      const current = await db.records.get(key);
-      const data = (change.data ?? null) as RecordData | null;
-      const queued = await db.outbox.where('[table_name+record_id]').equals(key).count();
-      if (queued > 0) {
-        if (current && (current.base?.sync_version ?? 0) < change.sync_version) {
-          current.base = { data, is_deleted: change.is_deleted, sync_version: change.sync_version };
-          await db.records.put(current);
-        }
-        return false;
-      }
-      if (current && current.sync_version >= change.sync_version) return false;
-      const row: LocalRecord = {
-        table_name: change.table_name,
-        record_id: change.record_id,
-        data,
-        is_deleted: change.is_deleted,
-        sync_version: change.sync_version,
-      };
-      if (current?.local_updated_at) row.local_updated_at = current.local_updated_at;
-      await db.records.put(row);
-      return true;
-    });
+    return (await this.applyAll([change])).size > 0;
   }
 
   /**
@@ -178,11 +154,9 @@ export class LocalStore {
    */
   async applyPage(changes: ServerChange[], nextCursor: string | null | undefined): Promise<string[]> {
     const { db } = this;
-    const touched = new Set<string>();
+    let touched = new Set<string>();
     await db.transaction('rw', db.records, db.outbox, db.meta, async () => {
-      for (const change of changes) {
-        if (await this.apply(change)) touched.add(change.table_name);
-      }
+      touched = await this.applyAll(changes);
       if (nextCursor) await db.meta.put({ key: META.cursor, value: nextCursor });
     });
     if (touched.size > 0) this.onCommitted([...touched], false);
@@ -191,15 +165,38 @@ export class LocalStore {
 
   /** Applies changes that came from the server outside a pull (events, resolutions). */
   async applyChanges(changes: ServerChange[]): Promise<string[]> {
-    const { db } = this;
-    const touched = new Set<string>();
-    await db.transaction('rw', db.records, db.outbox, async () => {
-      for (const change of changes) {
-        if (await this.apply(change)) touched.add(change.table_name);
-      }
-    });
+    const touched = await this.applyAll(changes);
     if (touched.size > 0) this.onCommitted([...touched], false);
     return [...touched];
+  }
+
+  /**
+   * {@link apply} for many changes, in order, with three IndexedDB requests in all: one
+   * awaited request per change costs ~2 ms in Chromium, so a 100k-record pull took minutes.
+   * Returns the tables whose local records changed.
+   */
+  private async applyAll(changes: ServerChange[]): Promise<Set<string>> {
+    const { db } = this;
+    const touched = new Set<string>();
+    if (changes.length === 0) return touched;
+    const keys = changes.map((c): [string, string] => [c.table_name, c.record_id]);
+    await db.transaction('rw', db.records, db.outbox, async () => {
+      const found = await db.records.bulkGet(keys);
+      const current = new Map(keys.map((key, i) => [keyOf(key), found[i]]));
+      const queuedKeys = await db.outbox.where('[table_name+record_id]').anyOf(keys).keys();
+      const queued = new Set(queuedKeys.map((key) => keyOf(key as unknown as [string, string])));
+      const writes = new Map<string, LocalRecord>();
+      for (const change of changes) {
+        const key = keyOf([change.table_name, change.record_id]);
+        const next = merged(current.get(key), change, queued.has(key));
+        if (!next) continue;
+        current.set(key, next.row);
+        writes.set(key, next.row);
+        if (next.changed) touched.add(change.table_name);
+      }
+      if (writes.size > 0) await db.records.bulkPut([...writes.values()]);
+    });
+    return touched;
   }
 
   async cursor(): Promise<string | undefined> {
@@ -215,4 +212,28 @@ export class LocalStore {
   committed(tables: string[], local: boolean): void {
     if (tables.length > 0) this.onCommitted(tables, local);
   }
+}
+
+const keyOf = ([table, id]: readonly [string, string]) => `${table}\u0000${id}`;
+
+/**
+ * The record after `change`, or nothing to write. With an edit queued only the edit's base
+ * moves (the local record is unchanged); otherwise a newer `sync_version` replaces it.
+ */
+function merged(current: LocalRecord | undefined, change: ServerChange, queued: boolean): { row: LocalRecord; changed: boolean } | null {
+  const data = (change.data ?? null) as RecordData | null;
+  if (queued) {
+    if (!current || (current.base?.sync_version ?? 0) >= change.sync_version) return null;
+    return { row: { ...current, base: { data, is_deleted: change.is_deleted, sync_version: change.sync_version } }, changed: false };
+  }
+  if (current && current.sync_version >= change.sync_version) return null;
+  const row: LocalRecord = {
+    table_name: change.table_name,
+    record_id: change.record_id,
+    data,
+    is_deleted: change.is_deleted,
+    sync_version: change.sync_version,
+  };
+  if (current?.local_updated_at) row.local_updated_at = current.local_updated_at;
+  return { row, changed: true };
 }

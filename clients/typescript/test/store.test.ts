@@ -99,6 +99,20 @@ describe('applying server changes', () => {
     expect(record.base).toEqual({ data: { name: 'theirs' }, is_deleted: false, sync_version: 5 });
   });
 
+  it('applies a page in order: a record twice keeps its newest, a queued one only moves its base', async () => {
+    const { store } = setup();
+    await store.put('products', 'mine', { name: 'local' });
+    const touched = await store.applyPage(
+      [change('p1', 2, { name: 'v2' }), change('p1', 3, { name: 'v3' }), change('p1', 1, { name: 'v1' }), change('mine', 4, { name: 'theirs' }), change('mine', 2)],
+      '9',
+    );
+    expect(touched).toEqual(['products']);
+    expect((await store.get('products', 'p1'))!).toMatchObject({ data: { name: 'v3' }, sync_version: 3 });
+    const mine = (await store.get('products', 'mine'))!;
+    expect(mine.data).toEqual({ name: 'local' });
+    expect(mine.base).toEqual({ data: { name: 'theirs' }, is_deleted: false, sync_version: 4 });
+  });
+
   it('writes a page and its cursor in one transaction', async () => {
     const { db, store, commits } = setup();
     expect(await store.applyPage([change('a', 1), change('b', 1)], '2')).toEqual(['products']);
