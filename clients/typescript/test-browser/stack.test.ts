@@ -3,34 +3,19 @@
  * browser) against the real ingest, fanout, MariaDB and NATS.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { startStack, type Stack } from './stack.js';
-import { login, openTill, record, waitRecord, type TillOptions } from './till.js';
+import type { BrowserContext, Page } from 'playwright-core';
+import { login, record, Tills, waitRecord, type TillOptions } from './till.js';
 
 const ACCESS_TTL_SECS = 8;
-let stack: Stack;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
+let tills: Tills;
 
 beforeAll(async () => {
-  stack = await startStack(ACCESS_TTL_SECS);
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-dev-shm-usage'],
-  });
+  tills = await Tills.start(ACCESS_TTL_SECS);
 });
 
-afterAll(async () => {
-  for (const c of contexts) await c.close().catch(() => undefined);
-  await browser?.close();
-  await stack?.stop();
-});
+afterAll(() => tills?.close());
 
-async function till(deviceId: string, options: TillOptions = {}): Promise<{ page: Page; context: BrowserContext }> {
-  const opened = await openTill(browser, stack, deviceId, options);
-  if (!options.context) contexts.push(opened.context);
-  return opened;
-}
+const till = (deviceId: string, options?: TillOptions) => tills.open(deviceId, options);
 
 describe('real stack in Chromium', () => {
   let a: Page;
@@ -139,16 +124,14 @@ describe('real stack in Chromium', () => {
     await b.evaluate(() => (window as any).engine.put('customers', 'cors-2', { name: 'to the other origin' }));
     await waitRecord(direct, 'customers', 'cors-2');
     const api = calls.filter((url) => url.includes('/api/'));
-    expect(api.some((url) => url.startsWith(`${stack.ingest}/api/sync/batch-push`))).toBe(true);
-    expect(api.every((url) => url.startsWith(stack.ingest))).toBe(true);
-    expect(new URL(stack.ingest).origin).not.toBe(new URL(direct.url()).origin);
+    expect(api.some((url) => url.startsWith(`${tills.stack.ingest}/api/sync/batch-push`))).toBe(true);
+    expect(api.every((url) => url.startsWith(tills.stack.ingest))).toBe(true);
+    expect(new URL(tills.stack.ingest).origin).not.toBe(new URL(direct.url()).origin);
   });
 
   it('ingest refuses a page from an origin it does not list', async () => {
-    const context = await browser.newContext();
-    contexts.push(context);
-    const page = await context.newPage();
-    await page.goto(stack.origin.replace('127.0.0.1', 'localhost'));
+    const page = await (await tills.profile()).newPage();
+    await page.goto(tills.stack.origin.replace('127.0.0.1', 'localhost'));
     const outcome = await page.evaluate(
       (ingest) =>
         fetch(`${ingest}/api/auth/login`, {
@@ -159,7 +142,7 @@ describe('real stack in Chromium', () => {
           (r) => `status ${r.status}`,
           (err: Error) => err.name,
         ),
-      stack.ingest,
+      tills.stack.ingest,
     );
     expect(outcome).toBe('TypeError');
     await page.close();
