@@ -41,6 +41,8 @@ if [ -z "${JWT_SECRET:-}" ]; then
   JWT_SECRET=$(cat "$secret_file")
 fi
 export JWT_SECRET
+# The POS web demo calls ingest from its own origin (fanout's WS_ALLOWED_ORIGINS is empty: any).
+export CORS_ALLOWED_ORIGINS="${CORS_ALLOWED_ORIGINS-http://127.0.0.1:3003,http://localhost:3003}"
 
 if [ -z "$DB_NAME" ]; then
   mariadb --protocol=tcp -h 127.0.0.1 -P "$(url_port "$MYSQL_SERVER_URL" 3306)" -u root \

@@ -5,6 +5,7 @@ mod auth;
 mod client;
 mod client_refusals;
 mod conflicts;
+mod cors;
 mod entities;
 mod entity_branches;
 mod entity_devices;

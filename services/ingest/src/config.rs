@@ -29,6 +29,10 @@ pub struct Config {
     /// Take the client address from `X-Forwarded-For` (only behind a proxy that sets it).
     #[arg(long, env = "TRUST_FORWARDED_FOR", default_value_t = false, action = clap::ArgAction::Set)]
     pub trust_forwarded_for: bool,
+    /// Browser origins allowed to call the API from another origin, comma-separated
+    /// (e.g. `http://127.0.0.1:3003`); empty sends no CORS headers (same origin only).
+    #[arg(long, env = "CORS_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub cors_allowed_origins: Vec<String>,
 }
 
 /// How many failed logins lock an account or an address out, and for how long.

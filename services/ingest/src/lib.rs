@@ -10,7 +10,8 @@
 //!   [`scope`]: what a caller may see.
 //! - [`entities`]: list/get/create/replace/patch/delete for every table, rate limited.
 //! - [`health`]: liveness, readiness and metrics; [`openapi`]: the OpenAPI document.
-//! - [`extract`], [`error`]: request extractors and the error shape.
+//! - [`extract`], [`error`]: request extractors and the error shape; [`cors`]: browsers on
+//!   another origin.
 //!
 //! [`Application::build`] binds the listener (tests bind port 0) and
 //! [`Application::run_until_stopped`] serves until the shutdown token is cancelled.
@@ -18,6 +19,7 @@
 pub mod accounts;
 pub mod auth;
 pub mod config;
+pub mod cors;
 pub mod demo;
 pub mod devices;
 pub mod entities;
@@ -108,6 +110,7 @@ pub fn app(state: AppState) -> Router {
 pub struct Application {
     listener: TcpListener,
     state: AppState,
+    cors: Option<tower_http::cors::CorsLayer>,
     publisher_task: tokio::task::JoinHandle<()>,
 }
 
@@ -115,6 +118,7 @@ impl Application {
     /// Checks the secret, connects to MySQL (migrating) and NATS, and binds the listener.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let keys = TokenKeys::new(&config.jwt)?;
+        let cors = cors::layer(&config.cors_allowed_origins)?;
         let pool = shared::storage::connect(&config.database).await?;
         let nats = async_nats::ConnectOptions::new()
             .retry_on_initial_connect()
@@ -155,6 +159,7 @@ impl Application {
         Ok(Self {
             listener,
             state,
+            cors,
             publisher_task,
         })
     }
@@ -173,7 +178,8 @@ impl Application {
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         tracing::info!(addr = %self.local_addr(), "ingest listening");
         let nats = self.state.nats.clone();
-        let service = app(self.state).into_make_service_with_connect_info::<SocketAddr>();
+        let service = cors::wrap(app(self.state), self.cors)
+            .into_make_service_with_connect_info::<SocketAddr>();
         axum::serve(shared::telemetry::no_delay(self.listener), service)
             .with_graceful_shutdown(async move { shutdown.cancelled().await })
             .await?;

@@ -1,0 +1,239 @@
+/**
+ * The IndexedDB integration: local add/update/delete are captured in the SAME IndexedDB
+ * transaction as the outbox entry that will push them (no table hooks), and server changes
+ * (pull pages, realtime events, conflict outcomes) are applied idempotently by `sync_version`.
+ */
+import { META, type LocalRecord, type OutboxEntry, type PossyncDB, type RecordData } from './db.js';
+import type { Change } from './types.js';
+
+export interface WriteOptions {
+  /** Higher is pushed first (default 0). */
+  priority?: number;
+}
+
+/** What `LocalStore.write` hands its callback: every call joins the one transaction. */
+export interface Writer {
+  put(table: string, id: string, data: RecordData, options?: WriteOptions): Promise<void>;
+  /** Merges top-level fields into the record's data. */
+  patch(table: string, id: string, fields: RecordData, options?: WriteOptions): Promise<void>;
+  delete(table: string, id: string, options?: WriteOptions): Promise<void>;
+  get(table: string, id: string): Promise<LocalRecord | undefined>;
+}
+
+/** A server change in the shape every source (pull, event, conflict) is turned into. */
+export type ServerChange = Pick<
+  Change,
+  'table_name' | 'record_id' | 'is_deleted' | 'sync_version' | 'server_updated_at'
+> & { data: unknown };
+
+export class LocalStore {
+  constructor(
+    readonly db: PossyncDB,
+    /** Told after every committed write, with the tables it touched. */
+    private readonly onCommitted: (tables: string[], local: boolean) => void = () => {},
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /**
+   * Runs `fn` in one read-write IndexedDB transaction over the records and the outbox: all
+   * its writes and their outbox entries commit together, or (if `fn` throws) none does.
+   */
+  async write<T>(fn: (writer: Writer) => Promise<T>): Promise<T> {
+    const { db } = this;
+    const touched = new Set<string>();
+    const result = await db.transaction('rw', db.records, db.outbox, db.meta, async () => {
+      const writer: Writer = {
+        put: (table, id, data, options) => this.record(table, id, () => ({ data, is_deleted: false }), options, touched),
+        patch: (table, id, fields, options) =>
+          this.record(table, id, (current) => ({ data: { ...(current?.data ?? {}), ...fields }, is_deleted: false }), options, touched),
+        delete: (table, id, options) =>
+          this.record(table, id, (current) => ({ data: current?.data ?? null, is_deleted: true }), options, touched),
+        get: (table, id) => db.records.get([table, id]),
+      };
+      return fn(writer);
+    });
+    if (touched.size > 0) this.onCommitted([...touched], true);
+    return result;
+  }
+
+  put(table: string, id: string, data: RecordData, options?: WriteOptions): Promise<void> {
+    return this.write((w) => w.put(table, id, data, options));
+  }
+
+  patch(table: string, id: string, fields: RecordData, options?: WriteOptions): Promise<void> {
+    return this.write((w) => w.patch(table, id, fields, options));
+  }
+
+  delete(table: string, id: string, options?: WriteOptions): Promise<void> {
+    return this.write((w) => w.delete(table, id, options));
+  }
+
+  get(table: string, id: string): Promise<LocalRecord | undefined> {
+    return this.db.records.get([table, id]);
+  }
+
+  /** The live (not deleted) records of a table. */
+  async list(table: string, options: { includeDeleted?: boolean } = {}): Promise<LocalRecord[]> {
+    const rows = await this.db.records.where('table_name').equals(table).toArray();
+    return options.includeDeleted ? rows : rows.filter((r) => !r.is_deleted);
+  }
+
+  /** One local edit inside the current transaction: the record and its outbox entry. */
+  private async record(
+    table: string,
+    id: string,
+    next: (current: LocalRecord | undefined) => { data: RecordData | null; is_deleted: boolean },
+    options: WriteOptions | undefined,
+    touched: Set<string>,
+  ): Promise<void> {
+    if (!table || !id) throw new Error('possync: a record needs a table and an id');
+    const { db } = this;
+    const current = await db.records.get([table, id]);
+    const { data, is_deleted } = next(current);
+    const stamp = await this.nextLocalTime();
+    const queued = await db.outbox.where('[table_name+record_id]').equals([table, id]).count();
+    const syncVersion = current?.sync_version ?? 0;
+    // The server state this edit replaces, kept while edits are queued so that a refused
+    // edit can be rolled back to it.
+    const base =
+      queued > 0
+        ? current?.base ?? null
+        : current && syncVersion > 0
+          ? { data: current.data, is_deleted: current.is_deleted, sync_version: syncVersion }
+          : null;
+    await db.records.put({
+      table_name: table,
+      record_id: id,
+      data,
+      is_deleted,
+      sync_version: syncVersion,
+      local_updated_at: stamp,
+      base,
+    });
+    const priority = options?.priority ?? 0;
+    const entry: OutboxEntry = {
+      table_name: table,
+      record_id: id,
+      data,
+      is_deleted,
+      local_updated_at: stamp,
+      priority,
+      rank: -priority,
+      attempts: 0,
+    };
+    if (syncVersion > 0) entry.base_version = syncVersion;
+    await db.outbox.add(entry);
+    touched.add(table);
+  }
+
+  /**
+   * A strictly increasing edit time for this device: two edits in the same millisecond
+   * would otherwise look like a retry of one edit to the server.
+   */
+  private async nextLocalTime(): Promise<string> {
+    const last = (await this.db.meta.get(META.lastLocalTime))?.value;
+    let now = this.now();
+    if (typeof last === 'number' && now <= last) now = last + 1;
+    await this.db.meta.put({ key: META.lastLocalTime, value: now });
+    return new Date(now).toISOString();
+  }
+
+  /**
+   * Applies a server change unless the device holds that version or a newer one, or still
+   * has an edit of the record queued (the push decides first; the change is remembered as
+   * the edit's base). Must run inside a transaction over records and outbox, or alone.
+   * Returns whether the local record changed.
+   */
+  async apply(change: ServerChange): Promise<boolean> {
+    return (await this.applyAll([change])).size > 0;
+  }
+
+  /**
+   * Applies one pull page and stores its cursor in the same transaction: after a crash the
+   * device resumes exactly after the last page it kept. Returns the tables that changed.
+   */
+  async applyPage(changes: ServerChange[], nextCursor: string | null | undefined): Promise<string[]> {
+    const { db } = this;
+    let touched = new Set<string>();
+    await db.transaction('rw', db.records, db.outbox, db.meta, async () => {
+      touched = await this.applyAll(changes);
+      if (nextCursor) await db.meta.put({ key: META.cursor, value: nextCursor });
+    });
+    if (touched.size > 0) this.onCommitted([...touched], false);
+    return [...touched];
+  }
+
+  /** Applies changes that came from the server outside a pull (events, resolutions). */
+  async applyChanges(changes: ServerChange[]): Promise<string[]> {
+    const touched = await this.applyAll(changes);
+    if (touched.size > 0) this.onCommitted([...touched], false);
+    return [...touched];
+  }
+
+  /**
+   * {@link apply} for many changes, in order, with three IndexedDB requests in all: one
+   * awaited request per change costs ~2 ms in Chromium, so a 100k-record pull took minutes.
+   * Returns the tables whose local records changed.
+   */
+  private async applyAll(changes: ServerChange[]): Promise<Set<string>> {
+    const { db } = this;
+    const touched = new Set<string>();
+    if (changes.length === 0) return touched;
+    const keys = changes.map((c): [string, string] => [c.table_name, c.record_id]);
+    await db.transaction('rw', db.records, db.outbox, async () => {
+      const found = await db.records.bulkGet(keys);
+      const current = new Map(keys.map((key, i) => [keyOf(key), found[i]]));
+      const queuedKeys = await db.outbox.where('[table_name+record_id]').anyOf(keys).keys();
+      const queued = new Set(queuedKeys.map((key) => keyOf(key as unknown as [string, string])));
+      const writes = new Map<string, LocalRecord>();
+      for (const change of changes) {
+        const key = keyOf([change.table_name, change.record_id]);
+        const next = merged(current.get(key), change, queued.has(key));
+        if (!next) continue;
+        current.set(key, next.row);
+        writes.set(key, next.row);
+        if (next.changed) touched.add(change.table_name);
+      }
+      if (writes.size > 0) await db.records.bulkPut([...writes.values()]);
+    });
+    return touched;
+  }
+
+  async cursor(): Promise<string | undefined> {
+    const value = (await this.db.meta.get(META.cursor))?.value;
+    return typeof value === 'string' ? value : undefined;
+  }
+
+  async dropCursor(): Promise<void> {
+    await this.db.meta.delete(META.cursor);
+  }
+
+  /** Notifies listeners (used by the queue and the engine after their own transactions). */
+  committed(tables: string[], local: boolean): void {
+    if (tables.length > 0) this.onCommitted(tables, local);
+  }
+}
+
+const keyOf = ([table, id]: readonly [string, string]) => `${table}\u0000${id}`;
+
+/**
+ * The record after `change`, or nothing to write. With an edit queued only the edit's base
+ * moves (the local record is unchanged); otherwise a newer `sync_version` replaces it.
+ */
+function merged(current: LocalRecord | undefined, change: ServerChange, queued: boolean): { row: LocalRecord; changed: boolean } | null {
+  const data = (change.data ?? null) as RecordData | null;
+  if (queued) {
+    if (!current || (current.base?.sync_version ?? 0) >= change.sync_version) return null;
+    return { row: { ...current, base: { data, is_deleted: change.is_deleted, sync_version: change.sync_version } }, changed: false };
+  }
+  if (current && current.sync_version >= change.sync_version) return null;
+  const row: LocalRecord = {
+    table_name: change.table_name,
+    record_id: change.record_id,
+    data,
+    is_deleted: change.is_deleted,
+    sync_version: change.sync_version,
+  };
+  if (current?.local_updated_at) row.local_updated_at = current.local_updated_at;
+  return { row, changed: true };
+}

@@ -1,0 +1,192 @@
+/**
+ * The durable queue of pending operations (the IndexedDB outbox): read in push order
+ * (priority, then the order edits were made), settled from a push answer in one
+ * transaction, with per-record refusals set aside and a retry schedule for everything else.
+ */
+import type { LocalRecord, OutboxEntry, PossyncDB, RejectedEntry, StoredConflict } from './db.js';
+import type { LocalStore } from './LocalStore.js';
+import { MAX_PUSH_RECORDS, type PushRecord, type PushResponse } from './types.js';
+import { backoffDelay, DEFAULT_RETRY, type RetryPolicy } from './util.js';
+
+export type QueuedEntry = OutboxEntry & { seq: number };
+
+export interface SettleReport {
+  synced: number;
+  conflicts: StoredConflict[];
+  rejected: RejectedEntry[];
+}
+
+export class SyncQueue {
+  /** Failed push rounds in a row (network, 5xx, 429): drives the backoff. */
+  private failures = 0;
+  private retryAt = 0;
+
+  constructor(
+    private readonly db: PossyncDB,
+    private readonly store: LocalStore,
+    readonly retry: RetryPolicy = DEFAULT_RETRY,
+    private readonly random: () => number = Math.random,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** The next batch in push order, at most 50. */
+  async next(limit = MAX_PUSH_RECORDS): Promise<QueuedEntry[]> {
+    const size = Math.min(Math.max(1, limit), MAX_PUSH_RECORDS);
+    return (await this.db.outbox.orderBy('[rank+seq]').limit(size).toArray()) as QueuedEntry[];
+  }
+
+  count(): Promise<number> {
+    return this.db.outbox.count();
+  }
+
+  rejected(): Promise<RejectedEntry[]> {
+    return this.db.rejected.orderBy('seq').toArray();
+  }
+
+  conflicts(): Promise<StoredConflict[]> {
+    return this.db.conflicts.orderBy('detected_at').toArray();
+  }
+
+  /** The wire form of a queued edit. */
+  static toPush(entry: OutboxEntry): PushRecord {
+    const record: PushRecord = {
+      table_name: entry.table_name,
+      record_id: entry.record_id,
+      data: (entry.data ?? {}) as PushRecord['data'],
+      local_updated_at: entry.local_updated_at,
+      is_deleted: entry.is_deleted,
+    };
+    if (entry.base_version !== undefined) record.base_version = entry.base_version;
+    return record;
+  }
+
+  /**
+   * Settles a pushed batch in one transaction: every entry leaves the outbox; entries the
+   * answer lists in `errors` go to `rejected` with their message (and their record is rolled
+   * back to the server state it was based on); conflicts are stored for the UI and the local
+   * copy follows the server's version until the user decides.
+   */
+  async settle(batch: OutboxEntry[], answer: PushResponse): Promise<SettleReport> {
+    const { db } = this;
+    const report: SettleReport = { synced: answer.synced_count, conflicts: [], rejected: [] };
+    const touched = new Set<string>();
+    const stamp = new Date(this.now()).toISOString();
+    await db.transaction('rw', [db.records, db.outbox, db.rejected, db.conflicts], async () => {
+      const refused = new Map<number, string>();
+      for (const error of answer.errors) refused.set(error.index, error.message);
+      for (const [index, entry] of batch.entries()) {
+        const message = refused.get(index);
+        if (message !== undefined) {
+          const rejected: RejectedEntry = { ...entry, seq: entry.seq!, error: message, status: 422, rejected_at: stamp };
+          await db.rejected.put(rejected);
+          report.rejected.push(rejected);
+        }
+      }
+      await db.outbox.bulkDelete(batch.map((e) => e.seq!));
+      // Records whose queued edits are all settled: drop their base, or roll a refused
+      // edit back to the server state it was made on.
+      const keys = new Map<string, [string, string]>();
+      for (const e of batch) keys.set(`${e.table_name}\u0000${e.record_id}`, [e.table_name, e.record_id]);
+      const refusedKeys = new Set(report.rejected.map((r) => `${r.table_name}\u0000${r.record_id}`));
+      for (const [k, key] of keys) {
+        if ((await db.outbox.where('[table_name+record_id]').equals(key).count()) > 0) continue;
+        const record = await db.records.get(key);
+        if (!record) continue;
+        if (refusedKeys.has(k) && record.base) {
+          await db.records.put({ ...record, ...record.base, base: null });
+          touched.add(record.table_name);
+        } else if (record.base !== undefined) {
+          const { base: _drop, ...rest } = record;
+          await db.records.put(rest as LocalRecord);
+        }
+      }
+      for (const conflict of answer.conflicts) {
+        const stored: StoredConflict = {
+          table_name: conflict.table_name,
+          record_id: conflict.record_id,
+          local_data: (conflict.local_data ?? null) as StoredConflict['local_data'],
+          server_data: (conflict.server_data ?? null) as StoredConflict['server_data'],
+          local_updated_at: conflict.local_updated_at,
+          server_updated_at: conflict.server_updated_at,
+          sync_version: conflict.sync_version,
+          server_is_deleted: conflict.server_is_deleted,
+          detected_at: stamp,
+        };
+        await db.conflicts.put(stored);
+        report.conflicts.push(stored);
+        // The server kept its version: the local copy follows it (a later pull would not
+        // bring it again) until the user resolves otherwise.
+        await this.store.apply({
+          table_name: conflict.table_name,
+          record_id: conflict.record_id,
+          data: conflict.server_data,
+          is_deleted: conflict.server_is_deleted,
+          sync_version: conflict.sync_version,
+          server_updated_at: conflict.server_updated_at,
+        });
+        touched.add(conflict.table_name);
+      }
+    });
+    this.failures = 0;
+    this.retryAt = 0;
+    this.store.committed([...touched], false);
+    return report;
+  }
+
+  /** Sets entries aside as refused as a whole (e.g. a single record too large: 413). */
+  async reject(batch: OutboxEntry[], message: string, status?: number): Promise<void> {
+    const { db } = this;
+    const stamp = new Date(this.now()).toISOString();
+    await db.transaction('rw', db.outbox, db.rejected, async () => {
+      for (const entry of batch) {
+        const rejected: RejectedEntry = { ...entry, seq: entry.seq!, error: message, rejected_at: stamp };
+        if (status !== undefined) rejected.status = status;
+        await db.rejected.put(rejected);
+      }
+      await db.outbox.bulkDelete(batch.map((e) => e.seq!));
+    });
+  }
+
+  /**
+   * Records a failed push round that the records are not to blame for (offline, 5xx, 429):
+   * the batch stays queued and the next round waits `Retry-After` when the server said so,
+   * otherwise an exponential backoff with jitter. Returns the wait in milliseconds.
+   */
+  async failed(batch: OutboxEntry[], error: string, retryAfterMs?: number): Promise<number> {
+    this.failures += 1;
+    const delay = retryAfterMs ?? backoffDelay(this.failures, this.retry, this.random);
+    this.retryAt = this.now() + delay;
+    const { db } = this;
+    await db.transaction('rw', db.outbox, async () => {
+      for (const entry of batch) {
+        await db.outbox.update(entry.seq!, { attempts: (entry.attempts ?? 0) + 1, last_error: error });
+      }
+    });
+    return delay;
+  }
+
+  /** Milliseconds until the next push may run (0: now). */
+  waitMs(): number {
+    return Math.max(0, this.retryAt - this.now());
+  }
+
+  /** Forgets the backoff (the device just came back online). */
+  resetBackoff(): void {
+    this.failures = 0;
+    this.retryAt = 0;
+  }
+
+  /** Puts a refused edit back in the queue, optionally with corrected data, as a new edit. */
+  async retryRejected(seq: number, data?: OutboxEntry['data']): Promise<void> {
+    const entry = await this.db.rejected.get(seq);
+    if (!entry) return;
+    await this.db.rejected.delete(seq);
+    if (entry.is_deleted) await this.store.delete(entry.table_name, entry.record_id, { priority: entry.priority });
+    else await this.store.put(entry.table_name, entry.record_id, (data ?? entry.data ?? {}) as never, { priority: entry.priority });
+  }
+
+  async discardRejected(seq: number): Promise<void> {
+    await this.db.rejected.delete(seq);
+    this.store.committed(['*'], false);
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * The device's IndexedDB database (through Dexie): its copy of the records, the outbox of
+ * local edits not yet pushed, edits the server refused, conflicts waiting for the user, and
+ * small metadata (pull cursor, session, leader lease).
+ */
+import { Dexie, type Table } from 'dexie';
+
+export type RecordData = Record<string, unknown>;
+
+/** The server state a pending local edit is based on (restored if the edit is refused). */
+export interface ServerBase {
+  data: RecordData | null;
+  is_deleted: boolean;
+  sync_version: number;
+}
+
+/** A record as the device holds it. */
+export interface LocalRecord {
+  table_name: string;
+  record_id: string;
+  data: RecordData | null;
+  is_deleted: boolean;
+  /** The last server version this copy is based on (0: never synced). */
+  sync_version: number;
+  /** When this device last edited it (RFC 3339), if ever. */
+  local_updated_at?: string;
+  /** Present while local edits of the record are queued. */
+  base?: ServerBase | null;
+}
+
+/** An edit waiting to be pushed. */
+export interface OutboxEntry {
+  seq?: number;
+  table_name: string;
+  record_id: string;
+  data: RecordData | null;
+  is_deleted: boolean;
+  local_updated_at: string;
+  base_version?: number;
+  /** Higher goes first; within a priority, edits go in the order they were made. */
+  priority: number;
+  /** `-priority`, so that the `[rank+seq]` index reads in push order. */
+  rank: number;
+  /** Push attempts that failed for reasons other than the record itself. */
+  attempts: number;
+  last_error?: string;
+}
+
+/** An edit the server refused (a per-record 4xx): out of the queue, kept with its error. */
+export interface RejectedEntry extends OutboxEntry {
+  seq: number;
+  error: string;
+  status?: number;
+  rejected_at: string;
+}
+
+/** A conflict the server reported, kept until the user resolves it. */
+export interface StoredConflict {
+  table_name: string;
+  record_id: string;
+  local_data: RecordData | null;
+  server_data: RecordData | null;
+  local_updated_at: string;
+  server_updated_at: string;
+  sync_version: number;
+  server_is_deleted: boolean;
+  detected_at: string;
+}
+
+export interface MetaRow {
+  key: string;
+  value: unknown;
+}
+
+export class PossyncDB extends Dexie {
+  records!: Table<LocalRecord, [string, string]>;
+  outbox!: Table<OutboxEntry, number>;
+  rejected!: Table<RejectedEntry, number>;
+  conflicts!: Table<StoredConflict, [string, string]>;
+  meta!: Table<MetaRow, string>;
+
+  constructor(name: string, options?: ConstructorParameters<typeof Dexie>[1]) {
+    super(name, options);
+    this.version(1).stores({
+      records: '[table_name+record_id], table_name',
+      outbox: '++seq, [table_name+record_id], [rank+seq]',
+      rejected: 'seq, [table_name+record_id]',
+      conflicts: '[table_name+record_id], detected_at',
+      meta: 'key',
+    });
+  }
+}
+
+/**
+ * Opens the database and keeps it open: a connection the browser drops (`close`, e.g. the
+ * user cleared site data or the disk is full) and a `versionchange` from another tab (an app
+ * update or a delete) close it; it is reopened right away when possible. `onProblem` hears
+ * what went wrong (a newer schema in another tab means this tab should reload).
+ */
+export function openDatabase(
+  name: string,
+  onProblem: (message: string) => void = () => {},
+  options?: ConstructorParameters<typeof Dexie>[1],
+): PossyncDB {
+  const db = new PossyncDB(name, options);
+  let stopped = false;
+  const reopen = (why: string) => {
+    if (stopped) return;
+    setTimeout(() => {
+      if (stopped || db.isOpen()) return;
+      db.open().catch((err: unknown) =>
+        onProblem(`${why}; reopening the local database failed: ${String(err)}`),
+      );
+    }, 0);
+  };
+  db.on('versionchange', (event: IDBVersionChangeEvent) => {
+    db.close({ disableAutoOpen: false });
+    if (event.newVersion === null) {
+      onProblem('the local database is being deleted by another tab');
+      return false;
+    }
+    onProblem('another tab upgraded the local database (reopened; reload this tab to get the new version)');
+    reopen('another tab upgraded the local database');
+    return false;
+  });
+  db.on('close', () => reopen('the browser closed the local database'));
+  const close = db.close.bind(db);
+  db.close = (opts?: { disableAutoOpen: boolean }) => {
+    if (!opts || opts.disableAutoOpen) stopped = true;
+    return close(opts);
+  };
+  return db;
+}
+
+export const META = {
+  cursor: 'cursor',
+  session: 'session',
+  lastLocalTime: 'last_local_time',
+  lastSyncAt: 'last_sync_at',
+  lease: 'leader_lease',
+} as const;

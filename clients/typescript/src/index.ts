@@ -1,0 +1,17 @@
+export { SyncEngine } from './SyncEngine.js';
+export type { SyncEngineOptions, SyncStatus, SyncReport, ConnectionState } from './SyncEngine.js';
+export { FastifyClient, HttpError, OfflineError, LoggedOutError, memorySessionStore } from './FastifyClient.js';
+export type { FastifyClientOptions, RequestOptions, Session, SessionStore, AuthState } from './FastifyClient.js';
+export { WebSocketClient } from './WebSocketClient.js';
+export type { WebSocketClientOptions, SocketState } from './WebSocketClient.js';
+export { SyncQueue } from './SyncQueue.js';
+export type { SettleReport, QueuedEntry } from './SyncQueue.js';
+export { LocalStore } from './LocalStore.js';
+export type { Writer, WriteOptions, ServerChange } from './LocalStore.js';
+export { PossyncDB, openDatabase } from './db.js';
+export type { LocalRecord, OutboxEntry, RejectedEntry, StoredConflict, RecordData } from './db.js';
+export { electLeader } from './leader.js';
+export type { Leadership, LeaderOptions } from './leader.js';
+export { backoffDelay, backoffCeiling, parseRetryAfter, DEFAULT_RETRY } from './util.js';
+export type { RetryPolicy } from './util.js';
+export * from './types.js';

@@ -1,0 +1,203 @@
+/** Small fakes for pure-unit tests: an in-memory ingest behind `fetch`, and a WebSocket. */
+import type { Change, PushRecord, PushResponse } from '../src/types.js';
+
+export interface Call {
+  method: string;
+  path: string;
+  body: any;
+  auth: string | null;
+}
+
+type Override = (call: Call) => Response | undefined | Promise<Response | undefined>;
+
+export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
+}
+
+/** An ingest good enough for the client's unit tests (not the real rules: see the real-stack tests). */
+export class FakeIngest {
+  calls: Call[] = [];
+  /** The change log; a cursor is an index into it. */
+  log: Change[] = [];
+  rows = new Map<string, Change & { device?: string; local_updated_at?: string }>();
+  tokenLifetime = 900;
+  tokenCounter = 0;
+  validTokens = new Set<string>();
+  refreshTokens = new Set<string>();
+  overrides: Override[] = [];
+  /** Cursors below this are answered 410. */
+  resyncBelow = 0;
+
+  fetch = async (input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> => {
+    const url = new URL(String(input));
+    const headers = (init.headers ?? {}) as Record<string, string>;
+    const call: Call = {
+      method: init.method ?? 'GET',
+      path: url.pathname + url.search,
+      body: init.body ? JSON.parse(String(init.body)) : undefined,
+      auth: headers.authorization ?? null,
+    };
+    this.calls.push(call);
+    for (const override of this.overrides) {
+      const answer = await override(call);
+      if (answer) return answer;
+    }
+    return this.handle(call, url);
+  };
+
+  callsTo(path: string): Call[] {
+    return this.calls.filter((c) => c.path.startsWith(path));
+  }
+
+  issue(): { accessToken: string; refreshToken: string; expiresIn: number; user: object } {
+    this.tokenCounter += 1;
+    const accessToken = `access-${this.tokenCounter}`;
+    const refreshToken = `refresh-${this.tokenCounter}`;
+    this.validTokens.add(accessToken);
+    this.refreshTokens.add(refreshToken);
+    return {
+      accessToken,
+      refreshToken,
+      expiresIn: this.tokenLifetime,
+      user: { id: 1, username: 'cashier1', role: 'cashier', client_id: 1, branch_id: 1 },
+    };
+  }
+
+  /** A change made by another device. */
+  serverWrite(table: string, id: string, data: object, isDeleted = false): Change {
+    const key = `${table}/${id}`;
+    const version = (this.rows.get(key)?.sync_version ?? 0) + 1;
+    const change: Change = {
+      table_name: table,
+      record_id: id,
+      data: data as Change['data'],
+      is_deleted: isDeleted,
+      sync_version: version,
+      server_updated_at: new Date().toISOString(),
+    };
+    this.rows.set(key, { ...change, device: 'other' });
+    this.log.push(change);
+    return change;
+  }
+
+  private handle(call: Call, url: URL): Response {
+    const error = (status: number, code: string, message = code) => json({ error: { code, message } }, status);
+    if (call.path === '/api/auth/login') return json(this.issue());
+    if (call.path === '/api/auth/refresh') {
+      const token = call.body?.refreshToken;
+      if (!this.refreshTokens.has(token)) return error(401, 'invalid_token');
+      this.refreshTokens.delete(token);
+      return json(this.issue());
+    }
+    const token = call.auth?.replace(/^Bearer /, '');
+    if (!token || !this.validTokens.has(token)) return error(401, 'unauthorized');
+    if (url.pathname === '/api/sync/batch-push') {
+      const body = call.body as { device_id: string; records: PushRecord[] };
+      if (body.records.length > 50) return error(400, 'too_many_records');
+      const answer: PushResponse = { success: true, synced_count: 0, conflicts: [], errors: [] };
+      body.records.forEach((record, index) => {
+        if ((record.data as any)?.invalid) {
+          answer.errors.push({ index, table_name: record.table_name, record_id: record.record_id, message: 'data.price must be a number ≥ 0' });
+          return;
+        }
+        const key = `${record.table_name}/${record.record_id}`;
+        const current = this.rows.get(key);
+        if (current && current.device !== body.device_id && record.base_version !== current.sync_version) {
+          answer.conflicts.push({
+            table_name: record.table_name,
+            record_id: record.record_id,
+            local_data: record.data,
+            server_data: current.data,
+            local_updated_at: record.local_updated_at,
+            server_updated_at: current.server_updated_at,
+            sync_version: current.sync_version,
+            server_is_deleted: current.is_deleted,
+          });
+          return;
+        }
+        const change: Change = {
+          table_name: record.table_name,
+          record_id: record.record_id,
+          data: record.data,
+          is_deleted: record.is_deleted ?? false,
+          sync_version: (current?.sync_version ?? 0) + 1,
+          server_updated_at: new Date().toISOString(),
+        };
+        this.rows.set(key, { ...change, device: body.device_id });
+        this.log.push(change);
+        answer.synced_count += 1;
+      });
+      return json(answer);
+    }
+    if (url.pathname === '/api/sync/pull-changes') {
+      const cursor = url.searchParams.get('cursor');
+      const limit = Number(url.searchParams.get('limit') ?? 100);
+      const from = cursor ? Number(cursor) : 0;
+      if (cursor && from < this.resyncBelow) return error(410, 'resync_required', 'pull from scratch');
+      const changes = this.log.slice(from, from + limit);
+      const next = from + changes.length;
+      return json({ changes, has_more: next < this.log.length, next_cursor: this.log.length ? String(next) : null });
+    }
+    if (url.pathname === '/api/sync/resolve-conflict') {
+      const { table_name, record_id, resolution, client_data } = call.body;
+      const key = `${table_name}/${record_id}`;
+      if (resolution === 'accept_client') {
+        const current = this.rows.get(key)!;
+        const change: Change = { ...current, data: client_data, sync_version: current.sync_version + 1, server_updated_at: new Date().toISOString() };
+        this.rows.set(key, { ...change, device: 'resolver' });
+        this.log.push(change);
+      }
+      const { device: _d, local_updated_at: _l, ...record } = this.rows.get(key)!;
+      return json({ success: true, record });
+    }
+    return error(404, 'not_found');
+  }
+}
+
+/** A WebSocket the test drives: `open()`, `receive(message)`, `drop(code)`. */
+export class FakeWebSocket {
+  static instances: FakeWebSocket[] = [];
+  static last(): FakeWebSocket {
+    return FakeWebSocket.instances[FakeWebSocket.instances.length - 1]!;
+  }
+  readyState = 0;
+  sent: any[] = [];
+  onopen: ((e: unknown) => void) | null = null;
+  onmessage: ((e: { data: string }) => void) | null = null;
+  onclose: ((e: { code: number; reason: string }) => void) | null = null;
+  onerror: ((e: unknown) => void) | null = null;
+
+  constructor(readonly url: string) {
+    FakeWebSocket.instances.push(this);
+  }
+  send(data: string): void {
+    this.sent.push(JSON.parse(data));
+  }
+  close(code = 1000, reason = ''): void {
+    if (this.readyState >= 2) return;
+    this.readyState = 3;
+    queueMicrotask(() => this.onclose?.({ code, reason }));
+  }
+  open(): void {
+    this.readyState = 1;
+    this.onopen?.({});
+  }
+  receive(message: object): void {
+    this.onmessage?.({ data: JSON.stringify(message) });
+  }
+  drop(code = 1006, reason = ''): void {
+    this.readyState = 3;
+    this.onclose?.({ code, reason });
+  }
+}
+
+export async function until(check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+let n = 0;
+export const uniqueName = (prefix = 'db') => `${prefix}-${Date.now()}-${++n}`;

@@ -1,0 +1,22 @@
+import { readFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { committed, generate } from '../scripts/gen-types.mjs';
+import { BUDGET_BYTES, measure } from '../scripts/size.mjs';
+
+describe('package', () => {
+  it('the committed wire types are generated from the committed OpenAPI snapshot (no drift)', async () => {
+    expect(await committed()).toBe(await generate());
+  });
+
+  it(`the browser bundle stays under its size budget (min+gz, Dexie included)`, async () => {
+    const { gz } = await measure(); // also fails on any Node-only import
+    expect(gz).toBeLessThan(BUDGET_BYTES);
+  });
+
+  it('is ESM with types in its exports map', async () => {
+    const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
+    expect(pkg.type).toBe('module');
+    expect(pkg.exports['.']).toEqual({ types: './dist/index.d.ts', default: './dist/index.js' });
+    expect(Object.keys(pkg.dependencies)).toEqual(['dexie']);
+  });
+});
