@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Runs every test of the workspace against a real MariaDB and a real NATS with JetStream, and
-# schemathesis against the live API.
+# Runs every test of the workspace against a real MariaDB and a real NATS with JetStream,
+# schemathesis against the live API, and the TypeScript package's checks, unit tests and
+# real-stack tests in headless Chromium (scripts/ts.sh; skipped when a filter is given).
 # Installs them when missing and starts private instances on free ports (unless DATABASE_URL
 # and NATS_URL point at running servers); each test then makes its own database and stream.
 # Extra arguments go to `cargo test` (e.g. a test name filter).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/deps.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/ts.sh"
 
 ensure_rust
 trap stop_private_services EXIT
@@ -20,7 +22,15 @@ log=$(mktemp)
 status=0
 # --include-ignored runs the tests that need what this script sets up (schemathesis).
 cargo test --workspace --locked --lib --bins --tests "$@" -- --include-ignored 2>&1 | tee "$log" || status=$?
-# One closing line for the whole run: cargo prints one "test result" per test binary.
-awk '/^test result:/ { p += $4; f += $6 } END { printf "all tests: %d passed, %d failed\n", p, f }' "$log"
+if [ $# -eq 0 ]; then
+  # The Chromium tests run the debug ingest, fanout and possync-admin against their own database.
+  cargo build --workspace --locked --bins
+  # Without -e: a failed check is counted and the rest still run.
+  (set +e; POSSYNC_TS_BROWSER=1 run_ts_tests) 2>&1 | tee -a "$log" || status=1
+fi
+# One closing line for the whole run: cargo prints one "test result" per test binary, the
+# TypeScript run one "typescript: N passed, N failed".
+awk '/^test result:/ { p += $4; f += $6 } /^typescript: [0-9]+ passed/ { p += $2; f += $4 }
+     END { printf "all tests: %d passed, %d failed\n", p, f }' "$log"
 rm -f "$log"
 exit "$status"

@@ -72,3 +72,25 @@ async fn schemathesis_finds_no_server_error_and_no_response_outside_the_document
         String::from_utf8_lossy(&run.stderr)
     );
 }
+
+/// The TypeScript package's types are generated from `clients/typescript/openapi.json`
+/// (its own test checks that); this keeps that snapshot equal to what ingest serves.
+/// `POSSYNC_UPDATE_OPENAPI=1` rewrites it, then `npm run gen:types` in clients/typescript.
+#[tokio::test]
+async fn the_typescript_packages_snapshot_is_the_document_ingest_serves() {
+    let app = TestIngest::spawn().await;
+    let (_, served) = app.get_as("", "/api/openapi.json").await;
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../clients/typescript/openapi.json");
+    if std::env::var_os("POSSYNC_UPDATE_OPENAPI").is_some() {
+        let text = serde_json::to_string_pretty(&served).unwrap() + "\n";
+        std::fs::write(path, text).unwrap();
+    }
+    let snapshot: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert!(
+        snapshot == served,
+        "clients/typescript/openapi.json differs from the served document: run \
+         POSSYNC_UPDATE_OPENAPI=1 cargo test -p possync-tests --test api openapi, then \
+         npm run gen:types in clients/typescript"
+    );
+}

@@ -42,6 +42,8 @@ export class HttpError extends Error {
     readonly code: string,
     message: string,
     readonly retryAfterMs?: number,
+    /** The whole JSON body (some refusals carry more than the error, e.g. a new conflict). */
+    readonly body?: unknown,
   ) {
     super(message);
     this.name = 'HttpError';
@@ -331,8 +333,9 @@ export class FastifyClient extends Emitter<Events> {
     }
     let code = `http_${response.status}`;
     let message = response.statusText || `status ${response.status}`;
+    let body: { error?: { code?: string; message?: string } } | undefined;
     try {
-      const body = (await response.json()) as { error?: { code?: string; message?: string } };
+      body = (await response.json()) as typeof body;
       if (body?.error?.code) code = body.error.code;
       if (body?.error?.message) message = body.error.message;
     } catch {
@@ -341,6 +344,6 @@ export class FastifyClient extends Emitter<Events> {
     if (response.status >= 500 || response.status === 429 || response.status === 408) {
       return new OfflineError(`${response.status} ${code}: ${message}`, response.status, capped);
     }
-    throw new HttpError(response.status, code, message, capped);
+    throw new HttpError(response.status, code, message, capped, body);
   }
 }

@@ -16,8 +16,8 @@ import {
 } from './FastifyClient.js';
 import { electLeader, type LeaderOptions, type Leadership } from './leader.js';
 import { LocalStore } from './LocalStore.js';
-import { SyncQueue, type QueuedEntry } from './SyncQueue.js';
-import type { Change, PullResponse, PushResponse, Resolution, ResolveResponse, ServerMessage } from './types.js';
+import { keepConflict, SyncQueue, type QueuedEntry } from './SyncQueue.js';
+import type { Change, Conflict, PullResponse, PushResponse, Resolution, ResolveMovedOn, ResolveResponse, ServerMessage } from './types.js';
 import { DEFAULT_RETRY, Emitter, Mutex, nav, randomId, type RetryPolicy } from './util.js';
 import { WebSocketClient, type SocketState } from './WebSocketClient.js';
 
@@ -464,9 +464,12 @@ export class SyncEngine extends Emitter<Events> {
   }
 
   /**
-   * Settles a stored conflict: `accept_client` writes the device's data (or `clientData`) as
-   * the newest version, `accept_server` keeps the server's. The answer is applied locally
-   * and the conflict removed.
+   * Settles a stored conflict: `accept_client` writes the device's data (or `clientData`)
+   * over the server version the conflict showed, `accept_server` keeps the server's. The
+   * answer is applied locally and the conflict removed. When the record changed again since
+   * the conflict was reported, nothing is written: the stored conflict is replaced by the
+   * new one (the local copy follows the newer server version) and `ConflictMovedOnError` is
+   * thrown, so the UI shows the conflict again.
    */
   async resolveConflict(table: string, id: string, resolution: Resolution, clientData?: RecordData): Promise<Change> {
     if (!this.isLeader() && this.channel) {
@@ -474,9 +477,27 @@ export class SyncEngine extends Emitter<Events> {
     }
     const conflict = await this.db.conflicts.get([table, id]);
     const data = clientData ?? conflict?.local_data ?? undefined;
-    const answer = await this.http.request<ResolveResponse>('POST', '/api/sync/resolve-conflict', {
-      body: { table_name: table, record_id: id, resolution, client_data: resolution === 'accept_client' ? data : undefined },
-    });
+    const body = {
+      table_name: table,
+      record_id: id,
+      resolution,
+      client_data: resolution === 'accept_client' ? data : undefined,
+      sync_version: conflict?.sync_version,
+      device_id: this.options.deviceId,
+    };
+    let answer: ResolveResponse;
+    try {
+      answer = await this.http.request<ResolveResponse>('POST', '/api/sync/resolve-conflict', { body });
+    } catch (err) {
+      const newer = movedOn(err);
+      if (!newer) throw err;
+      const stamp = new Date().toISOString();
+      await this.db.transaction('rw', this.db.records, this.db.outbox, this.db.conflicts, () =>
+        keepConflict(this.db, this.store, newer, stamp),
+      );
+      this.changed([table], false, true);
+      throw new ConflictMovedOnError(newer);
+    }
     await this.db.transaction('rw', this.db.records, this.db.outbox, this.db.conflicts, async () => {
       await this.store.apply(answer.record);
       await this.db.conflicts.delete([table, id]);
@@ -678,4 +699,17 @@ export class SyncEngine extends Emitter<Events> {
       this.post({ type: 'rpc-result', id, ok: false, error: e?.message ?? String(err), name: e?.name });
     }
   }
+}
+
+/** `accept_client` of a conflict whose record changed again since: settle the new conflict. */
+export class ConflictMovedOnError extends Error {
+  constructor(readonly conflict: Conflict) {
+    super(`${conflict.table_name} ${conflict.record_id} changed again (sync_version ${conflict.sync_version}): settle the new conflict`);
+    this.name = 'ConflictMovedOnError';
+  }
+}
+
+function movedOn(err: unknown): Conflict | undefined {
+  if (!(err instanceof HttpError) || err.status !== 409) return undefined;
+  return (err.body as ResolveMovedOn | undefined)?.conflict;
 }

@@ -5,7 +5,7 @@
  */
 import type { LocalRecord, OutboxEntry, PossyncDB, RejectedEntry, StoredConflict } from './db.js';
 import type { LocalStore } from './LocalStore.js';
-import { MAX_PUSH_RECORDS, type PushRecord, type PushResponse } from './types.js';
+import { type Conflict, MAX_PUSH_RECORDS, type PushRecord, type PushResponse } from './types.js';
 import { backoffDelay, DEFAULT_RETRY, type RetryPolicy } from './util.js';
 
 export type QueuedEntry = OutboxEntry & { seq: number };
@@ -14,6 +14,35 @@ export interface SettleReport {
   synced: number;
   conflicts: StoredConflict[];
   rejected: RejectedEntry[];
+}
+
+/**
+ * Stores a conflict for the UI; the local copy follows the server's version (a later pull
+ * would not bring it again) until the user resolves otherwise. Call inside a transaction
+ * over `records`, `outbox` and `conflicts`.
+ */
+export async function keepConflict(db: PossyncDB, store: LocalStore, conflict: Conflict, stamp: string): Promise<StoredConflict> {
+  const stored: StoredConflict = {
+    table_name: conflict.table_name,
+    record_id: conflict.record_id,
+    local_data: (conflict.local_data ?? null) as StoredConflict['local_data'],
+    server_data: (conflict.server_data ?? null) as StoredConflict['server_data'],
+    local_updated_at: conflict.local_updated_at,
+    server_updated_at: conflict.server_updated_at,
+    sync_version: conflict.sync_version,
+    server_is_deleted: conflict.server_is_deleted,
+    detected_at: stamp,
+  };
+  await db.conflicts.put(stored);
+  await store.apply({
+    table_name: conflict.table_name,
+    record_id: conflict.record_id,
+    data: conflict.server_data,
+    is_deleted: conflict.server_is_deleted,
+    sync_version: conflict.sync_version,
+    server_updated_at: conflict.server_updated_at,
+  });
+  return stored;
 }
 
 export class SyncQueue {
@@ -101,29 +130,7 @@ export class SyncQueue {
         }
       }
       for (const conflict of answer.conflicts) {
-        const stored: StoredConflict = {
-          table_name: conflict.table_name,
-          record_id: conflict.record_id,
-          local_data: (conflict.local_data ?? null) as StoredConflict['local_data'],
-          server_data: (conflict.server_data ?? null) as StoredConflict['server_data'],
-          local_updated_at: conflict.local_updated_at,
-          server_updated_at: conflict.server_updated_at,
-          sync_version: conflict.sync_version,
-          server_is_deleted: conflict.server_is_deleted,
-          detected_at: stamp,
-        };
-        await db.conflicts.put(stored);
-        report.conflicts.push(stored);
-        // The server kept its version: the local copy follows it (a later pull would not
-        // bring it again) until the user resolves otherwise.
-        await this.store.apply({
-          table_name: conflict.table_name,
-          record_id: conflict.record_id,
-          data: conflict.server_data,
-          is_deleted: conflict.server_is_deleted,
-          sync_version: conflict.sync_version,
-          server_updated_at: conflict.server_updated_at,
-        });
+        report.conflicts.push(await keepConflict(db, this.store, conflict, stamp));
         touched.add(conflict.table_name);
       }
     });

@@ -1,4 +1,4 @@
-export { SyncEngine } from './SyncEngine.js';
+export { ConflictMovedOnError, SyncEngine } from './SyncEngine.js';
 export type { SyncEngineOptions, SyncStatus, SyncReport, ConnectionState } from './SyncEngine.js';
 export { FastifyClient, HttpError, OfflineError, LoggedOutError, memorySessionStore } from './FastifyClient.js';
 export type { FastifyClientOptions, RequestOptions, Session, SessionStore, AuthState } from './FastifyClient.js';

@@ -18,6 +18,7 @@ export type Change = Schemas['Change'];
 export type Resolution = Schemas['Resolution'];
 export type ResolveRequest = Schemas['ResolveRequest'];
 export type ResolveResponse = Schemas['ResolveResponse'];
+export type ResolveMovedOn = Schemas['ResolveMovedOn'];
 export type StatsResponse = Schemas['StatsResponse'];
 export type LoginRequest = Schemas['LoginRequest'];
 export type RefreshRequest = Schemas['RefreshRequest'];

@@ -144,6 +144,8 @@ describe('conflicts', () => {
       record_id: 'p1',
       resolution: 'accept_client',
       client_data: { name: 'till' },
+      sync_version: 1,
+      device_id: expect.any(String),
     });
     expect(record.sync_version).toBe(2);
     expect((await e.get('products', 'p1'))!).toMatchObject({ data: { name: 'till' }, sync_version: 2 });

@@ -106,7 +106,7 @@ export class FakeIngest {
           answer.conflicts.push({
             table_name: record.table_name,
             record_id: record.record_id,
-            local_data: record.data,
+            local_data: record.data ?? null,
             server_data: current.data,
             local_updated_at: record.local_updated_at,
             server_updated_at: current.server_updated_at,
@@ -118,7 +118,7 @@ export class FakeIngest {
         const change: Change = {
           table_name: record.table_name,
           record_id: record.record_id,
-          data: record.data,
+          data: record.data ?? {},
           is_deleted: record.is_deleted ?? false,
           sync_version: (current?.sync_version ?? 0) + 1,
           server_updated_at: new Date().toISOString(),

@@ -202,6 +202,12 @@ export interface components {
     schemas: {
         /** @description The latest state of one record. */
         Change: {
+            /**
+             * Format: int64
+             * @description The branch the record lives in; `null` for tables shared by every branch of the
+             *     client. Absent in answers of servers from before it was added.
+             */
+            branch_id?: number | null;
             data: Record<string, never>;
             is_deleted: boolean;
             record_id: string;
@@ -225,6 +231,19 @@ export interface components {
             /** Format: int64 */
             sync_version: number;
             table_name: string;
+        };
+        /** @description `POST /api/{table}`. */
+        EntityCreate: {
+            /**
+             * Format: int64
+             * @description Branch tables only: the branch the record lives in, by default the caller's own. A
+             *     super admin may name any branch of its client; admins and cashiers only their own
+             *     (403 otherwise). Must be absent or `null` for tables shared by every branch (400).
+             */
+            branch_id?: number | null;
+            data: Record<string, never>;
+            /** @description The id to create; a UUID is made when absent. */
+            record_id?: string | null;
         };
         /** @description `GET /api/{table}`: one page of records in `record_id` order. */
         EntityPage: {
@@ -265,7 +284,12 @@ export interface components {
              * @description The `sync_version` the device last saw of this record, if any.
              */
             base_version?: number | null;
-            data: Record<string, never>;
+            /**
+             * @description The record's fields: an object checked against its table (the `<table>.data`
+             *     schemas). A delete (`is_deleted: true`) may leave it out or send `null`; its
+             *     tombstone then keeps the record's last data.
+             */
+            data?: Record<string, never> | null;
             is_deleted?: boolean;
             /** Format: date-time */
             local_updated_at: string;
@@ -300,11 +324,30 @@ export interface components {
          * @enum {string}
          */
         Resolution: "accept_client" | "accept_server";
+        /**
+         * @description `409` of `accept_client` when the record moved on after the conflict was reported: the
+         *     contract's error and the conflict with the version now on the server.
+         */
+        ResolveMovedOn: {
+            conflict: components["schemas"]["Conflict"];
+            error: components["schemas"]["ErrorDetail"];
+        };
         /** @description `POST /api/sync/resolve-conflict` */
         ResolveRequest: {
             client_data?: Record<string, never> | null;
+            /**
+             * @description The resolving device: its own change is not sent back to it, and it counts as the
+             *     author of the version written.
+             */
+            device_id?: string | null;
             record_id: string;
             resolution: components["schemas"]["Resolution"];
+            /**
+             * Format: int64
+             * @description The server's `sync_version` the conflict showed; required with `accept_client`, which
+             *     writes only over that version and otherwise answers 409 with the new conflict.
+             */
+            sync_version?: number | null;
             table_name: string;
         };
         /** @description What resolving answers: the record as the server now holds it. */
@@ -362,6 +405,234 @@ export interface components {
             role: components["schemas"]["Role"];
             /** Format: int64 */
             user_id: number;
+        };
+        /** @description data of cash_movements: per branch (branch_id on records); written by every role; list filters: amount, type, shift_id. Fields not declared here are kept as sent. */
+        "cash_movements.data": {
+            amount: number;
+            shift_id?: (string | number) | null;
+            /** @enum {string} */
+            type: "in" | "out";
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description data of customers: shared by every branch of the client; written by every role; list filters: name. Fields not declared here are kept as sent. */
+        "customers.data": {
+            name: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description data of deposit_sources: shared by every branch of the client; written by admins and super admins; list filters: name. Fields not declared here are kept as sent. */
+        "deposit_sources.data": {
+            name: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description data of deposits: per branch (branch_id on records); written by every role; list filters: amount, deposit_source_id. Fields not declared here are kept as sent. */
+        "deposits.data": {
+            amount: number;
+            /** @description the id of a record */
+            deposit_source_id: string | number;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description data of employee_advances: per branch (branch_id on records); written by admins and super admins; list filters: employee_id, amount. Fields not declared here are kept as sent. */
+        "employee_advances.data": {
+            amount: number;
+            /** @description the id of a record */
+            employee_id: string | number;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description data of employee_deductions: per branch (branch_id on records); written by admins and super admins; list filters: employee_id, amount. Fields not declared here are kept as sent. */
+        "employee_deductions.data": {
+            amount: number;
+            /** @description the id of a record */
+            employee_id: string | number;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description data of employees: shared by every branch of the client; written by admins and super admins; list filters: name. Fields not declared here are kept as sent. */
+        "employees.data": {
+            name: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description data of expense_categories: shared by every branch of the client; written by admins and super admins; list filters: name. Fields not declared here are kept as sent. */
+        "expense_categories.data": {
+            name: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description data of expense_items: per branch (branch_id on records); written by every role; list filters: expense_category_id, amount. Fields not declared here are kept as sent. */
+        "expense_items.data": {
+            amount: number;
+            /** @description the id of a record */
+            expense_category_id: string | number;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description data of halls: per branch (branch_id on records); written by every role; list filters: name. Fields not declared here are kept as sent. */
+        "halls.data": {
+            name: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description data of invoice_items: per branch (branch_id on records); written by every role; list filters: invoice_id, product_id, quantity, price. Fields not declared here are kept as sent. */
+        "invoice_items.data": {
+            /** @description the id of a record */
+            invoice_id: string | number;
+            price: number;
+            /** @description the id of a record */
+            product_id: string | number;
+            quantity: number;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description data of invoices: per branch (branch_id on records); written by every role; list filters: total, customer_id, shift_id. Fields not declared here are kept as sent. */
+        "invoices.data": {
+            customer_id?: (string | number) | null;
+            shift_id?: (string | number) | null;
+            total: number;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description data of payment_apps: shared by every branch of the client; written by admins and super admins; list filters: name. Fields not declared here are kept as sent. */
+        "payment_apps.data": {
+            name: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description data of payment_methods: shared by every branch of the client; written by admins and super admins; list filters: name. Fields not declared here are kept as sent. */
+        "payment_methods.data": {
+            name: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description data of printers: per branch (branch_id on records); written by every role; list filters: name. Fields not declared here are kept as sent. */
+        "printers.data": {
+            name: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description data of product_categories: shared by every branch of the client; written by every role; list filters: name. Fields not declared here are kept as sent. */
+        "product_categories.data": {
+            name: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description data of product_stock: per branch (branch_id on records); written by every role; list filters: product_id, quantity, warehouse_id. Fields not declared here are kept as sent. */
+        "product_stock.data": {
+            /** @description the id of a record */
+            product_id: string | number;
+            quantity: number;
+            warehouse_id?: (string | number) | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description data of products: shared by every branch of the client; written by every role; list filters: name, price, cost, category_id. Fields not declared here are kept as sent. */
+        "products.data": {
+            category_id?: (string | number) | null;
+            cost?: number | null;
+            name: string;
+            price: number;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description data of promotions: shared by every branch of the client; written by admins and super admins; list filters: name, discount. Fields not declared here are kept as sent. */
+        "promotions.data": {
+            discount?: number | null;
+            name: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description data of purchase_items: per branch (branch_id on records); written by every role; list filters: purchase_id, product_id, quantity, price. Fields not declared here are kept as sent. */
+        "purchase_items.data": {
+            price: number;
+            /** @description the id of a record */
+            product_id: string | number;
+            /** @description the id of a record */
+            purchase_id: string | number;
+            quantity: number;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description data of purchase_returns: per branch (branch_id on records); written by every role; list filters: purchase_id, total. Fields not declared here are kept as sent. */
+        "purchase_returns.data": {
+            /** @description the id of a record */
+            purchase_id: string | number;
+            total: number;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description data of purchases: per branch (branch_id on records); written by every role; list filters: supplier_id, total. Fields not declared here are kept as sent. */
+        "purchases.data": {
+            /** @description the id of a record */
+            supplier_id: string | number;
+            total: number;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description data of restaurant_tables: per branch (branch_id on records); written by every role; list filters: name, hall_id. Fields not declared here are kept as sent. */
+        "restaurant_tables.data": {
+            hall_id?: (string | number) | null;
+            name: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description data of sales_returns: per branch (branch_id on records); written by every role; list filters: invoice_id, total. Fields not declared here are kept as sent. */
+        "sales_returns.data": {
+            /** @description the id of a record */
+            invoice_id: string | number;
+            total: number;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description data of settings: shared by every branch of the client; written by admins and super admins; list filters: key. Fields not declared here are kept as sent. */
+        "settings.data": {
+            key: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description data of shifts: per branch (branch_id on records); written by every role; list filters: opened_at, closed_at, employee_id. Fields not declared here are kept as sent. */
+        "shifts.data": {
+            closed_at?: string | null;
+            employee_id?: (string | number) | null;
+            /** Format: date-time */
+            opened_at: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description data of suppliers: shared by every branch of the client; written by every role; list filters: name. Fields not declared here are kept as sent. */
+        "suppliers.data": {
+            name: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description data of warehouses: per branch (branch_id on records); written by every role; list filters: name. Fields not declared here are kept as sent. */
+        "warehouses.data": {
+            name: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description data of whatsapp_accounts: shared by every branch of the client; written by admins and super admins; list filters: phone. Fields not declared here are kept as sent. */
+        "whatsapp_accounts.data": {
+            phone: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description data of whatsapp_campaigns: shared by every branch of the client; written by admins and super admins; list filters: name. Fields not declared here are kept as sent. */
+        "whatsapp_campaigns.data": {
+            name: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description data of whatsapp_messages: per branch (branch_id on records); written by every role; list filters: to, body, account_id. Fields not declared here are kept as sent. */
+        "whatsapp_messages.data": {
+            account_id?: (string | number) | null;
+            body: string;
+            to: string;
+        } & {
+            [key: string]: unknown;
         };
     };
     responses: never;
@@ -749,6 +1020,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description accept_client: the record moved on after the conflict; the new conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResolveMovedOn"];
+                };
+            };
             /** @description body larger than 1 MiB */
             413: {
                 headers: {
@@ -917,7 +1197,10 @@ export interface operations {
     create: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description the device writing, bound like a push's; its own change is not sent back to it */
+                "X-Device-Id"?: string | null;
+            };
             path: {
                 /** @description one of the 31 table names */
                 table: "products" | "product_categories" | "customers" | "suppliers" | "invoices" | "invoice_items" | "employees" | "shifts" | "cash_movements" | "payment_methods" | "deposit_sources" | "deposits" | "expense_categories" | "expense_items" | "warehouses" | "product_stock" | "purchases" | "purchase_items" | "sales_returns" | "purchase_returns" | "employee_advances" | "employee_deductions" | "whatsapp_accounts" | "whatsapp_messages" | "whatsapp_campaigns" | "restaurant_tables" | "halls" | "promotions" | "printers" | "payment_apps" | "settings";
@@ -926,7 +1209,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["EntityWrite"];
+                "application/json": components["schemas"]["EntityCreate"];
             };
         };
         responses: {
@@ -1107,6 +1390,8 @@ export interface operations {
             header?: {
                 /** @description the sync_version the write expects */
                 "If-Match"?: string | null;
+                /** @description the device writing, bound like a push's; its own change is not sent back to it */
+                "X-Device-Id"?: string | null;
             };
             path: {
                 /** @description one of the 31 table names */
@@ -1229,6 +1514,8 @@ export interface operations {
             header?: {
                 /** @description the sync_version the write expects */
                 "If-Match"?: string | null;
+                /** @description the device writing, bound like a push's; its own change is not sent back to it */
+                "X-Device-Id"?: string | null;
             };
             path: {
                 /** @description one of the 31 table names */
@@ -1320,6 +1607,8 @@ export interface operations {
             header?: {
                 /** @description the sync_version the write expects */
                 "If-Match"?: string | null;
+                /** @description the device writing, bound like a push's; its own change is not sent back to it */
+                "X-Device-Id"?: string | null;
             };
             path: {
                 /** @description one of the 31 table names */
