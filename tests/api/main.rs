@@ -3,6 +3,7 @@
 mod accounts;
 mod auth;
 mod client;
+mod client_own_pushes;
 mod client_refusals;
 mod conflicts;
 mod entities;
@@ -19,6 +20,7 @@ mod fuzz_values;
 mod janitor;
 mod migrations;
 mod openapi;
+mod own_changes;
 mod poison;
 mod services;
 mod since_pulls;
