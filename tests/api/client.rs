@@ -71,7 +71,11 @@ async fn local_rows(device: &Client) -> Vec<(String, u64)> {
 }
 
 /// Waits up to 2 s for a record to reach the device's store.
-async fn arrives(device: &Client, table: &str, id: &str) -> Option<possync_client::LocalRecord> {
+pub(crate) async fn arrives(
+    device: &Client,
+    table: &str,
+    id: &str,
+) -> Option<possync_client::LocalRecord> {
     for _ in 0..100 {
         if let Some(record) = device.store().record(table, id).await.unwrap() {
             return Some(record);
@@ -79,6 +83,21 @@ async fn arrives(device: &Client, table: &str, id: &str) -> Option<possync_clien
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     None
+}
+
+/// Runs `device`'s realtime loop until the returned token is cancelled; returns once online.
+pub(crate) async fn go_live(device: &Client) -> (CancellationToken, tokio::task::JoinHandle<()>) {
+    let stop = CancellationToken::new();
+    let live = tokio::spawn({
+        let (device, stop) = (device.clone(), stop.clone());
+        async move { device.run_realtime(stop).await }
+    });
+    let mut status = device.status();
+    tokio::time::timeout(Duration::from_secs(5), status.wait_for(|s| s.online))
+        .await
+        .unwrap()
+        .unwrap();
+    (stop, live)
 }
 
 #[tokio::test]
@@ -204,17 +223,7 @@ async fn a_realtime_device_receives_edits_without_polling_and_refused_records_ar
     let (path_w, path_r) = (store_path(), store_path());
     let writer = open_device(&app, Some(&fanout), &tenant, "cashier1", "till-w", &path_w).await;
     let reader = open_device(&app, Some(&fanout), &tenant, "cashier1", "till-r", &path_r).await;
-    let stop = CancellationToken::new();
-    let live = tokio::spawn({
-        let reader = reader.clone();
-        let stop = stop.clone();
-        async move { reader.run_realtime(stop).await }
-    });
-    let mut status = reader.status();
-    tokio::time::timeout(Duration::from_secs(5), status.wait_for(|s| s.online))
-        .await
-        .unwrap()
-        .unwrap();
+    let (stop, live) = go_live(&reader).await;
 
     writer
         .edit("invoices", "i1", json!({"total": 9}))
@@ -245,16 +254,8 @@ async fn a_realtime_device_refreshes_its_token_on_the_socket_and_stays_connected
     let (path_w, path_r) = (store_path(), store_path());
     let writer = open_device(&app, Some(&fanout), &tenant, "cashier1", "till-w", &path_w).await;
     let reader = open_device(&app, Some(&fanout), &tenant, "cashier1", "till-r", &path_r).await;
-    let stop = CancellationToken::new();
-    let live = tokio::spawn({
-        let (reader, stop) = (reader.clone(), stop.clone());
-        async move { reader.run_realtime(stop).await }
-    });
+    let (stop, live) = go_live(&reader).await;
     let mut status = reader.status();
-    tokio::time::timeout(Duration::from_secs(5), status.wait_for(|s| s.online))
-        .await
-        .unwrap()
-        .unwrap();
     // Any drop of the socket (a close at token expiry) shows as a moment offline.
     let dropped = tokio::spawn(async move {
         while status.changed().await.is_ok() {

@@ -9,18 +9,18 @@ use shared::token::Role;
 const WAIT: Duration = Duration::from_secs(5);
 const QUIET: Duration = Duration::from_millis(400);
 
-fn invoice(id: &str) -> Value {
+pub(crate) fn invoice(id: &str) -> Value {
     json!([{"table_name": "invoices", "record_id": id, "data": {"total": 12.5},
             "local_updated_at": "2025-12-07T10:30:00Z"}])
 }
 
-fn product(id: &str) -> Value {
+pub(crate) fn product(id: &str) -> Value {
     json!([{"table_name": "products", "record_id": id, "data": {"name": "Tea", "price": 2},
             "local_updated_at": "2025-12-07T10:30:00Z"}])
 }
 
 #[tokio::test]
-async fn a_push_reaches_the_other_device_of_the_branch_but_not_itself_nor_other_branches_or_clients(
+async fn a_push_reaches_the_other_device_of_the_branch_itself_only_as_a_marker_and_no_other_branch_or_client(
 ) {
     let app = TestIngest::spawn().await;
     let shop = Tenant::seed(&app, "shop").await;
@@ -56,6 +56,7 @@ async fn a_push_reaches_the_other_device_of_the_branch_but_not_itself_nor_other_
             && event["position"].is_u64()
             && event["scope_seq"] == 1
     );
+    assert_eq!(till_a.expect_json(WAIT).await["type"], "own");
     for device in [&mut till_a, &mut branch_2, &mut other_client] {
         assert!(matches!(device.next(QUIET).await, Seen::Nothing));
     }

@@ -3,6 +3,7 @@
 mod accounts;
 mod auth;
 mod client;
+mod client_own_pushes;
 mod client_refusals;
 mod conflicts;
 mod cors;
@@ -21,6 +22,7 @@ mod fuzz_values;
 mod janitor;
 mod migrations;
 mod openapi;
+mod own_changes;
 mod poison;
 mod resolve;
 mod services;

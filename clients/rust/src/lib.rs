@@ -17,6 +17,7 @@ mod session;
 pub mod store;
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -83,6 +84,8 @@ struct Inner {
     /// Pushes and pulls take turns: a pull that ran while a push was settling would skip
     /// the pushed records (still queued locally) and move the cursor past them.
     exchange: tokio::sync::Mutex<()>,
+    /// Pulls run so far (each from the stored cursor to the end).
+    pulls: AtomicU64,
 }
 
 /// A device's connection to possync; cheap to clone.
@@ -111,6 +114,7 @@ impl Client {
             status,
             on_conflict: Mutex::new(None),
             exchange: Default::default(),
+            pulls: AtomicU64::new(0),
         };
         Ok(Client {
             inner: Arc::new(inner),
@@ -119,6 +123,12 @@ impl Client {
 
     pub fn status(&self) -> watch::Receiver<Status> {
         self.inner.status.subscribe()
+    }
+
+    /// How many pulls this client has run: each costs the server a query, so the realtime
+    /// loop pulls only when it may have missed something.
+    pub fn pulls(&self) -> u64 {
+        self.inner.pulls.load(Ordering::Relaxed)
     }
 
     pub fn store(&self) -> &Store {
@@ -233,6 +243,7 @@ impl Client {
     /// a full resync. Returns how many changes were applied.
     pub async fn pull(&self) -> anyhow::Result<u64> {
         let _turn = self.inner.exchange.lock().await;
+        self.inner.pulls.fetch_add(1, Ordering::Relaxed);
         let mut applied = 0;
         let mut cursor = self.inner.store.meta("cursor").await?;
         loop {

@@ -1,11 +1,12 @@
 //! The device's WebSocket to fanout: reconnects with backoff and jitter, pulls on connect,
-//! on `resync` and on a gap in an event scope's numbers, applies events idempotently, and
+//! on `resync` and on a gap in an event scope's numbers (the `own` markers of its own
+//! changes count, so its pushes never look like gaps), applies events idempotently, and
 //! refreshes its token on the socket before it expires.
 
 use std::collections::HashMap;
 
 use futures::{SinkExt, StreamExt};
-use shared::wire::socket::ServerMessage;
+use shared::wire::socket::{ChangeEvent, ServerMessage};
 use shared::wire::sync::Change;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_util::sync::CancellationToken;
@@ -41,7 +42,7 @@ impl Client {
         let (mut socket, _) = tokio_tungstenite::connect_async(url).await?;
         self.set_online(true);
         self.sync().await?;
-        let mut last_seq: HashMap<u64, u64> = HashMap::new();
+        let mut scopes = ScopeCounts::default();
         let mut sent_token = token;
         let mut token_check = Box::pin(tokio::time::sleep(self.token_check_interval().await));
         loop {
@@ -62,31 +63,88 @@ impl Client {
                 frame = socket.next() => {
                     let Some(frame) = frame else { return Ok(()) };
                     let Message::Text(text) = frame? else { continue };
-                    match serde_json::from_str::<ServerMessage>(&text) {
-                        Ok(ServerMessage::Sync { event, .. }) => {
-                            let expected = last_seq.get(&event.branch_id).map(|seq| seq + 1);
-                            last_seq.insert(event.branch_id, event.scope_seq);
-                            let change = Change {
-                                table_name: event.table_name,
-                                record_id: event.record_id,
-                                branch_id: (event.branch_id != 0).then_some(event.branch_id),
-                                data: event.data,
-                                server_updated_at: event.server_updated_at,
-                                is_deleted: event.is_deleted,
-                                sync_version: event.sync_version,
-                            };
-                            self.inner.store.apply(&change).await?;
-                            if expected.is_some_and(|expected| event.scope_seq > expected) {
-                                self.pull().await?;
-                            }
-                        }
-                        Ok(ServerMessage::Resync { .. }) => {
-                            self.pull().await?;
-                        }
-                        _ => {}
+                    if let Ok(message) = serde_json::from_str::<ServerMessage>(&text) {
+                        self.on_message(message, &mut scopes).await?;
                     }
                 }
             }
         }
+    }
+
+    /// Applies a change, records a marker of the device's own change, or pulls on `resync`
+    /// or a hole in a scope's numbers; other messages need nothing.
+    async fn on_message(
+        &self,
+        message: ServerMessage,
+        scopes: &mut ScopeCounts,
+    ) -> anyhow::Result<()> {
+        let missed = match message {
+            ServerMessage::Sync { event, .. } => {
+                let missed = scopes.skipped(event.branch_id, event.scope_seq);
+                self.inner.store.apply(&change_of(event)).await?;
+                missed
+            }
+            ServerMessage::Own {
+                table_name,
+                record_id,
+                sync_version,
+                branch_id,
+                scope_seq,
+                ..
+            } => {
+                let store = &self.inner.store;
+                store.confirm(&table_name, &record_id, sync_version).await?;
+                scopes.skipped(branch_id, scope_seq)
+            }
+            ServerMessage::Resync { .. } => true,
+            _ => false,
+        };
+        if missed {
+            self.pull().await?;
+        }
+        Ok(())
+    }
+}
+
+/// The last `scope_seq` seen per `branch_id` on this connection, counting the device's own
+/// changes (their markers) with everyone else's.
+#[derive(Default)]
+struct ScopeCounts(HashMap<u64, u64>);
+
+impl ScopeCounts {
+    /// Records `seq` for `branch_id`: true when numbers were skipped (an event was missed).
+    /// The first number of a scope on a connection sets the count.
+    fn skipped(&mut self, branch_id: u64, seq: u64) -> bool {
+        let expected = self.0.insert(branch_id, seq).map(|last| last + 1);
+        expected.is_some_and(|expected| seq > expected)
+    }
+}
+
+fn change_of(event: ChangeEvent) -> Change {
+    Change {
+        table_name: event.table_name,
+        record_id: event.record_id,
+        branch_id: (event.branch_id != 0).then_some(event.branch_id),
+        data: event.data,
+        server_updated_at: event.server_updated_at,
+        is_deleted: event.is_deleted,
+        sync_version: event.sync_version,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scope_counts_see_a_hole_only_when_a_number_is_skipped() {
+        let mut scopes = ScopeCounts::default();
+
+        let seen: Vec<bool> = [(2, 5), (2, 6), (0, 9), (2, 8), (0, 10), (2, 8)]
+            .into_iter()
+            .map(|(branch, seq)| scopes.skipped(branch, seq))
+            .collect();
+
+        assert_eq!(seen, [false, false, false, true, false, false]);
     }
 }

@@ -246,6 +246,20 @@ impl Store {
         Ok(result.rows_affected() > 0)
     }
 
+    /// Records that the server holds `version` of a record this device changed (the marker
+    /// of its own change): the local copy is that version or newer. Never lowers a version.
+    pub async fn confirm(&self, table: &str, id: &str, version: u64) -> sqlx::Result<()> {
+        sqlx::query(
+            "UPDATE records SET sync_version = ?3 WHERE table_name = ?1 AND record_id = ?2 AND sync_version < ?3",
+        )
+        .bind(table)
+        .bind(id)
+        .bind(version as i64)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     pub async fn record(&self, table: &str, id: &str) -> sqlx::Result<Option<LocalRecord>> {
         let row: Option<(String, String, String, bool, i64)> = sqlx::query_as(
             "SELECT table_name, record_id, data, is_deleted, sync_version FROM records WHERE table_name = ? AND record_id = ?",

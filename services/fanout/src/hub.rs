@@ -3,7 +3,8 @@
 //! A room's subscriptions exist while it has members: the first member in subscribes to
 //! the room's subjects, the last one out unsubscribes. Never in a queue group, so every
 //! replica receives every event of the rooms its devices are in. Each event is serialised
-//! once per room and the same frame is queued to every member but the device that made it.
+//! once per room and the same frame is queued to every member but the device that made it,
+//! which gets a small `own` marker instead, in the same place in the stream.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
@@ -188,20 +189,33 @@ async fn relay(room: Room, mut events: SelectAll<async_nats::Subscriber>, member
             .unwrap_or(0) as f64
             / 1e6;
         metrics::histogram!("possync_ws_event_lag_seconds").record(lag.max(0.0));
-        let source = event.source_device_id.clone();
-        let frame = frame(&ServerMessage::Sync {
-            room: room_name.clone(),
-            event,
-        });
-        let members = members.read().expect("members lock");
-        let mut sent = 0u64;
-        for member in members
-            .iter()
-            .filter(|m| source.as_deref() != Some(&*m.device_id))
-        {
-            sent += u64::from(member.deliver(frame.clone()));
-        }
-        drop(members);
+        let sent = relay_event(&room_name, event, &members);
         metrics::counter!("possync_ws_events_out_total").increment(sent);
     }
+}
+
+/// Queues `event` to the room's members: the full change to each, but only an `own`
+/// marker to the device that made it (serialised only when that device is a member).
+/// Returns how many frames were queued.
+fn relay_event(room: &str, event: ChangeEvent, members: &Members) -> u64 {
+    let source = event.source_device_id.clone();
+    let is_source = |member: &Member| source.as_deref() == Some(&*member.device_id);
+    let members = members.read().expect("members lock");
+    let own = members
+        .iter()
+        .any(is_source)
+        .then(|| frame(&ServerMessage::own(room, &event)));
+    let sync = frame(&ServerMessage::Sync {
+        room: room.to_owned(),
+        event,
+    });
+    let mut sent = 0u64;
+    for member in members.iter() {
+        let frame = match &own {
+            Some(own) if is_source(member) => own.clone(),
+            _ => sync.clone(),
+        };
+        sent += u64::from(member.deliver(frame));
+    }
+    sent
 }

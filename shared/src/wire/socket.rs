@@ -54,6 +54,17 @@ pub enum ServerMessage {
         #[serde(flatten)]
         event: ChangeEvent,
     },
+    /// A change the receiving device made itself, in its place in the stream but without
+    /// its data (the device has it): its `scope_seq` keeps the device's count without holes.
+    Own {
+        room: String,
+        table_name: String,
+        record_id: String,
+        sync_version: u64,
+        branch_id: u64,
+        position: u64,
+        scope_seq: u64,
+    },
     /// The device now receives the room's events.
     Subscribed {
         room: String,
@@ -75,6 +86,21 @@ pub enum ServerMessage {
     },
 }
 
+impl ServerMessage {
+    /// The marker for `event` sent to the device that made it.
+    pub fn own(room: &str, event: &ChangeEvent) -> ServerMessage {
+        ServerMessage::Own {
+            room: room.to_owned(),
+            table_name: event.table_name.clone(),
+            record_id: event.record_id.clone(),
+            sync_version: event.sync_version,
+            branch_id: event.branch_id,
+            position: event.position,
+            scope_seq: event.scope_seq,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -89,6 +115,31 @@ mod tests {
         assert_eq!(
             serde_json::to_string(&ServerMessage::Pong).unwrap(),
             r#"{"type":"pong"}"#
+        );
+    }
+
+    #[test]
+    fn an_own_marker_carries_the_place_of_the_change_but_not_its_data() {
+        let event = ChangeEvent {
+            table_name: "invoices".into(),
+            record_id: "i1".into(),
+            operation: Operation::Create,
+            data: serde_json::json!({"total": 1}),
+            is_deleted: false,
+            sync_version: 3,
+            server_updated_at: Utc::now(),
+            client_id: 1,
+            branch_id: 2,
+            position: 40,
+            scope_seq: 7,
+            source_device_id: Some("till-1".into()),
+        };
+
+        let marker = serde_json::to_string(&ServerMessage::own("1:2", &event)).unwrap();
+
+        assert_eq!(
+            marker,
+            r#"{"type":"own","room":"1:2","table_name":"invoices","record_id":"i1","sync_version":3,"branch_id":2,"position":40,"scope_seq":7}"#
         );
     }
 }
