@@ -536,9 +536,7 @@ export class SyncEngine extends Emitter<Events> {
   private async onSocketMessage(message: ServerMessage): Promise<void> {
     switch (message.type) {
       case 'sync': {
-        // Gap: a number more than one above the last one seen in this scope.
-        const previous = this.lastSeq.get(message.branch_id);
-        this.lastSeq.set(message.branch_id, Math.max(previous ?? 0, message.scope_seq));
+        const missed = this.countSeq(message.branch_id, message.scope_seq);
         if (message.source_device_id !== this.options.deviceId) {
           await this.store.applyChanges([
             {
@@ -551,9 +549,13 @@ export class SyncEngine extends Emitter<Events> {
             },
           ]);
         }
-        if (previous !== undefined && message.scope_seq > previous + 1) this.requestSync(0);
+        if (missed) this.requestSync(0);
         return;
       }
+      case 'own':
+        // The device's own change: nothing to apply, but its number was not missed.
+        if (this.countSeq(message.branch_id, message.scope_seq)) this.requestSync(0);
+        return;
       case 'resync':
         this.requestSync(0);
         return;
@@ -563,6 +565,13 @@ export class SyncEngine extends Emitter<Events> {
       default:
         return;
     }
+  }
+
+  /** Records `seq` in scope `branchId`; true when it is more than one above the last seen. */
+  private countSeq(branchId: number, seq: number): boolean {
+    const previous = this.lastSeq.get(branchId);
+    this.lastSeq.set(branchId, Math.max(previous ?? 0, seq));
+    return previous !== undefined && seq > previous + 1;
   }
 
   private updateConnection(): void {

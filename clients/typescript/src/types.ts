@@ -49,9 +49,25 @@ export interface SyncEvent {
   source_device_id: string | null;
 }
 
+/**
+ * A change this device made itself (`{"type":"own",...}`): its place in the stream without
+ * its data. Counts in its scope like any event, so the device's own pushes are no gap.
+ */
+export interface OwnMarker {
+  type: 'own';
+  room: string;
+  table_name: string;
+  record_id: string;
+  sync_version: number;
+  branch_id: number;
+  position: number;
+  scope_seq: number;
+}
+
 export type ServerMessage =
   | { type: 'pong' }
   | SyncEvent
+  | OwnMarker
   | { type: 'subscribed'; room: string }
   | { type: 'unsubscribed'; room: string }
   | { type: 'authenticated'; expires_at: number }

@@ -272,6 +272,23 @@ describe('realtime', () => {
     expect(pulls(server).length).toBe(before + 2);
   });
 
+  it('an own marker between two events causes no pull; a real gap still pulls', async () => {
+    const { server, e, socket } = await connected();
+    const before = pulls(server).length;
+    const own = (id: string, seq: number) => ({ type: 'own', room: '1:1', table_name: 'products',
+      record_id: id, sync_version: 1, branch_id: 1, position: seq, scope_seq: seq });
+    socket.receive(event('a', 1, 1));
+    socket.receive(own('mine', 2));
+    socket.receive(event('b', 1, 3));
+    await until(async () => (await e.get('products', 'b')) !== undefined);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(pulls(server).length).toBe(before);
+    server.serverWrite('products', 'missed', { n: 1 });
+    socket.receive(event('d', 1, 5)); // 4 was missed
+    await until(async () => (await e.get('products', 'missed')) !== undefined);
+    expect(pulls(server).length).toBe(before + 1);
+  });
+
   it('ignores its own changes echoed back', async () => {
     const { e, socket } = await connected();
     socket.receive(event('mine', 3, 1, { source_device_id: 'till-1' }));
