@@ -91,6 +91,7 @@ async fn commit_unannounced(app: &TestIngest, tenant: &Tenant, id: &str) {
             can_administer: false,
         },
         device: Some("till-lost"),
+        placed_in: None,
     };
     let record = json!({"table_name": "invoices", "record_id": id, "data": {"total": 7},
                         "local_updated_at": chrono::Utc::now()});

@@ -221,7 +221,8 @@ async fn a_retry_after_another_devices_edit_is_synced_not_a_conflict() {
     app.push(&token, "till-b", json!([product("p1", 1.0, 30, None)]))
         .await;
     // Till A's edit is applied, but its answer is lost; till B edits on top of it.
-    let a_edit = json!([product("p1", 2.0, 20, Some(1))]);
+    let retry_source = product("p1", 2.0, 20, Some(1));
+    let a_edit = json!([retry_source.clone()]);
     app.push(&token, "till-a", a_edit.clone()).await;
     app.push(&token, "till-b", json!([product("p1", 3.0, 10, Some(2))]))
         .await;
@@ -236,9 +237,21 @@ async fn a_retry_after_another_devices_edit_is_synced_not_a_conflict() {
         "B's later edit stands"
     );
     assert_eq!(outbox_rows(&app).await, 3, "the retry wrote nothing");
+    // Another edit of A's with the same time but other data is not a retry: a conflict.
+    let mut same_time = a_edit_record(&retry_source);
+    same_time["data"]["price"] = json!(5.0);
+    let other = app.push(&token, "till-a", json!([same_time])).await;
+    assert_eq!(other["conflicts"][0]["sync_version"], 3, "{other}");
     // A different, older edit of A's is still a conflict with B's newer version.
     let older = app
         .push(&token, "till-a", json!([product("p1", 4.0, 15, Some(1))]))
         .await;
     assert_eq!(older["conflicts"][0]["sync_version"], 3);
+}
+
+/// The record of a pushed edit, to vary it.
+fn a_edit_record(record: &Value) -> Value {
+    let mut record = record.clone();
+    record.as_object_mut().unwrap().remove("base_version");
+    record
 }

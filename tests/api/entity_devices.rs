@@ -41,6 +41,39 @@ async fn entity_writes_carry_the_device_that_made_them() {
 }
 
 #[tokio::test]
+async fn a_super_admin_placing_a_record_in_another_branch_keeps_its_device_in_its_own() {
+    let app = TestIngest::spawn().await;
+    let shop = Tenant::seed(&app, "shop").await;
+    let body = json!({"record_id": "i1", "branch_id": shop.branches[1], "data": {"total": 5}});
+    let created = app
+        .post("/api/invoices")
+        .bearer_auth(shop.token(&app, 0, Role::SuperAdmin))
+        .header("x-device-id", "office-1")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+
+    let bound: u64 =
+        sqlx::query_scalar("SELECT branch_id FROM devices WHERE device_id = 'office-1'")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    let placed: u64 = sqlx::query_scalar("SELECT branch_scope FROM records WHERE record_id = 'i1'")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!((bound, placed), (shop.branches[0], shop.branches[1]));
+    let cashier = shop.token(&app, 0, Role::Cashier);
+    let pushed = app.push(&cashier, "office-1", json!([])).await;
+    assert_eq!(
+        pushed["success"], true,
+        "the device still pushes from its branch"
+    );
+}
+
+#[tokio::test]
 async fn a_bad_or_foreign_device_header_writes_nothing() {
     let app = TestIngest::spawn().await;
     let shop = Tenant::seed(&app, "shop").await;

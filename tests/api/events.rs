@@ -258,6 +258,7 @@ async fn outbox_ids_match_rows(ids: IdAllocation) {
             can_administer: true,
         },
         device: Some("till-ids"),
+        placed_in: None,
     };
     let mut events = Vec::new();
     let batches = [

@@ -80,7 +80,10 @@ async fn schemathesis_finds_no_server_error_and_no_response_outside_the_document
 async fn the_typescript_packages_snapshot_is_the_document_ingest_serves() {
     let app = TestIngest::spawn().await;
     let (_, served) = app.get_as("", "/api/openapi.json").await;
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../clients/typescript/openapi.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../clients/typescript/openapi.json"
+    );
     if std::env::var_os("POSSYNC_UPDATE_OPENAPI").is_some() {
         let text = serde_json::to_string_pretty(&served).unwrap() + "\n";
         std::fs::write(path, text).unwrap();

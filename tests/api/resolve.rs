@@ -58,7 +58,27 @@ async fn accepting_the_client_over_a_record_that_moved_on_is_a_new_conflict_and_
         (status, settled["record"]["sync_version"].clone()),
         (200, json!(3))
     );
-    assert_eq!(conflict["local_data"]["price"], 2);
+    let (changes, _) = app.pull_all(&token, None, 10).await;
+    let settled = (
+        changes[0]["data"]["price"].clone(),
+        changes[0]["sync_version"].clone(),
+    );
+    assert_eq!(
+        settled,
+        (json!(2), json!(3)),
+        "A's data is the newest version"
+    );
+    assert_eq!(conflict["record_id"], "p1");
+}
+
+#[tokio::test]
+async fn a_resolution_retried_after_a_lost_answer_is_answered_as_settled() {
+    let (app, token, _) = reported_conflict().await;
+    let path = "/api/sync/resolve-conflict";
+    let (first, _) = app.post_as(&token, path, &accept_client(2, Some(1))).await;
+    let (again, answer) = app.post_as(&token, path, &accept_client(2, Some(1))).await;
+    assert_eq!((first, again), (200, 200), "{answer}");
+    assert_eq!(answer["record"]["sync_version"], 2, "no second version");
 }
 
 #[tokio::test]

@@ -59,7 +59,6 @@ fn writable(scope: &CallerScope, table: &Table) -> Result<(), ApiError> {
     }
 }
 
-/// The `sync_version` in `If-Match` (`"3"` or `3`), if any.
 /// The `X-Device-Id` header: the device a write comes from, bound like a push's device, so
 /// its own change is not sent back to it.
 fn device(headers: &HeaderMap) -> Result<Option<DeviceId>, ApiError> {
@@ -72,6 +71,7 @@ fn device(headers: &HeaderMap) -> Result<Option<DeviceId>, ApiError> {
         .map_err(|err| ApiError::BadRequest(format!("X-Device-Id: {err}")))
 }
 
+/// The `sync_version` in `If-Match` (`"3"` or `3`), if any.
 fn if_match(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
     let Some(value) = headers.get(header::IF_MATCH) else {
         return Ok(None);

@@ -26,15 +26,16 @@ pub struct EntityCreate {
     pub data: Value,
 }
 
-/// The scope a create writes with: the caller's, with its branch set to the one chosen.
+/// The branch a create places its record in, when one is named and allowed; `None`: the
+/// caller's own. The caller stays the author (its device and the outbox keep its branch).
 pub async fn placed(
     pool: &MySqlPool,
-    scope: CallerScope,
+    scope: &CallerScope,
     table: &Table,
     branch_id: Option<u64>,
-) -> Result<CallerScope, ApiError> {
+) -> Result<Option<u64>, ApiError> {
     let Some(branch_id) = branch_id else {
-        return Ok(scope);
+        return Ok(None);
     };
     if table.scope == Scope::Client {
         return Err(ApiError::BadRequest(format!(
@@ -52,7 +53,7 @@ pub async fn placed(
             "branch {branch_id} is outside your scope"
         )));
     }
-    Ok(CallerScope { branch_id, ..scope })
+    Ok(Some(branch_id))
 }
 
 async fn is_branch_of(pool: &MySqlPool, client_id: u64, branch_id: u64) -> sqlx::Result<bool> {

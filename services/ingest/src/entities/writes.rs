@@ -44,14 +44,17 @@ pub async fn create(
     let (scope, table) = (CallerScope::from(caller), table(&name)?);
     let device = device(&headers)?;
     writable(&scope, table)?;
-    let scope = placement::placed(state.pool(), scope, table, body.branch_id).await?;
+    let placed_in = placement::placed(state.pool(), &scope, table, body.branch_id).await?;
     let id = match body.record_id.as_deref() {
         Some(id) => record_id(id)?,
         None => record_id(&uuid::Uuid::new_v4().to_string())?,
     };
     let record = save(
         &state,
-        author(scope, &device),
+        Author {
+            placed_in,
+            ..author(scope, &device)
+        },
         table,
         &id,
         Some(body.data),
@@ -193,6 +196,7 @@ fn author(scope: CallerScope, device: &Option<DeviceId>) -> Author<'_> {
     Author {
         scope,
         device: device.as_ref().map(DeviceId::as_str),
+        placed_in: None,
     }
 }
 

@@ -3,6 +3,8 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
 
 use shared::storage::Text;
 use shared::stream::Outgoing;
@@ -39,30 +41,45 @@ impl IdAllocation {
     }
 }
 
-/// Which of `edits` (table, record, edit time) `device` already made: their outbox rows
-/// exist. A retry of one of them is no conflict, whatever was written since.
+/// What an edit wrote: its data, or that it deleted (a delete stores none of what it sent).
+pub fn edit_digest(is_deleted: bool, data: Option<&Value>) -> [u8; 32] {
+    let mut digest = Sha256::new();
+    match (is_deleted, data) {
+        (false, Some(data)) => digest.update(format!("write {data}")),
+        _ => digest.update("delete"),
+    }
+    digest.finalize().into()
+}
+
+/// An edit as a retry is recognised: table, record, edit time and [`edit_digest`].
+pub type EditKey = (String, String, DateTime<Utc>, [u8; 32]);
+
+/// Which of `edits` `device` already made: their outbox rows exist. A retry of one of them
+/// is no conflict, whatever was written since.
 pub async fn already_applied(
     tx: &mut MySqlConnection,
     client_id: u64,
     device: &str,
-    edits: &[(&'static str, &str, DateTime<Utc>)],
-) -> sqlx::Result<HashSet<(String, String, DateTime<Utc>)>> {
+    edits: &[(&'static str, &str)],
+) -> sqlx::Result<HashSet<EditKey>> {
     let mut query = QueryBuilder::<MySql>::new(
-        "SELECT table_name, record_id, local_updated_at FROM sync_queue WHERE client_id = ",
+        "SELECT table_name, record_id, local_updated_at, edit_digest FROM sync_queue WHERE client_id = ",
     );
     query
         .push_bind(client_id)
         .push(" AND source_device_id = ")
         .push_bind(device);
     query.push(" AND (table_name, record_id) IN ");
-    query.push_tuples(edits, |mut row, (table, id, _)| {
+    query.push_tuples(edits, |mut row, (table, id)| {
         row.push_bind(*table).push_bind(*id);
     });
-    let rows: Vec<(Text, Text, Option<DateTime<Utc>>)> =
-        query.build_query_as().fetch_all(&mut *tx).await?;
+    type Row = (Text, Text, Option<DateTime<Utc>>, Option<Vec<u8>>);
+    let rows: Vec<Row> = query.build_query_as().fetch_all(&mut *tx).await?;
     Ok(rows
         .into_iter()
-        .filter_map(|(table, id, time)| Some((table.0, id.0, time?)))
+        .filter_map(|(table, id, time, digest)| {
+            Some((table.0, id.0, time?, digest?.try_into().ok()?))
+        })
         .collect())
 }
 
@@ -78,7 +95,7 @@ pub async fn insert_outbox(
     let client_id = author.scope.client_id;
     let mut query = QueryBuilder::<MySql>::new(
         "INSERT INTO sync_queue (client_id, branch_id, branch_scope, table_name, record_id, operation, \
-         source_device_id, local_updated_at, sync_version, position, scope_seq, created_at) ",
+         source_device_id, local_updated_at, edit_digest, sync_version, position, scope_seq, created_at) ",
     );
     query.push_values(
         applied.iter().zip(seqs),
@@ -91,6 +108,7 @@ pub async fn insert_outbox(
                 .push_bind(operation_name(*operation))
                 .push_bind(author.device)
                 .push_bind(record.local_updated_at)
+                .push_bind(edit_digest(record.is_deleted, Some(&record.data)).to_vec())
                 .push_bind(record.sync_version)
                 .push_bind(record.position)
                 .push_bind(*seq)

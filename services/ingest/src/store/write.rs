@@ -16,7 +16,7 @@ use shared::wire::socket::Operation;
 use sqlx::{MySql, MySqlConnection, QueryBuilder};
 
 use super::counters::{take_positions, take_scope_seqs, update_counts};
-use super::outbox::{already_applied, event_for, insert_outbox};
+use super::outbox::{already_applied, edit_digest, event_for, insert_outbox};
 use super::{key_of, read, Edit, Key, Store, StoredRecord};
 use crate::devices::{self, DeviceError};
 use crate::scope::CallerScope;
@@ -27,6 +27,9 @@ use crate::sync::decide::{self, Decision};
 pub struct Author<'a> {
     pub scope: CallerScope,
     pub device: Option<&'a str>,
+    /// The branch a new record of a branch table goes to when a super admin chose one;
+    /// `None`: the author's own. The device is bound to the author's own branch regardless.
+    pub placed_in: Option<u64>,
 }
 
 /// Which edits apply.
@@ -194,13 +197,7 @@ async fn retries_are_no_conflicts(
         .iter()
         .zip(outcomes.iter())
         .filter(|(_, outcome)| matches!(outcome, Outcome::Conflict(_)))
-        .map(|(edit, _)| {
-            (
-                edit.table.name,
-                edit.record_id.as_str(),
-                edit.local_updated_at,
-            )
-        })
+        .map(|(edit, _)| (edit.table.name, edit.record_id.as_str()))
         .collect();
     if conflicted.is_empty() {
         return Ok(());
@@ -211,6 +208,7 @@ async fn retries_are_no_conflicts(
             edit.table.name.to_owned(),
             edit.record_id.to_string(),
             edit.local_updated_at,
+            edit_digest(edit.is_deleted, edit.data.as_ref()),
         );
         if let Outcome::Conflict(current) = outcome {
             if made.contains(&key) {
@@ -270,7 +268,11 @@ fn next_version(
         table: edit.table,
         record_id: edit.record_id.as_str().to_owned(),
         branch_scope: existing.map_or_else(
-            || author.scope.scope_for(edit.table),
+            || {
+                author
+                    .placed_in
+                    .unwrap_or_else(|| author.scope.scope_for(edit.table))
+            },
             |record| record.branch_scope,
         ),
         data,

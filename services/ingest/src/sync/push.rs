@@ -82,6 +82,7 @@ pub async fn batch_push(
         let author = Author {
             scope,
             device: Some(device.as_str()),
+            placed_in: None,
         };
         let written = write::write(&state.store, author, &edits, Mode::Sync).await?;
         state.publisher.submit(written.events);

@@ -104,6 +104,7 @@ async fn accept_client(
     let author = Author {
         scope,
         device: device.as_ref().map(DeviceId::as_str),
+        placed_in: None,
     };
     let written = write::write(
         &state.store,
@@ -115,6 +116,10 @@ async fn accept_client(
     state.publisher.submit(written.events);
     match written.outcomes.into_iter().next() {
         Some(Outcome::Applied { record, .. }) => Ok(Some(record)),
+        // A retry of this resolution whose answer was lost: it is the version now.
+        Some(Outcome::Conflict(current)) if is_own_resolution(&current, &author, &edit) => {
+            Ok(Some(current))
+        }
         Some(Outcome::Conflict(current)) => Err(ApiError::MovedOn(Box::new(Conflict {
             table_name: table.name.to_owned(),
             record_id: current.record_id,
@@ -127,4 +132,11 @@ async fn accept_client(
         }))),
         _ => Ok(None),
     }
+}
+
+fn is_own_resolution(current: &StoredRecord, author: &Author<'_>, edit: &Edit) -> bool {
+    author.device.is_some()
+        && current.updated_by_device.as_deref() == author.device
+        && !current.is_deleted
+        && edit.data.as_ref() == Some(&current.data)
 }
