@@ -4,7 +4,6 @@
 //! or header ever overrides them. Verification requires `exp`, `iss` and `aud` and accepts
 //! HS256 only, so `alg: none` and tokens signed with another key or algorithm are refused.
 
-use std::fmt;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -13,40 +12,7 @@ use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{ConfigError, JwtConfig};
-
-/// What a user may see: `super_admin` every branch of its client, the others their branch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    SuperAdmin,
-    Admin,
-    Cashier,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::SuperAdmin => "super_admin",
-            Role::Admin => "admin",
-            Role::Cashier => "cashier",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Role> {
-        match text {
-            "super_admin" => Some(Role::SuperAdmin),
-            "admin" => Some(Role::Admin),
-            "cashier" => Some(Role::Cashier),
-            _ => None,
-        }
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use crate::wire::auth::Role;
 
 /// Who a token was issued to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

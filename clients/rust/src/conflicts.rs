@@ -1,8 +1,8 @@
 //! Conflicts: the server side of one as a change the store applies, and settling one.
 
+use possync_wire::sync::{Change, Conflict, Resolution, ResolveMovedOn, ResolveResponse};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-use shared::wire::sync::{Change, Conflict, Resolution, ResolveMovedOn, ResolveResponse};
 
 use crate::{CallError, Client};
 

@@ -21,9 +21,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use possync_wire::sync::{Conflict, PullResponse, PushRequest, PushResponse, MAX_PUSH_RECORDS};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use shared::wire::sync::{Conflict, PullResponse, PushRequest, PushResponse, MAX_PUSH_RECORDS};
 use tokio::sync::watch;
 
 use crate::conflicts::server_side;

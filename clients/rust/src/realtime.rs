@@ -6,8 +6,8 @@
 use std::collections::HashMap;
 
 use futures::{SinkExt, StreamExt};
-use shared::wire::socket::{ChangeEvent, ServerMessage};
-use shared::wire::sync::Change;
+use possync_wire::socket::{ChangeEvent, ServerMessage};
+use possync_wire::sync::Change;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_util::sync::CancellationToken;
 

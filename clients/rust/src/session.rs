@@ -3,9 +3,9 @@
 
 use std::time::{Duration, Instant};
 
+use possync_wire::auth::TokenResponse;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-use shared::wire::auth::TokenResponse;
 
 use crate::http::{self, CallError};
 use crate::Client;

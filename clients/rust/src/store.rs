@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
+use possync_wire::sync::{Change, PushRecord};
 use serde_json::Value;
-use shared::wire::sync::{Change, PushRecord};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };

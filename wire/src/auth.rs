@@ -1,8 +1,42 @@
 //! Login and refresh.
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 
-use crate::token::Role;
+/// What a user may see: `super_admin` every branch of its client, the others their branch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    SuperAdmin,
+    Admin,
+    Cashier,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::SuperAdmin => "super_admin",
+            Role::Admin => "admin",
+            Role::Cashier => "cashier",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Role> {
+        match text {
+            "super_admin" => Some(Role::SuperAdmin),
+            "admin" => Some(Role::Admin),
+            "cashier" => Some(Role::Cashier),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// `POST /api/auth/login`
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
