@@ -117,7 +117,7 @@ export class SyncEngine extends Emitter<Events> {
   private again = false;
   private lastSeq = new Map<number, number>();
   private reachable = true;
-  private pending = new Map<string, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private pending = new Map<string, { op: string; args: unknown[]; resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private cleanups: Array<() => void> = [];
   private countsQueued = false;
   private _status: SyncStatus = {
@@ -520,6 +520,11 @@ export class SyncEngine extends Emitter<Events> {
   private onLeadership(leader: boolean): void {
     this.update({ leader });
     if (leader) {
+      // Requests made before this tab won the election (no other leader answered them) run here.
+      for (const [id, waiter] of this.pending) {
+        this.pending.delete(id);
+        this.perform(waiter.op, waiter.args).then(waiter.resolve, waiter.reject);
+      }
       if (this._status.auth === 'logged_in') {
         this.socket?.start();
         this.requestSync(0);
@@ -645,6 +650,8 @@ export class SyncEngine extends Emitter<Events> {
         reject(new OfflineError('no leader tab answered'));
       }, 60_000);
       this.pending.set(id, {
+        op,
+        args,
         resolve: (v) => {
           clearTimeout(timer);
           resolve(v);
@@ -695,18 +702,22 @@ export class SyncEngine extends Emitter<Events> {
 
   private async answer(id: string, op: string, args: unknown[]): Promise<void> {
     try {
-      let value: unknown;
-      if (op === 'sync') value = await this.sync();
-      else if (op === 'login') value = void (await this.http.login(args[0] as string, args[1] as string));
-      else if (op === 'logout') value = await this.http.logout();
-      else if (op === 'resolve')
-        value = await this.resolveConflict(args[0] as string, args[1] as string, args[2] as Resolution, args[3] as RecordData);
-      else throw new Error(`unknown request ${op}`);
+      const value = await this.perform(op, args);
       this.post({ type: 'rpc-result', id, ok: true, value });
     } catch (err) {
       const e = err as Error;
       this.post({ type: 'rpc-result', id, ok: false, error: e?.message ?? String(err), name: e?.name });
     }
+  }
+
+  /** A request another tab (or this one, before it led) asked of the leader. */
+  private async perform(op: string, args: unknown[]): Promise<unknown> {
+    if (op === 'sync') return this.sync();
+    if (op === 'login') return void (await this.http.login(args[0] as string, args[1] as string));
+    if (op === 'logout') return this.http.logout();
+    if (op === 'resolve')
+      return this.resolveConflict(args[0] as string, args[1] as string, args[2] as Resolution, args[3] as RecordData);
+    throw new Error(`unknown request ${op}`);
   }
 }
 

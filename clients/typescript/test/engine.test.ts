@@ -336,6 +336,25 @@ describe('realtime', () => {
 });
 
 describe('tabs', () => {
+  it('a login made before the tab has won the election runs once it leads, not after a minute', async () => {
+    const server = new FakeIngest();
+    const e = new SyncEngine({
+      apiUrl: 'http://ingest.test',
+      deviceId: 'till-early',
+      dbName: uniqueName('early'),
+      fetch: server.fetch,
+      periodicSyncMs: 0,
+      leader: { forceLease: true, leaseMs: 200 },
+    });
+    engines.push(e);
+    await e.start();
+    expect(e.isLeader()).toBe(false); // the lease is not taken yet
+    const started = Date.now();
+    await e.login('cashier1', 'password');
+    expect(e.status.auth).toBe('logged_in');
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
   it('one tab leads; the others see every change and their writes are pushed by the leader', async () => {
     const server = new FakeIngest();
     const dbName = uniqueName('tabs');
