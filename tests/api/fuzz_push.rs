@@ -1,8 +1,9 @@
 //! Property test of `batch-push` against the real MariaDB: batches generated from the table
 //! registry, valid and invalid values mixed. For every batch: no 5xx; each record is either
 //! synced or has exactly one error with its index; what was synced pulls back identical;
-//! the bad records leave the others untouched; the same batch again (a retry) changes
-//! nothing. `PROPTEST_CASES` sets the number of batches (default 1000).
+//! the bad records leave the others untouched; the same batch again (a retry), also after
+//! another till edited some of its records, changes nothing and reports no conflict.
+//! `PROPTEST_CASES` sets the number of batches (default 1000).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -52,8 +53,8 @@ fn generated_pushes_never_fail_a_batch_and_pull_back_what_was_synced() {
         })
         .unwrap();
     println!(
-        "fuzz_push: {cases} batches ({} pushes with retries) in {:.1} s",
-        2 * target.batches.load(Ordering::Relaxed),
+        "fuzz_push: {cases} batches ({} runs with shrinking) in {:.1} s",
+        target.batches.load(Ordering::Relaxed),
         started.elapsed().as_secs_f64()
     );
 }
@@ -73,6 +74,9 @@ async fn check_batch(target: &Target, records: Vec<Generated>) -> Result<(), Tes
     check_answer(&records, &first)?;
     let changes = pull(target).await;
     check_pulled(&records, &texts, &changes)?;
+    // Another till edits some of them before the retry: the retry is still no conflict.
+    let edited = edit_from_another_till(target, &changes).await?;
+    prop_assert_eq!(pull(target).await.len(), edited);
 
     let retry = push(target, &body).await?;
     let refused = |answer: &Value| -> Vec<Value> {
@@ -92,6 +96,38 @@ async fn check_batch(target: &Target, records: Vec<Generated>) -> Result<(), Tes
     let again = pull(target).await;
     prop_assert!(again.is_empty(), "a retry wrote {again:?}");
     Ok(())
+}
+
+/// Another device edits up to three of `changes` (live ones, on the version it saw), as if
+/// between a push and its retry; returns how many it edited.
+async fn edit_from_another_till(
+    target: &Target,
+    changes: &[Value],
+) -> Result<usize, TestCaseError> {
+    let edits: Vec<Value> = changes
+        .iter()
+        .filter(|change| change["is_deleted"] == false)
+        .take(3)
+        .map(|change| {
+            let mut data = change["data"].clone();
+            data["edited_by"] = json!("another till");
+            json!({"table_name": change["table_name"], "record_id": change["record_id"],
+                   "data": data, "base_version": change["sync_version"],
+                   "local_updated_at": chrono::Utc::now().to_rfc3339()})
+        })
+        .collect();
+    if edits.is_empty() {
+        return Ok(0);
+    }
+    let body = json!({"device_id": "fuzz-other-till", "records": edits}).to_string();
+    let answer = push(target, &body).await?;
+    prop_assert_eq!(
+        answer["synced_count"].as_u64(),
+        Some(edits.len() as u64),
+        "{}",
+        answer
+    );
+    Ok(edits.len())
 }
 
 /// The changes since the previous pull.

@@ -44,7 +44,8 @@ use crate::hub::Hub;
 #[derive(Clone)]
 pub struct AppState {
     pub nats: async_nats::Client,
-    /// Connects on first use: fanout starts, and keeps its connections, while MySQL is down.
+    /// Connects on first use: fanout starts, and keeps its open connections, while MySQL is
+    /// down; new upgrades then answer 503 and `/readyz` reports not ready until it is back.
     pub pool: MySqlPool,
     pub hub: Arc<Hub>,
     pub keys: TokenKeys,
