@@ -496,6 +496,7 @@ export class SyncEngine extends Emitter<Events> {
         keepConflict(this.db, this.store, newer, stamp),
       );
       this.changed([table], false, true);
+      await this.refreshCounts();
       throw new ConflictMovedOnError(newer);
     }
     await this.db.transaction('rw', this.db.records, this.db.outbox, this.db.conflicts, async () => {
@@ -503,6 +504,7 @@ export class SyncEngine extends Emitter<Events> {
       await this.db.conflicts.delete([table, id]);
     });
     this.changed([table], false, true);
+    await this.refreshCounts(); // the status no longer lists the conflict when this returns
     return answer.record;
   }
 
