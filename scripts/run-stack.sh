@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Runs the whole possync stack on this machine until Ctrl-C: MariaDB and NATS (installed when
 # missing, private instances unless DATABASE_URL / NATS_URL point at running servers), the
-# migrations, the DEMO tenant, ingest on :3000, fanout on :3001 and the janitor (health :3002).
+# migrations, the DEMO tenant, ingest on :3000, fanout on :3001, the janitor (health :3002)
+# and the POS web demo on :3003 (clients/web-demo, built here; POSSYNC_WEB_DEMO=0 skips it).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/deps.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/web-demo.sh"
 
 INGEST_PORT=${INGEST_PORT:-3000}
 FANOUT_PORT=${FANOUT_PORT:-3001}
 JANITOR_PORT=${JANITOR_PORT:-3002}
+DEMO_PORT=${DEMO_PORT:-3003}
+WEB_DEMO=${POSSYNC_WEB_DEMO:-1}
 SERVICE_PIDS=()
 
 stop_all() {
@@ -22,13 +26,17 @@ stop_all() {
 
 ensure_rust
 ensure_packages curl:curl jq:jq
-for port in "$INGEST_PORT" "$FANOUT_PORT" "$JANITOR_PORT"; do
-  port_is_open "$port" && die "port $port is already in use; stop what runs there or set INGEST_PORT/FANOUT_PORT/JANITOR_PORT"
+for port in "$INGEST_PORT" "$FANOUT_PORT" "$JANITOR_PORT" $([ "$WEB_DEMO" = 1 ] && echo "$DEMO_PORT"); do
+  port_is_open "$port" && die "port $port is already in use; stop what runs there or set INGEST_PORT/FANOUT_PORT/JANITOR_PORT/DEMO_PORT"
 done
 
 say "building (release)"
 (cd "$ROOT" && cargo build --release --locked --bins)
 BIN="$ROOT/target/release"
+if [ "$WEB_DEMO" = 1 ]; then
+  say "building the POS web demo (clients/web-demo)"
+  build_web_demo || die "the web demo did not build (POSSYNC_WEB_DEMO=0 runs the stack without it)"
+fi
 
 trap stop_all INT TERM EXIT
 use_mysql stack
@@ -41,8 +49,11 @@ if [ -z "${JWT_SECRET:-}" ]; then
   JWT_SECRET=$(cat "$secret_file")
 fi
 export JWT_SECRET
-# The POS web demo calls ingest from its own origin (fanout's WS_ALLOWED_ORIGINS is empty: any).
-export CORS_ALLOWED_ORIGINS="${CORS_ALLOWED_ORIGINS-http://127.0.0.1:3003,http://localhost:3003}"
+# The POS web demo calls ingest and fanout from its own origin: CORS on ingest, the Origin
+# allow-list on fanout (devices that send no Origin, e.g. the Rust client, are not affected).
+DEMO_ORIGINS="http://127.0.0.1:$DEMO_PORT,http://localhost:$DEMO_PORT"
+export CORS_ALLOWED_ORIGINS="${CORS_ALLOWED_ORIGINS-$DEMO_ORIGINS}"
+export WS_ALLOWED_ORIGINS="${WS_ALLOWED_ORIGINS-$DEMO_ORIGINS}"
 
 if [ -z "$DB_NAME" ]; then
   mariadb --protocol=tcp -h 127.0.0.1 -P "$(url_port "$MYSQL_SERVER_URL" 3306)" -u root \
@@ -56,6 +67,10 @@ BIND_ADDR="127.0.0.1:$JANITOR_PORT" "$BIN/janitor" & SERVICE_PIDS+=($!)
 wait_for_port "$INGEST_PORT" ingest
 wait_for_port "$FANOUT_PORT" fanout
 wait_for_port "$JANITOR_PORT" janitor
+if [ "$WEB_DEMO" = 1 ]; then
+  (cd "$DEMO_DIR" && exec node node_modules/vite/bin/vite.js preview --host 127.0.0.1 --port "$DEMO_PORT" --strictPort >/dev/null) & SERVICE_PIDS+=($!)
+  wait_for_port "$DEMO_PORT" "web demo"
+fi
 
 cat >&2 <<TXT
 
@@ -63,6 +78,7 @@ cat >&2 <<TXT
     ingest   http://127.0.0.1:$INGEST_PORT   (REST API, /healthz, /readyz)
     fanout   ws://127.0.0.1:$FANOUT_PORT/ws  (WebSocket, /healthz, /readyz)
     janitor  http://127.0.0.1:$JANITOR_PORT   (/healthz, /readyz)
+    web demo http://127.0.0.1:$DEMO_PORT/   (POS till, PWA; ?lang=ar for Arabic; log in as cashier1)
     MySQL    $MYSQL_SERVER_URL  database ${DB_NAME:-possync}
     NATS     $NATS_URL
 

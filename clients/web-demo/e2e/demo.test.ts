@@ -1,0 +1,111 @@
+/**
+ * The POS web demo in a real headless Chromium against the real ingest, fanout, MariaDB and
+ * NATS: two tills (two browser profiles), offline selling, a second tab, a conflict settled
+ * from the bar, an offline reload from the service worker, and the Arabic page.
+ */
+import { mkdirSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
+import { addProduct, backOffice, drained, editPrice, offline, online, pending, sell, stock, tile, Tills } from './till.js';
+
+const shots = new URL('../screenshots/', import.meta.url).pathname;
+let tills: Tills;
+let a: Page;
+let aContext: BrowserContext;
+let b: Page;
+
+beforeAll(async () => {
+  mkdirSync(shots, { recursive: true });
+  tills = await Tills.start();
+  ({ page: a, context: aContext } = await tills.open());
+  ({ page: b } = await tills.open());
+});
+
+afterAll(() => tills?.close());
+
+describe('POS web demo on the real stack', () => {
+  it('two tills see each other’s new product within 2 s', async () => {
+    await addProduct(a, 'Apple juice', '3.50');
+    await tile(b, 'Apple juice').waitFor({ timeout: 2_000 });
+    await addProduct(b, 'Zaatar bread', '1.25');
+    await tile(a, 'Zaatar bread').waitFor({ timeout: 2_000 });
+    await expect.poll(() => tile(b, 'Apple juice').textContent()).toContain('3.50');
+    expect(await stock(b, 'Apple juice')).toBe(100);
+    await a.screenshot({ path: `${shots}till-en.png` });
+  });
+
+  it('a sale made offline reaches the other till after reconnecting', async () => {
+    await drained(a);
+    const salesOnB = await b.getByTestId('sale').count();
+    await aContext.setOffline(true);
+    await offline(a);
+    await sell(a, 'Apple juice');
+    expect(await pending(a)).toBeGreaterThan(0);
+    expect(await stock(a, 'Apple juice')).toBe(99);
+    await b.waitForTimeout(300);
+    expect(await b.getByTestId('sale').count()).toBe(salesOnB);
+    await aContext.setOffline(false);
+    await online(a);
+    await drained(a);
+    await expect.poll(() => b.getByTestId('sale').count(), { timeout: 10_000 }).toBe(salesOnB + 1);
+    await expect.poll(() => stock(b, 'Apple juice'), { timeout: 10_000 }).toBe(99);
+  });
+
+  it('a second tab of a till shares its data', async () => {
+    const { page: a2 } = await tills.open({ context: aContext });
+    await tile(a2, 'Zaatar bread').waitFor();
+    expect(await a2.getByTestId('sale').count()).toBe(await a.getByTestId('sale').count());
+    await addProduct(a2, 'Mint tea', '2.00');
+    await tile(a, 'Mint tea').waitFor({ timeout: 5_000 });
+    await tile(b, 'Mint tea').waitFor({ timeout: 5_000 });
+    await online(a2);
+    await a2.close();
+  });
+
+  it('an offline price edit against a newer back-office edit is one conflict, and "keep mine" wins on both tills', async () => {
+    await drained(a);
+    const { items } = await backOffice(tills.stack.ingest, 'GET', '/api/products?page_size=200');
+    const product = items.find((r: { data: { name: string } }) => r.data.name === 'Mint tea');
+    await aContext.setOffline(true);
+    await offline(a);
+    await editPrice(a, 'Mint tea', '2.75');
+    await backOffice(tills.stack.ingest, 'PUT', `/api/products/${product.record_id}`, { data: { name: 'Mint tea', price: 3.1 } });
+    await expect.poll(() => tile(b, 'Mint tea').textContent(), { timeout: 5_000 }).toContain('3.10');
+    await aContext.setOffline(false);
+    await online(a);
+    await expect.poll(() => a.getByTestId('conflict').count(), { timeout: 15_000 }).toBe(1);
+    await a.getByTestId('conflict').getByTestId('keep-mine').click();
+    await expect.poll(() => a.getByTestId('conflict').count()).toBe(0);
+    await expect.poll(() => tile(a, 'Mint tea').textContent(), { timeout: 5_000 }).toContain('2.75');
+    await expect.poll(() => tile(b, 'Mint tea').textContent(), { timeout: 5_000 }).toContain('2.75');
+    expect(await b.getByTestId('conflict').count()).toBe(0);
+  });
+
+  // Needs stock decrements as increments (issue 13, server side not built yet): today the
+  // stock is written by value (src/sale.ts, `checkout`), so the second push is a conflict.
+  it.todo('two tills that each sell the same product offline end with the stock down by both sales');
+
+  it('a reload while offline still shows the products (service worker shell, IndexedDB data)', async () => {
+    await a.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
+    await aContext.setOffline(true);
+    await offline(a);
+    const shell = await a.reload();
+    expect(shell?.fromServiceWorker()).toBe(true);
+    await tile(a, 'Apple juice').waitFor({ timeout: 10_000 });
+    await tile(a, 'Zaatar bread').waitFor();
+    expect(await a.getByTestId('connection-state').textContent()).toMatch(/offline|connecting/);
+    await aContext.setOffline(false);
+    await online(a);
+  });
+
+  it('the Arabic page is right-to-left, with Arabic labels', async () => {
+    const { page: ar } = await tills.open({ lang: 'ar' });
+    expect(await ar.evaluate(() => [document.documentElement.dir, document.documentElement.lang])).toEqual(['rtl', 'ar']);
+    await addProduct(ar, 'خبز عربي', '0.75');
+    await tile(ar, 'Apple juice').waitFor();
+    expect(await ar.getByTestId('checkout').textContent()).toBe('الدفع');
+    const [first, last] = await ar.getByTestId('product').evaluateAll((tiles) => [tiles[0]!.getBoundingClientRect().x, tiles[1]!.getBoundingClientRect().x]);
+    expect(first).toBeGreaterThan(last!); // the first tile is on the right
+    await ar.screenshot({ path: `${shots}till-ar.png` });
+  });
+});

@@ -1,0 +1,85 @@
+/**
+ * Tills for the demo's tests: one Chromium (Debian's, never a downloaded one), a browser
+ * profile per till, the demo page driven through its data-testid hooks only.
+ */
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { startStack, type Stack } from './stack.js';
+
+export class Tills {
+  private constructor(
+    readonly stack: Stack,
+    readonly browser: Browser,
+  ) {}
+
+  static async start(): Promise<Tills> {
+    const stack = await startStack();
+    const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+    return new Tills(stack, browser);
+  }
+
+  url(lang = 'en'): string {
+    const { origin, ingest, wsUrl } = this.stack;
+    return `${origin}/?lang=${lang}&api=${encodeURIComponent(ingest)}&ws=${encodeURIComponent(wsUrl)}`;
+  }
+
+  /** A till in a new profile, logged in as cashier1 and online; or a new tab of `context`
+   * (it shows the syncing tab's connection from that tab's next status change). */
+  async open(options: { context?: BrowserContext; lang?: string } = {}): Promise<{ page: Page; context: BrowserContext }> {
+    const context = options.context ?? (await this.browser.newContext({ viewport: { width: 1000, height: 700 } }));
+    const page = await context.newPage();
+    page.on('pageerror', (err) => console.error('[page]', err));
+    await page.goto(this.url(options.lang));
+    const login = page.getByTestId('login-submit');
+    const state = page.getByTestId('connection-state');
+    await login.or(state).first().waitFor();
+    if (await login.isVisible()) {
+      await page.getByTestId('login-username').fill('cashier1');
+      await page.getByTestId('login-password').fill('password');
+      await login.click();
+    }
+    if (!options.context) await online(page);
+    return { page, context };
+  }
+
+  async close(): Promise<void> {
+    await this.browser.close();
+    await this.stack.stop();
+  }
+}
+
+export const online = (page: Page) => page.waitForFunction(() => document.querySelector('[data-testid=connection-state]')?.textContent?.includes('online'), null, { timeout: 20_000 });
+export const offline = (page: Page) => page.waitForFunction(() => document.querySelector('[data-testid=connection-state]')?.textContent?.includes('offline'));
+export const pending = async (page: Page) => Number(await page.getByTestId('pending-count').textContent());
+export const drained = (page: Page, timeout = 30_000) => page.waitForFunction(() => document.querySelector('[data-testid=pending-count]')?.textContent === '0', null, { timeout });
+
+export const tile = (page: Page, name: string): Locator => page.getByTestId('product').filter({ hasText: name });
+export const stock = async (page: Page, name: string) => Number(await tile(page, name).getByTestId('stock').textContent());
+
+export async function addProduct(page: Page, name: string, price: string): Promise<void> {
+  await page.getByTestId('new-product-name').fill(name);
+  await page.getByTestId('new-product-price').fill(price);
+  await page.getByTestId('add-product').click();
+}
+
+export async function sell(page: Page, name: string): Promise<void> {
+  const sales = await page.getByTestId('sale').count();
+  await tile(page, name).click();
+  await page.getByTestId('checkout').click();
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid=sale]').length > n || n >= 10, sales);
+}
+
+export async function editPrice(page: Page, name: string, price: string): Promise<void> {
+  const t = tile(page, name);
+  await t.getByTestId('edit-price').click();
+  await t.locator('input').fill(price);
+  await t.getByTestId('save-price').click();
+}
+
+/** An admin's back-office write through the entity routes (PUT replaces `data`). */
+export async function backOffice(ingest: string, method: string, path: string, body?: unknown): Promise<any> {
+  const login = await fetch(`${ingest}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'password' }) });
+  const { accessToken } = (await login.json()) as { accessToken: string };
+  const res = await fetch(`${ingest}${path}`, { method, headers: { 'content-type': 'application/json', authorization: `Bearer ${accessToken}` }, body: body === undefined ? undefined : JSON.stringify(body) });
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+  return res.json();
+}

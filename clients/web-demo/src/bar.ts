@@ -1,0 +1,48 @@
+//! The sync bar: connection state, edits waiting to be pushed, and open conflicts, each
+//! settled with "keep mine" (the till's edit wins) or "keep server".
+import type { StoredConflict, SyncEngine, SyncStatus } from '@possync/client';
+import { h, setText } from './dom';
+import type { Locale } from './i18n';
+
+export function syncBar(engine: SyncEngine, { t, lang, money }: Locale): { el: HTMLElement; update: (s: SyncStatus) => void } {
+  const state = h('span', { testid: 'connection-state', className: 'state' });
+  const pending = h('span', { testid: 'pending-count' });
+  const conflicts = h('ul', { className: 'conflicts' });
+  const el = h('header', { className: 'bar' }, state, h('span', { className: 'pending' }, pending, ` ${t.pending}`), conflicts);
+  let shown = '';
+
+  const describe = (c: StoredConflict) => {
+    const name = String(c.server_data?.name ?? c.local_data?.name ?? c.record_id);
+    const price = (d: StoredConflict['local_data']) => (typeof d?.price === 'number' ? money(d.price) : JSON.stringify(d));
+    return `${name}: ${t.mine} ${price(c.local_data)} · ${t.server} ${price(c.server_data)}`;
+  };
+  const resolve = async (c: StoredConflict, resolution: 'accept_client' | 'accept_server', button: HTMLButtonElement) => {
+    button.disabled = true;
+    try {
+      await engine.resolveConflict(c.table_name, c.record_id, resolution);
+    } catch (err) {
+      console.warn('resolve failed', err);
+      button.disabled = false;
+    }
+  };
+
+  const update = (s: SyncStatus) => {
+    // The state word stays in English beside an Arabic label, for scripts and support calls.
+    setText(state, lang === 'en' ? s.connection : `${t[s.connection]} (${s.connection})`);
+    state.dataset.state = s.connection;
+    setText(pending, String(s.pending));
+    const key = JSON.stringify(s.conflicts.map((c) => [c.table_name, c.record_id, c.sync_version]));
+    if (key === shown) return;
+    shown = key;
+    conflicts.replaceChildren(
+      ...s.conflicts.map((c) => {
+        const mine = h('button', { testid: 'keep-mine' }, t.keepMine);
+        const server = h('button', { testid: 'keep-server' }, t.keepServer);
+        mine.onclick = () => resolve(c, 'accept_client', mine);
+        server.onclick = () => resolve(c, 'accept_server', server);
+        return h('li', { testid: 'conflict' }, h('bdi', {}, describe(c)), ' ', mine, server);
+      }),
+    );
+  };
+  return { el, update };
+}

@@ -1,0 +1,72 @@
+//! Boots the till: where the API is, this browser's device id, the SyncEngine, login, then
+//! the till (sync bar, products, cart, recent sales), redrawn on every change from any till.
+import { SyncEngine } from '@possync/client';
+import { syncBar } from './bar';
+import { cartPanel } from './cart';
+import { h } from './dom';
+import { pickLocale, type Locale } from './i18n';
+import { loadProducts, productGrid } from './products';
+import { newId } from './sale';
+import './style.css';
+
+const params = new URLSearchParams(location.search);
+/** `?api=` / `?ws=` override where ingest and fanout are (kept for the next visit). */
+function setting(key: string, fallback: string): string {
+  const given = params.get(key);
+  if (given) localStorage.setItem(`possync.${key}`, given);
+  return localStorage.getItem(`possync.${key}`) ?? fallback;
+}
+
+const locale = pickLocale(location.search);
+const apiUrl = setting('api', `${location.protocol}//${location.hostname}:3000`);
+const wsUrl = setting('ws', `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.hostname}:3001`);
+const deviceId = setting('device', `web-${newId().slice(0, 13)}`);
+localStorage.setItem('possync.device', deviceId);
+const engine = new SyncEngine({ apiUrl, wsUrl, deviceId });
+const root = document.getElementById('app')!;
+
+function loginForm({ t }: Locale): Promise<void> {
+  return new Promise((done) => {
+    const user = h('input', { testid: 'login-username', autocomplete: 'username', value: 'cashier1' });
+    const pass = h('input', { testid: 'login-password', type: 'password', autocomplete: 'current-password' });
+    const error = h('p', { className: 'error', role: 'alert' });
+    const form = h('form', { className: 'login' }, h('h1', {}, t.title), h('label', {}, t.username, user), h('label', {}, t.password, pass), h('button', { testid: 'login-submit', type: 'submit', className: 'primary' }, t.login), error);
+    form.onsubmit = async (e) => {
+      e.preventDefault();
+      error.textContent = '';
+      try {
+        await engine.login(user.value, pass.value);
+        done();
+      } catch (err) {
+        error.textContent = `${t.loginFailed}: ${(err as Error).message}`;
+      }
+    };
+    root.replaceChildren(form);
+    pass.focus();
+  });
+}
+
+function till(locale: Locale): void {
+  const bar = syncBar(engine, locale);
+  const cart = cartPanel(engine, locale);
+  const grid = productGrid(engine, locale, cart.add);
+  root.replaceChildren(bar.el, h('main', {}, grid.el, cart.el));
+  let drawing = Promise.resolve();
+  const redraw = (tables?: string[]) => {
+    drawing = drawing.then(async () => {
+      if (!tables || tables.some((t) => t === 'products' || t === 'product_stock')) grid.render(await loadProducts(engine));
+      if (!tables || tables.includes('invoices')) await cart.renderSales();
+    });
+  };
+  engine.subscribe(bar.update);
+  engine.on('change', ({ tables }) => redraw(tables));
+  redraw();
+}
+
+await engine.start();
+if (engine.status.auth === 'logged_out') await loginForm(locale);
+till(locale);
+
+if ('serviceWorker' in navigator && import.meta.env.PROD) {
+  navigator.serviceWorker.register('/sw.js').catch((err) => console.warn('no service worker', err));
+}
