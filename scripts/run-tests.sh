@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace against a real MariaDB and a real NATS with JetStream,
 # schemathesis against the live API, and the TypeScript package's checks, unit tests and
-# real-stack tests in headless Chromium (scripts/ts.sh; skipped when a filter is given).
+# real-stack tests in headless Chromium (scripts/ts.sh), and the POS web demo's end-to-end
+# tests in Chromium (scripts/web-demo.sh); both skipped when a filter is given.
 # Installs them when missing and starts private instances on free ports (unless DATABASE_URL
 # and NATS_URL point at running servers); each test then makes its own database and stream.
 # Extra arguments go to `cargo test` (e.g. a test name filter).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/deps.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/ts.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/web-demo.sh"
 
 ensure_rust
 trap stop_private_services EXIT
@@ -27,10 +29,11 @@ if [ $# -eq 0 ]; then
   cargo build --workspace --locked --bins
   # Without -e: a failed check is counted and the rest still run.
   (set +e; POSSYNC_TS_BROWSER=1 run_ts_tests) 2>&1 | tee -a "$log" || status=1
+  (set +e; run_web_demo_tests) 2>&1 | tee -a "$log" || status=1
 fi
 # One closing line for the whole run: cargo prints one "test result" per test binary, the
-# TypeScript run one "typescript: N passed, N failed".
-awk '/^test result:/ { p += $4; f += $6 } /^typescript: [0-9]+ passed/ { p += $2; f += $4 }
+# TypeScript and web-demo runs one "<name>: N passed, N failed" each.
+awk '/^test result:/ { p += $4; f += $6 } /^(typescript|web-demo): [0-9]+ passed/ { p += $2; f += $4 }
      END { printf "all tests: %d passed, %d failed\n", p, f }' "$log"
 rm -f "$log"
 exit "$status"
