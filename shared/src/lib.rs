@@ -22,4 +22,4 @@ pub mod telemetry;
 pub mod token;
 
 pub use possync_wire as wire;
-pub use possync_wire::{ids, registry, times};
+pub use possync_wire::{counters, ids, registry, times};

@@ -7,6 +7,7 @@ mod client_own_pushes;
 mod client_refusals;
 mod conflicts;
 mod cors;
+mod counters;
 mod entities;
 mod entity_branches;
 mod entity_devices;

@@ -6,11 +6,12 @@ use shared::subject::Subjects;
 
 use crate::TestIngest;
 
-/// Sweep settings for tests: no grace, one-day retention, batches of 100.
+/// Sweep settings for tests: no grace, one-day retentions, batches of 100.
 pub fn sweep_config() -> SweepConfig {
     SweepConfig {
         janitor_interval_secs: 0.2,
         janitor_retention_secs: 24 * 3600,
+        janitor_edit_retention_secs: 24 * 3600,
         janitor_grace_secs: 0.0,
         janitor_batch: 100,
     }

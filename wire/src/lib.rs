@@ -4,10 +4,12 @@
 //!
 //! - [`auth`], [`sync`], [`socket`], [`error`]: requests, responses, events and errors.
 //! - [`registry`]: the 31 synced tables, their scope and the validation of their `data`.
+//! - [`counters`]: increments of counter fields, which add up instead of overwriting.
 //! - [`ids`]: validated record and device ids.
 //! - [`times`]: the range of edit times a device may send, and filter times.
 
 pub mod auth;
+pub mod counters;
 pub mod error;
 pub mod ids;
 pub mod registry;

@@ -6,10 +6,14 @@
 //!
 //! Scope: catalogue-like tables are shared by every branch of a client ([`Scope::Client`]);
 //! sales, stock, cash and staff money move per branch ([`Scope::Branch`]).
+//!
+//! Counters ([`Kind::Counter`]) are the quantities several tills change at once: a product's
+//! stock, a shift's expected cash, a customer's balance and points. Edits change them by
+//! increments that add up instead of overwriting one another (see `increments`).
 
 use serde_json::{Map, Value};
 
-use crate::registry::Kind::{Amount, Number, OneOf, Positive, Reference, Text, Timestamp};
+use crate::registry::Kind::{Amount, Counter, OneOf, Positive, Reference, Text, Timestamp};
 
 /// Who sees a table's records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,6 +37,9 @@ pub enum Kind {
     Positive,
     /// Any number.
     Number,
+    /// Any number, changed by increments that add up (never required: a write that leaves
+    /// it out keeps the server's value).
+    Counter,
     /// An RFC 3339 date-time string.
     Timestamp,
     /// One of the listed strings.
@@ -97,7 +104,15 @@ pub static TABLES: [Table; 31] = [
         ],
     ),
     table("product_categories", Client, NAMED),
-    table("customers", Client, NAMED),
+    table(
+        "customers",
+        Client,
+        &[
+            req("name", Text),
+            opt("balance", Counter),
+            opt("points", Counter),
+        ],
+    ),
     table("suppliers", Client, NAMED),
     table(
         "invoices",
@@ -126,6 +141,7 @@ pub static TABLES: [Table; 31] = [
             req("opened_at", Timestamp),
             opt("closed_at", Timestamp),
             opt("employee_id", Reference),
+            opt("expected_cash", Counter),
         ],
     ),
     table(
@@ -156,7 +172,7 @@ pub static TABLES: [Table; 31] = [
         Branch,
         &[
             req("product_id", Reference),
-            req("quantity", Number),
+            opt("quantity", Counter),
             opt("warehouse_id", Reference),
         ],
     ),
@@ -317,7 +333,7 @@ impl Field {
             Positive => {
                 (!number.is_some_and(|n| n > 0.0)).then(|| "must be a number > 0".to_owned())
             }
-            Number => number.is_none().then(|| "must be a number".to_owned()),
+            Kind::Number | Counter => number.is_none().then(|| "must be a number".to_owned()),
             Timestamp => {
                 let field = format!("data.{name}");
                 let now = chrono::Utc::now();

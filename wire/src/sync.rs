@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// Most records a push may carry.
 pub const MAX_PUSH_RECORDS: usize = 50;
@@ -32,6 +32,17 @@ pub struct PushRecord {
     /// The `sync_version` the device last saw of this record, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_version: Option<u64>,
+    /// Amounts to add to counter fields (`{"quantity": -1}`), on top of the value each has
+    /// when the edit applies: increments never conflict. With `data` left out (or `null`)
+    /// the edit changes only these counters. Needs `edit_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<HashMap<String, f64>>)]
+    pub increments: Option<Map<String, Value>>,
+    /// An id the device makes once per edit (a UUID): the server applies an edit with an id
+    /// at most once, however often it is pushed, for 30 days (`JANITOR_EDIT_RETENTION_SECS`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^[A-Za-z0-9_.:-]{1,64}$")]
+    pub edit_id: Option<String>,
 }
 
 /// What a push answers.
@@ -41,6 +52,18 @@ pub struct PushResponse {
     pub synced_count: usize,
     pub conflicts: Vec<Conflict>,
     pub errors: Vec<RecordError>,
+    /// For each synced record: the `sync_version` that holds its edit. A device adds its
+    /// increments to any copy of the record older than that version, and to no copy as new
+    /// or newer. Absent in answers of servers from before it was added.
+    #[serde(default)]
+    pub versions: Vec<SyncedVersion>,
+}
+
+/// The server version that holds a pushed record's edit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SyncedVersion {
+    pub index: usize,
+    pub sync_version: u64,
 }
 
 /// A record the server kept its own version of.
@@ -157,7 +180,20 @@ pub struct EntityPage {
     pub next_cursor: Option<String>,
 }
 
-/// `POST /api/{table}`, `PUT` and `PATCH /api/{table}/{id}`.
+/// `PATCH /api/{table}/{id}`: fields to set, counters to change, or both.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct EntityPatch {
+    /// Fields to set; the others keep their values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub data: Option<Value>,
+    /// Amounts to add to counter fields, as in a push; needs an `Idempotency-Key` header.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<HashMap<String, f64>>)]
+    pub increments: Option<Map<String, Value>>,
+}
+
+/// `POST /api/{table}` and `PUT /api/{table}/{id}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EntityWrite {
     /// For `POST` only: the id to create; a UUID is made when absent.

@@ -6,11 +6,13 @@
 //! - `conflicts`: settling a conflict, and a conflict's server side as a change.
 //! - `session`: tokens (login, refresh ahead of expiry) and the calls that carry them.
 //!
-//! An app edits through [`Client::edit`] (never lost: queued on disk first), calls
+//! An app edits through [`Client::edit`] and changes counters (stock, cash, balances) through
+//! [`Client::increment`] (never lost: queued on disk first), calls
 //! [`Client::sync`] when it likes (push in batches of 50, then pull), runs
 //! [`Client::run_realtime`] in the background, and watches [`Client::status`].
 
 mod conflicts;
+mod counters;
 pub mod http;
 pub mod realtime;
 mod session;
@@ -145,6 +147,24 @@ impl Client {
         self.refresh_pending().await
     }
 
+    /// Adds `increments` (`{"quantity": -1}`) to counters of a record this device holds and
+    /// queues them; they add up with every other till's. Returns the edit's id. What
+    /// [`Store::record`] reads includes them at once, and after every sync.
+    pub async fn increment(
+        &self,
+        table: &str,
+        id: &str,
+        increments: Value,
+    ) -> anyhow::Result<String> {
+        let edit_id = uuid::Uuid::new_v4().to_string();
+        self.inner
+            .store
+            .increment(table, id, &increments, &edit_id)
+            .await?;
+        self.refresh_pending().await?;
+        Ok(edit_id)
+    }
+
     /// Deletes a record locally (a tombstone) and queues it.
     pub async fn delete(&self, table: &str, id: &str) -> anyhow::Result<()> {
         let data = self
@@ -208,7 +228,7 @@ impl Client {
                 Err(err) if too_large(&err) => {
                     self.inner
                         .store
-                        .settle(&queued, &[(0, err.to_string())])
+                        .settle(&queued, &[(0, err.to_string())], &[])
                         .await?;
                     self.refresh_pending().await?;
                     report.rejected += 1;
@@ -222,7 +242,10 @@ impl Client {
                 .iter()
                 .map(|e| (e.index, e.message.clone()))
                 .collect();
-            self.inner.store.settle(&queued, &refused).await?;
+            self.inner
+                .store
+                .settle(&queued, &refused, &answer.versions)
+                .await?;
             self.refresh_pending().await?;
             let handler = self.inner.on_conflict.lock().expect("handler lock").clone();
             for conflict in &answer.conflicts {

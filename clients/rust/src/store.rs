@@ -3,18 +3,20 @@
 
 use std::path::Path;
 
-use possync_wire::sync::{Change, PushRecord};
+use possync_wire::sync::{Change, PushRecord, SyncedVersion};
 use serde_json::Value;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-const SCHEMA: [&str; 4] = [
+const SCHEMA: [&str; 5] = [
     "CREATE TABLE IF NOT EXISTS records (table_name TEXT NOT NULL, record_id TEXT NOT NULL, data TEXT NOT NULL, \
      is_deleted INTEGER NOT NULL, sync_version INTEGER NOT NULL, PRIMARY KEY (table_name, record_id))",
     "CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, table_name TEXT NOT NULL, \
      record_id TEXT NOT NULL, data TEXT NOT NULL, is_deleted INTEGER NOT NULL, local_updated_at TEXT NOT NULL, \
-     base_version INTEGER)",
+     base_version INTEGER, increments TEXT, edit_id TEXT, counted INTEGER NOT NULL DEFAULT 1)",
+    "CREATE TABLE IF NOT EXISTS sent_increments (edit_id TEXT PRIMARY KEY, table_name TEXT NOT NULL, \
+     record_id TEXT NOT NULL, increments TEXT NOT NULL, version INTEGER NOT NULL)",
     "CREATE TABLE IF NOT EXISTS rejected (seq INTEGER PRIMARY KEY, table_name TEXT NOT NULL, record_id TEXT NOT NULL, message TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
 ];
@@ -60,6 +62,8 @@ struct QueuedRow {
     is_deleted: bool,
     local_updated_at: String,
     base_version: Option<i64>,
+    increments: Option<String>,
+    edit_id: Option<String>,
 }
 
 /// An edit waiting in the queue.
@@ -79,7 +83,7 @@ pub struct Rejected {
 
 #[derive(Clone)]
 pub struct Store {
-    pool: SqlitePool,
+    pub(crate) pool: SqlitePool,
 }
 
 impl Store {
@@ -103,10 +107,13 @@ impl Store {
         for statement in SCHEMA {
             sqlx::query(statement).execute(&pool).await?;
         }
+        crate::counters::upgrade(&pool).await?;
         Ok(Store { pool })
     }
 
-    /// Applies a local edit and queues it for the server, atomically.
+    /// Applies a local edit and queues it for the server, atomically. Counters `data` leaves
+    /// out keep their values; counters it holds are set, and the till's earlier increments
+    /// of the record no longer show (the server applies them before the value set).
     pub async fn edit(
         &self,
         table: &str,
@@ -115,13 +122,19 @@ impl Store {
         is_deleted: bool,
     ) -> sqlx::Result<()> {
         let mut tx = self.pool.begin().await?;
-        let base: Option<i64> = sqlx::query_scalar(
-            "SELECT sync_version FROM records WHERE table_name = ? AND record_id = ?",
+        let current: Option<(i64, String)> = sqlx::query_as(
+            "SELECT sync_version, data FROM records WHERE table_name = ? AND record_id = ?",
         )
         .bind(table)
         .bind(id)
         .fetch_optional(&mut *tx)
         .await?;
+        let base = current.as_ref().map(|(version, _)| *version);
+        let mut data = data.clone();
+        if let (Some(table), Some((_, old))) = (possync_wire::registry::lookup(table), &current) {
+            let old = serde_json::from_str(old).unwrap_or(Value::Null);
+            crate::counters::set_by_value(&mut tx, table, id, &mut data, &old).await?;
+        }
         sqlx::query(
             "INSERT INTO records (table_name, record_id, data, is_deleted, sync_version) VALUES (?, ?, ?, ?, 0) \
              ON CONFLICT (table_name, record_id) DO UPDATE SET data = excluded.data, is_deleted = excluded.is_deleted",
@@ -149,7 +162,8 @@ impl Store {
     /// The oldest queued edits, at most `limit`.
     pub async fn queued(&self, limit: u32) -> anyhow::Result<Vec<Queued>> {
         let rows: Vec<QueuedRow> = sqlx::query_as(
-            "SELECT seq, table_name, record_id, data, is_deleted, local_updated_at, base_version FROM outbox ORDER BY seq LIMIT ?",
+            "SELECT seq, table_name, record_id, data, is_deleted, local_updated_at, base_version, increments, edit_id \
+             FROM outbox ORDER BY seq LIMIT ?",
         )
         .bind(limit)
         .fetch_all(&self.pool)
@@ -164,6 +178,12 @@ impl Store {
                     local_updated_at: local_updated_at.with_timezone(&chrono::Utc),
                     is_deleted: row.is_deleted,
                     base_version: row.base_version.map(|b| b as u64),
+                    increments: row
+                        .increments
+                        .as_deref()
+                        .map(serde_json::from_str)
+                        .transpose()?,
+                    edit_id: row.edit_id,
                 };
                 Ok(Queued {
                     seq: row.seq,
@@ -188,9 +208,16 @@ impl Store {
         Ok(count as u64)
     }
 
-    /// Drops pushed edits from the queue, keeping the refused ones in `rejected`.
-    pub async fn settle(&self, pushed: &[Queued], refused: &[(usize, String)]) -> sqlx::Result<()> {
+    /// Drops pushed edits from the queue, keeping the refused ones in `rejected` and the
+    /// increments taken, with the version that holds them, in `sent_increments`.
+    pub async fn settle(
+        &self,
+        pushed: &[Queued],
+        refused: &[(usize, String)],
+        versions: &[SyncedVersion],
+    ) -> sqlx::Result<()> {
         let mut tx = self.pool.begin().await?;
+        crate::counters::sent(&mut tx, pushed, refused, versions).await?;
         for (index, message) in refused {
             if let Some(queued) = pushed.get(*index) {
                 sqlx::query("INSERT OR REPLACE INTO rejected (seq, table_name, record_id, message) VALUES (?, ?, ?, ?)")
@@ -228,11 +255,14 @@ impl Store {
     }
 
     /// Applies a server change unless the device holds that version or a newer one, or has
-    /// an edit of the record still queued (its push decides first). Returns whether it applied.
+    /// an edit of the record's data still queued (its push decides first); queued increments
+    /// show on top of it. Returns whether it applied.
     pub async fn apply(&self, change: &Change) -> sqlx::Result<bool> {
+        let mut tx = self.pool.begin().await?;
         let result = sqlx::query(
             "INSERT INTO records (table_name, record_id, data, is_deleted, sync_version) \
-             SELECT ?1, ?2, ?3, ?4, ?5 WHERE NOT EXISTS (SELECT 1 FROM outbox WHERE table_name = ?1 AND record_id = ?2) \
+             SELECT ?1, ?2, ?3, ?4, ?5 WHERE NOT EXISTS (SELECT 1 FROM outbox WHERE table_name = ?1 AND record_id = ?2 \
+             AND increments IS NULL) \
              ON CONFLICT (table_name, record_id) DO UPDATE SET data = excluded.data, is_deleted = excluded.is_deleted, \
              sync_version = excluded.sync_version WHERE excluded.sync_version > records.sync_version",
         )
@@ -241,25 +271,37 @@ impl Store {
         .bind(change.data.to_string())
         .bind(change.is_deleted)
         .bind(change.sync_version as i64)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        crate::counters::drop_held(&mut tx).await?;
+        tx.commit().await?;
         Ok(result.rows_affected() > 0)
     }
 
     /// Records that the server holds `version` of a record this device changed (the marker
     /// of its own change): the local copy is that version or newer. Never lowers a version.
+    /// With increments in flight the copy moves only when the marker is theirs.
     pub async fn confirm(&self, table: &str, id: &str, version: u64) -> sqlx::Result<()> {
+        let mut tx = self.pool.begin().await?;
+        if crate::counters::own_version(&mut tx, table, id, version)
+            .await?
+            .is_some()
+        {
+            return tx.commit().await;
+        }
         sqlx::query(
             "UPDATE records SET sync_version = ?3 WHERE table_name = ?1 AND record_id = ?2 AND sync_version < ?3",
         )
         .bind(table)
         .bind(id)
         .bind(version as i64)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
-        Ok(())
+        tx.commit().await
     }
 
+    /// A record as the app shows it: the local copy with this device's increments the copy
+    /// does not hold yet.
     pub async fn record(&self, table: &str, id: &str) -> sqlx::Result<Option<LocalRecord>> {
         let row: Option<(String, String, String, bool, i64)> = sqlx::query_as(
             "SELECT table_name, record_id, data, is_deleted, sync_version FROM records WHERE table_name = ? AND record_id = ?",
@@ -268,7 +310,7 @@ impl Store {
         .bind(id)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.map(
+        let record = row.map(
             |(table_name, record_id, data, is_deleted, version)| LocalRecord {
                 table_name,
                 record_id,
@@ -276,17 +318,18 @@ impl Store {
                 is_deleted,
                 sync_version: version as u64,
             },
-        ))
+        );
+        Ok(self.with_pending(record.into_iter().collect()).await?.pop())
     }
 
-    /// Every record, ordered, for comparisons with the server.
+    /// Every record as the app shows it, ordered, for comparisons with the server.
     pub async fn all(&self) -> sqlx::Result<Vec<LocalRecord>> {
         let rows: Vec<(String, String, String, bool, i64)> = sqlx::query_as(
             "SELECT table_name, record_id, data, is_deleted, sync_version FROM records ORDER BY table_name, record_id",
         )
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
+        let records = rows
             .into_iter()
             .map(
                 |(table_name, record_id, data, is_deleted, version)| LocalRecord {
@@ -297,7 +340,8 @@ impl Store {
                     sync_version: version as u64,
                 },
             )
-            .collect())
+            .collect();
+        self.with_pending(records).await
     }
 
     pub async fn meta(&self, key: &str) -> sqlx::Result<Option<String>> {

@@ -9,9 +9,9 @@ use axum::{Json, Router};
 use shared::registry::{Field, Kind, Scope, Table, TABLES};
 use shared::wire::auth::{LoginRequest, RefreshRequest, TokenResponse, UserInfo, WhoAmI};
 use shared::wire::sync::{
-    Change, Conflict, EntityPage, EntityWrite, PullResponse, PushRecord, PushRequest, PushResponse,
-    RecordError, Resolution, ResolveMovedOn, ResolveRequest, ResolveResponse, StatsResponse,
-    TableStat,
+    Change, Conflict, EntityPage, EntityPatch, EntityWrite, PullResponse, PushRecord, PushRequest,
+    PushResponse, RecordError, Resolution, ResolveMovedOn, ResolveRequest, ResolveResponse,
+    StatsResponse, SyncedVersion, TableStat,
 };
 use shared::wire::{ErrorBody, ErrorDetail};
 use utoipa::openapi::extensions::ExtensionsBuilder;
@@ -35,7 +35,7 @@ use crate::{auth, entities, health, sync, AppState};
     components(schemas(
         ErrorBody, ErrorDetail, LoginRequest, RefreshRequest, TokenResponse, UserInfo, WhoAmI, shared::token::Role,
         PushRequest, PushRecord, PushResponse, Conflict, RecordError, PullResponse, Change, Resolution,
-        ResolveRequest, ResolveResponse, ResolveMovedOn, StatsResponse, TableStat, EntityPage, EntityWrite, EntityCreate,
+        ResolveRequest, ResolveResponse, ResolveMovedOn, StatsResponse, TableStat, EntityPage, EntityWrite, EntityPatch, EntityCreate, SyncedVersion,
     )),
     modifiers(&BearerToken, &TableNames, &TableSchemas),
 )]
@@ -168,6 +168,9 @@ fn field_schema(field: &Field) -> Schema {
         Kind::Amount => typed(Type::Number).minimum(Some(0)),
         Kind::Positive => typed(Type::Number).exclusive_minimum(Some(0)),
         Kind::Number => typed(Type::Number),
+        Kind::Counter => typed(Type::Number).description(Some(
+            "a counter: edits change it by `increments`; a write that leaves it out keeps it",
+        )),
         Kind::Timestamp => {
             typed(Type::String).format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
         }

@@ -35,6 +35,10 @@ pub struct SweepConfig {
     /// Published outbox rows older than this many seconds are deleted (default 7 days).
     #[arg(long, env = "JANITOR_RETENTION_SECS", default_value_t = 7 * 24 * 3600)]
     pub janitor_retention_secs: u64,
+    /// Ids of applied edits (`edit_id`, `Idempotency-Key`) older than this many seconds are
+    /// forgotten (default 30 days): an edit pushed again after that is applied again.
+    #[arg(long, env = "JANITOR_EDIT_RETENTION_SECS", default_value_t = 30 * 24 * 3600)]
+    pub janitor_edit_retention_secs: u64,
     /// Outbox rows unpublished for longer than this many seconds are relayed.
     #[arg(long, env = "JANITOR_GRACE_SECS", default_value_t = 10.0)]
     pub janitor_grace_secs: f64,
@@ -50,6 +54,10 @@ impl SweepConfig {
 
     pub fn retention(&self) -> Duration {
         Duration::from_secs(self.janitor_retention_secs)
+    }
+
+    pub fn edit_retention(&self) -> Duration {
+        Duration::from_secs(self.janitor_edit_retention_secs)
     }
 
     pub fn grace(&self) -> Duration {

@@ -1,4 +1,5 @@
-//! One sweep: relay what was never published, delete what is old and published, report.
+//! One sweep: relay what was never published, delete what is old and published, forget
+//! old edit ids, report.
 
 use async_nats::connection::State;
 use async_nats::jetstream;
@@ -17,6 +18,8 @@ use crate::{relay, retention};
 pub struct Report {
     pub relayed: u64,
     pub deleted: u64,
+    /// Ids of applied edits forgotten (older than the edit retention).
+    pub edits_forgotten: u64,
     /// Age of the oldest outbox row still unpublished after the sweep, in seconds.
     pub oldest_unpublished_secs: Option<f64>,
 }
@@ -44,6 +47,10 @@ impl Sweeper {
         let cutoff = Utc::now() - self.config.retention();
         report.deleted =
             retention::delete_published_before(&self.pool, cutoff, self.config.janitor_batch)
+                .await?;
+        let edits_cutoff = Utc::now() - self.config.edit_retention();
+        report.edits_forgotten =
+            retention::forget_edits_before(&self.pool, edits_cutoff, self.config.janitor_batch)
                 .await?;
         let oldest: Option<DateTime<Utc>> =
             sqlx::query_scalar("SELECT MIN(created_at) FROM sync_queue WHERE published_at IS NULL")

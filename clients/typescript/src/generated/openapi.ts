@@ -251,7 +251,16 @@ export interface components {
             /** @description Where the next page starts; `None` on the last page. */
             next_cursor?: string | null;
         };
-        /** @description `POST /api/{table}`, `PUT` and `PATCH /api/{table}/{id}`. */
+        /** @description `PATCH /api/{table}/{id}`: fields to set, counters to change, or both. */
+        EntityPatch: {
+            /** @description Fields to set; the others keep their values. */
+            data?: Record<string, never> | null;
+            /** @description Amounts to add to counter fields, as in a push; needs an `Idempotency-Key` header. */
+            increments?: {
+                [key: string]: number;
+            } | null;
+        };
+        /** @description `POST /api/{table}` and `PUT /api/{table}/{id}`. */
         EntityWrite: {
             data: Record<string, never>;
             /** @description For `POST` only: the id to create; a UUID is made when absent. */
@@ -290,6 +299,19 @@ export interface components {
              *     tombstone then keeps the record's last data.
              */
             data?: Record<string, never> | null;
+            /**
+             * @description An id the device makes once per edit (a UUID): the server applies an edit with an id
+             *     at most once, however often it is pushed, for 30 days (`JANITOR_EDIT_RETENTION_SECS`).
+             */
+            edit_id?: string | null;
+            /**
+             * @description Amounts to add to counter fields (`{"quantity": -1}`), on top of the value each has
+             *     when the edit applies: increments never conflict. With `data` left out (or `null`)
+             *     the edit changes only these counters. Needs `edit_id`.
+             */
+            increments?: {
+                [key: string]: number;
+            } | null;
             is_deleted?: boolean;
             /** Format: date-time */
             local_updated_at: string;
@@ -307,6 +329,12 @@ export interface components {
             errors: components["schemas"]["RecordError"][];
             success: boolean;
             synced_count: number;
+            /**
+             * @description For each synced record: the `sync_version` that holds its edit. A device adds its
+             *     increments to any copy of the record older than that version, and to no copy as new
+             *     or newer. Absent in answers of servers from before it was added.
+             */
+            versions?: components["schemas"]["SyncedVersion"][];
         };
         /** @description A record refused for what it holds; the rest of its batch still applies. */
         RecordError: {
@@ -368,6 +396,12 @@ export interface components {
             pending_queue_count: number;
             tables_stats: components["schemas"]["TableStat"][];
         };
+        /** @description The server version that holds a pushed record's edit. */
+        SyncedVersion: {
+            index: number;
+            /** Format: int64 */
+            sync_version: number;
+        };
         /** @description Live records of one table in the caller's scope. */
         TableStat: {
             /** Format: int64 */
@@ -415,9 +449,11 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
-        /** @description data of customers: shared by every branch of the client; written by every role; list filters: name. Fields not declared here are kept as sent. */
+        /** @description data of customers: shared by every branch of the client; written by every role; list filters: name, balance, points. Fields not declared here are kept as sent. */
         "customers.data": {
+            balance?: number | null;
             name: string;
+            points?: number | null;
         } & {
             [key: string]: unknown;
         };
@@ -524,7 +560,7 @@ export interface components {
         "product_stock.data": {
             /** @description the id of a record */
             product_id: string | number;
-            quantity: number;
+            quantity?: number | null;
             warehouse_id?: (string | number) | null;
         } & {
             [key: string]: unknown;
@@ -593,10 +629,11 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
-        /** @description data of shifts: per branch (branch_id on records); written by every role; list filters: opened_at, closed_at, employee_id. Fields not declared here are kept as sent. */
+        /** @description data of shifts: per branch (branch_id on records); written by every role; list filters: opened_at, closed_at, employee_id, expected_cash. Fields not declared here are kept as sent. */
         "shifts.data": {
             closed_at?: string | null;
             employee_id?: (string | number) | null;
+            expected_cash?: number | null;
             /** Format: date-time */
             opened_at: string;
         } & {
@@ -1607,6 +1644,8 @@ export interface operations {
             header?: {
                 /** @description the sync_version the write expects */
                 "If-Match"?: string | null;
+                /** @description an id made once per change (a UUID), required with increments: a PATCH with a key is applied once, and repeating it answers the record */
+                "Idempotency-Key"?: string | null;
                 /** @description the device writing, bound like a push's; its own change is not sent back to it */
                 "X-Device-Id"?: string | null;
             };
@@ -1620,7 +1659,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["EntityWrite"];
+                "application/json": components["schemas"]["EntityPatch"];
             };
         };
         responses: {
@@ -1696,7 +1735,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description invalid record data */
+            /** @description invalid record data or increments */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -5,15 +5,18 @@
 //! - [`counters`]: the client's change positions, the scopes' event numbers and the live
 //!   record counts, each bumped in the write transaction.
 //! - [`outbox`]: outbox rows and the events of a write.
+//! - [`edits`]: the ids of edits applied, so that each is applied once.
 //! - [`read`]: current versions for the write path, and single records.
 
 pub mod counters;
+pub mod edits;
 pub mod outbox;
 pub mod read;
 pub mod write;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
+use shared::counters::Increment;
 use shared::ids::RecordId;
 use shared::registry::Table;
 use shared::subject::Subjects;
@@ -57,6 +60,17 @@ pub struct Edit {
     pub is_deleted: bool,
     pub local_updated_at: DateTime<Utc>,
     pub base_version: Option<u64>,
+    /// Counter changes applied on top of the current value; they never conflict.
+    pub increments: Vec<Increment>,
+    /// The device's id of this edit: an edit with an id is applied at most once.
+    pub edit_id: Option<RecordId>,
+}
+
+impl Edit {
+    /// An edit that sends no data and changes counters only.
+    pub fn increments_only(&self) -> bool {
+        self.data.is_none() && !self.is_deleted && !self.increments.is_empty()
+    }
 }
 
 /// A record as the server holds it now.

@@ -6,14 +6,15 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use shared::registry::Table;
 use shared::storage::Text;
 use shared::stream::Outgoing;
 use shared::subject::Subjects;
 use shared::wire::socket::{ChangeEvent, Operation};
 use sqlx::{MySql, MySqlConnection, MySqlPool, QueryBuilder};
 
-use super::write::Author;
-use super::StoredRecord;
+use super::write::{Author, Outcome};
+use super::{Edit, StoredRecord};
 
 /// How the ids of a multi-row outbox insert are learnt back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,10 +42,18 @@ impl IdAllocation {
     }
 }
 
-/// What an edit wrote: its data, or that it deleted (a delete stores none of what it sent).
-pub fn edit_digest(is_deleted: bool, data: Option<&Value>) -> [u8; 32] {
+/// What an edit wrote: its data but for counters (which other edits move), or that it
+/// deleted (a delete stores none of what it sent).
+pub fn edit_digest(table: &Table, is_deleted: bool, data: Option<&Value>) -> [u8; 32] {
     let mut digest = Sha256::new();
     match (is_deleted, data) {
+        (false, Some(Value::Object(fields))) => {
+            let mut fields = fields.clone();
+            table
+                .counters()
+                .for_each(|counter| drop(fields.remove(counter)));
+            digest.update(format!("write {}", Value::Object(fields)))
+        }
         (false, Some(data)) => digest.update(format!("write {data}")),
         _ => digest.update("delete"),
     }
@@ -83,6 +92,43 @@ pub async fn already_applied(
         .collect())
 }
 
+/// A conflict of an edit its device made before (a retry after a lost answer, with another
+/// device's edit in between) is answered as synced: the edit is in the outbox.
+pub async fn retries_are_no_conflicts(
+    tx: &mut MySqlConnection,
+    author: &Author<'_>,
+    edits: &[Edit],
+    outcomes: &mut [Outcome],
+) -> sqlx::Result<()> {
+    let Some(device) = author.device else {
+        return Ok(());
+    };
+    let conflicted: Vec<_> = edits
+        .iter()
+        .zip(outcomes.iter())
+        .filter(|(_, outcome)| matches!(outcome, Outcome::Conflict(_)))
+        .map(|(edit, _)| (edit.table.name, edit.record_id.as_str()))
+        .collect();
+    if conflicted.is_empty() {
+        return Ok(());
+    }
+    let made = already_applied(tx, author.scope.client_id, device, &conflicted).await?;
+    for (edit, outcome) in edits.iter().zip(outcomes.iter_mut()) {
+        let key = (
+            edit.table.name.to_owned(),
+            edit.record_id.to_string(),
+            edit.local_updated_at,
+            edit_digest(edit.table, edit.is_deleted, edit.data.as_ref()),
+        );
+        if let Outcome::Conflict(current) = outcome {
+            if made.contains(&key) {
+                *outcome = Outcome::Unchanged(current.clone());
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Inserts one outbox row per applied edit (with its scope number from `seqs`) and returns
 /// their ids, in the same order.
 pub async fn insert_outbox(
@@ -108,7 +154,9 @@ pub async fn insert_outbox(
                 .push_bind(operation_name(*operation))
                 .push_bind(author.device)
                 .push_bind(record.local_updated_at)
-                .push_bind(edit_digest(record.is_deleted, Some(&record.data)).to_vec())
+                .push_bind(
+                    edit_digest(record.table, record.is_deleted, Some(&record.data)).to_vec(),
+                )
                 .push_bind(record.sync_version)
                 .push_bind(record.position)
                 .push_bind(*seq)

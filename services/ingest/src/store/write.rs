@@ -11,13 +11,15 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, SubsecRound, Utc};
+use serde_json::Value;
+use shared::counters::apply_increments;
 use shared::stream::Outgoing;
 use shared::wire::socket::Operation;
 use sqlx::{MySql, MySqlConnection, QueryBuilder};
 
 use super::counters::{take_positions, take_scope_seqs, update_counts};
-use super::outbox::{already_applied, edit_digest, event_for, insert_outbox};
-use super::{key_of, read, Edit, Key, Store, StoredRecord};
+use super::outbox::{event_for, insert_outbox, retries_are_no_conflicts};
+use super::{edits, key_of, read, Edit, Key, Store, StoredRecord};
 use crate::devices::{self, DeviceError};
 use crate::scope::CallerScope;
 use crate::sync::decide::{self, Decision};
@@ -59,6 +61,9 @@ pub enum Outcome {
     OtherBranch,
     /// [`Mode::Expect`] of a record that does not exist.
     Missing,
+    /// The edit cannot apply as sent (increments of a record nobody created, a sum out of
+    /// range); nothing was written.
+    Refused(String),
 }
 
 /// The outcomes in edit order, and the events to publish once committed.
@@ -121,8 +126,11 @@ async fn write_once(
         .map(key_of)
         .collect();
 
+    let applied_before = edits::applied_before(&mut tx, client_id, edits).await?;
+    let mut ids_seen = HashSet::new();
     let mut outcomes = Vec::with_capacity(edits.len());
     let mut applied = Vec::new();
+    let mut remembered = Vec::new();
     for edit in edits {
         let key: Key = (edit.table.name, edit.record_id.to_string());
         let existing = current.get(&key);
@@ -130,29 +138,36 @@ async fn write_once(
             outcomes.push(Outcome::OtherBranch);
             continue;
         }
-        let decision = match mode {
-            Mode::Force => Decision::Apply,
-            Mode::Sync => decide::decide(
-                existing.map(current_of).as_ref(),
-                &edit_of(edit, existing, &author, now),
-            ),
-            Mode::Expect(version) if existing.map(|r| r.sync_version) == Some(version) => {
-                Decision::Apply
-            }
-            Mode::CreateOnly if existing.is_none() => Decision::Apply,
-            Mode::Expect(_) | Mode::CreateOnly => Decision::Conflict,
-        };
-        let outcome = match (decision, existing) {
-            (Decision::Apply, _) => {
-                let (record, operation) = next_version(existing, edit, &author, now, position);
-                position += 1;
-                current.insert(key, record.clone());
-                applied.push((record.clone(), operation));
-                Outcome::Applied { record, operation }
-            }
-            (Decision::Unchanged, Some(record)) => Outcome::Unchanged(record.clone()),
-            (_, Some(record)) => Outcome::Conflict(record.clone()),
-            (_, None) => Outcome::Missing,
+        let edit_id = edit.edit_id.as_ref().map(|id| id.as_str());
+        let repeated =
+            edit_id.is_some_and(|id| applied_before.contains(id) || !ids_seen.insert(id));
+        let outcome = match (repeated, existing) {
+            (true, Some(record)) => Outcome::Unchanged(record.clone()),
+            _ => match plan(edit, existing, &author, mode, now) {
+                Plan::Write {
+                    version,
+                    reported_as,
+                } => match next_version(existing, edit, version, &author, now, position) {
+                    Ok((record, operation)) => {
+                        position += 1;
+                        current.insert(key, record.clone());
+                        applied.push((record.clone(), operation));
+                        remembered.extend(edit_id);
+                        match reported_as {
+                            Decision::Conflict => Outcome::Conflict(record),
+                            _ => Outcome::Applied { record, operation },
+                        }
+                    }
+                    Err(message) => Outcome::Refused(message),
+                },
+                Plan::Keep(Decision::Unchanged) => {
+                    existing.map_or(Outcome::Missing, |r| Outcome::Unchanged(r.clone()))
+                }
+                Plan::Keep(_) => {
+                    existing.map_or(Outcome::Missing, |r| Outcome::Conflict(r.clone()))
+                }
+                Plan::Refuse(message) => Outcome::Refused(message),
+            },
         };
         outcomes.push(outcome);
     }
@@ -169,6 +184,7 @@ async fn write_once(
         let seqs = take_scope_seqs(&mut tx, client_id, &applied).await?;
         let ids = insert_outbox(&mut tx, store.outbox_ids, &author, &applied, &seqs).await?;
         update_counts(&mut tx, client_id, &was_live, &latest).await?;
+        edits::remember(&mut tx, client_id, &remembered, now).await?;
         events = applied
             .iter()
             .zip(ids)
@@ -182,43 +198,6 @@ async fn write_once(
     Ok(Written { outcomes, events })
 }
 
-/// A conflict of an edit its device made before (a retry after a lost answer, with another
-/// device's edit in between) is answered as synced: the edit is in the outbox.
-async fn retries_are_no_conflicts(
-    tx: &mut MySqlConnection,
-    author: &Author<'_>,
-    edits: &[Edit],
-    outcomes: &mut [Outcome],
-) -> sqlx::Result<()> {
-    let Some(device) = author.device else {
-        return Ok(());
-    };
-    let conflicted: Vec<_> = edits
-        .iter()
-        .zip(outcomes.iter())
-        .filter(|(_, outcome)| matches!(outcome, Outcome::Conflict(_)))
-        .map(|(edit, _)| (edit.table.name, edit.record_id.as_str()))
-        .collect();
-    if conflicted.is_empty() {
-        return Ok(());
-    }
-    let made = already_applied(tx, author.scope.client_id, device, &conflicted).await?;
-    for (edit, outcome) in edits.iter().zip(outcomes.iter_mut()) {
-        let key = (
-            edit.table.name.to_owned(),
-            edit.record_id.to_string(),
-            edit.local_updated_at,
-            edit_digest(edit.is_deleted, edit.data.as_ref()),
-        );
-        if let Outcome::Conflict(current) = outcome {
-            if made.contains(&key) {
-                *outcome = Outcome::Unchanged(current.clone());
-            }
-        }
-    }
-    Ok(())
-}
-
 fn current_of(record: &StoredRecord) -> decide::Current {
     decide::Current {
         sync_version: record.sync_version,
@@ -228,15 +207,90 @@ fn current_of(record: &StoredRecord) -> decide::Current {
     }
 }
 
+/// What the rules make of one edit.
+enum Plan<'r> {
+    /// Write a new version, reported as applied, unchanged (still written for its
+    /// increments) or a conflict of its data (likewise).
+    Write {
+        version: Version<'r>,
+        reported_as: Decision,
+    },
+    /// Write nothing.
+    Keep(Decision),
+    Refuse(String),
+}
+
+/// The data of the version to write, before the edit's increments are added.
+enum Version<'r> {
+    /// The edit's data with the counters it leaves out (`None`: the current data, a delete).
+    Edit(Option<Value>),
+    /// The current record, whose data and authorship stay: only counters move.
+    CountersOnly(&'r StoredRecord),
+}
+
+fn plan<'r>(
+    edit: &Edit,
+    existing: Option<&'r StoredRecord>,
+    author: &Author<'_>,
+    mode: Mode,
+    now: DateTime<Utc>,
+) -> Plan<'r> {
+    if edit.increments_only() {
+        return match (existing, mode) {
+            (None, _) => Plan::Refuse(format!(
+                "no {} record {} to add to; the edit that creates it sends data",
+                edit.table.name, edit.record_id
+            )),
+            (Some(record), Mode::Expect(version)) if record.sync_version != version => {
+                Plan::Keep(Decision::Conflict)
+            }
+            (Some(record), _) => Plan::Write {
+                version: Version::CountersOnly(record),
+                reported_as: Decision::Apply,
+            },
+        };
+    }
+    let data = edit.data.clone().map(|mut data| {
+        if let Some(record) = existing {
+            edit.table.keep_counters(&mut data, &record.data);
+        }
+        data
+    });
+    let decision = match mode {
+        Mode::Force => Decision::Apply,
+        Mode::Sync => decide::decide(
+            existing.map(current_of).as_ref(),
+            &edit_of(edit, data.as_ref(), existing, author, now),
+        ),
+        Mode::Expect(version) if existing.map(|r| r.sync_version) == Some(version) => {
+            Decision::Apply
+        }
+        Mode::CreateOnly if existing.is_none() => Decision::Apply,
+        Mode::Expect(_) | Mode::CreateOnly => Decision::Conflict,
+    };
+    match (decision, existing) {
+        (Decision::Apply, _) => Plan::Write {
+            version: Version::Edit(data),
+            reported_as: Decision::Apply,
+        },
+        // Increments never conflict: they apply even when the data beside them does not.
+        (kept, Some(record)) if mode == Mode::Sync && !edit.increments.is_empty() => Plan::Write {
+            version: Version::CountersOnly(record),
+            reported_as: kept,
+        },
+        (kept, _) => Plan::Keep(kept),
+    }
+}
+
 fn edit_of<'a>(
     edit: &Edit,
+    data: Option<&Value>,
     existing: Option<&StoredRecord>,
     author: &Author<'a>,
     now: DateTime<Utc>,
 ) -> decide::Edit<'a> {
     let same_content = existing.is_some_and(|record| {
-        record.is_deleted == edit.is_deleted
-            && edit.data.as_ref().is_none_or(|data| *data == record.data)
+        record.is_deleted == edit.is_deleted && data.is_none_or(|data| *data == record.data)
     });
     decide::Edit {
         device: author.device,
@@ -247,23 +301,38 @@ fn edit_of<'a>(
     }
 }
 
+/// The version `edit` writes over `existing`, or why its increments cannot apply.
 fn next_version(
     existing: Option<&StoredRecord>,
     edit: &Edit,
+    version: Version<'_>,
     author: &Author<'_>,
     now: DateTime<Utc>,
     position: u64,
-) -> (StoredRecord, Operation) {
-    let operation = match (existing, edit.is_deleted) {
-        (_, true) => Operation::Delete,
-        (None, false) => Operation::Create,
-        (Some(_), false) => Operation::Update,
+) -> Result<(StoredRecord, Operation), String> {
+    let (mut data, is_deleted, operation, claimed_time, device) = match version {
+        Version::Edit(data) => {
+            let operation = match (existing, edit.is_deleted) {
+                (_, true) => Operation::Delete,
+                (None, false) => Operation::Create,
+                (Some(_), false) => Operation::Update,
+            };
+            let data = data
+                .or_else(|| existing.map(|record| record.data.clone()))
+                .unwrap_or_else(|| serde_json::json!({}));
+            let device = author.device.map(str::to_owned);
+            let claimed_time = edit.local_updated_at.trunc_subsecs(6);
+            (data, edit.is_deleted, operation, claimed_time, device)
+        }
+        Version::CountersOnly(record) => (
+            record.data.clone(),
+            record.is_deleted,
+            Operation::Update,
+            record.local_updated_at,
+            record.updated_by_device.clone(),
+        ),
     };
-    let data = edit
-        .data
-        .clone()
-        .or_else(|| existing.map(|record| record.data.clone()))
-        .unwrap_or_else(|| serde_json::json!({}));
+    apply_increments(&mut data, &edit.increments).map_err(|err| err.0)?;
     let record = StoredRecord {
         table: edit.table,
         record_id: edit.record_id.as_str().to_owned(),
@@ -276,14 +345,14 @@ fn next_version(
             |record| record.branch_scope,
         ),
         data,
-        is_deleted: edit.is_deleted,
+        is_deleted,
         sync_version: existing.map_or(1, |record| record.sync_version + 1),
         position,
-        local_updated_at: edit.local_updated_at.trunc_subsecs(6),
+        local_updated_at: claimed_time,
         server_updated_at: now,
-        updated_by_device: author.device.map(str::to_owned),
+        updated_by_device: device,
     };
-    (record, operation)
+    Ok((record, operation))
 }
 
 async fn upsert_records(

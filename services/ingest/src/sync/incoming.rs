@@ -56,13 +56,29 @@ pub fn parse(index: usize, raw: Value, now: DateTime<Utc>) -> Result<Edit, Recor
     let is_deleted = optional(&raw, "is_deleted", "true or false").map_err(&error)?;
     let base_version = optional(&raw, "base_version", "a whole number ≥ 0").map_err(&error)?;
     let is_deleted = is_deleted.unwrap_or(false);
-    // A delete keeps the record's last data: what it sends is not checked, so not stored.
-    let data = if is_deleted {
-        None
-    } else {
-        let data = raw.get("data").cloned().unwrap_or(Value::Null);
-        table.validate(&data).map_err(|err| error(err.0))?;
-        Some(data)
+    let edit_id: Option<String> = optional(&raw, "edit_id", "a string").map_err(&error)?;
+    let edit_id = edit_id
+        .map(|id| RecordId::parse(&id).map_err(|err| error(format!("edit_id: {err}"))))
+        .transpose()?;
+    let increments = match raw.get("increments") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(_) if is_deleted => return Err(error("a delete cannot carry increments".into())),
+        Some(_) if edit_id.is_none() => {
+            return Err(error(
+                "edit_id is required with increments: an id the device makes once per edit, such as a UUID"
+                    .into(),
+            ))
+        }
+        Some(value) => table.parse_increments(value).map_err(|err| error(err.0))?,
+    };
+    let data = match raw.get("data").cloned().unwrap_or(Value::Null) {
+        // A delete keeps the record's last data: what it sends is not checked, so not stored.
+        _ if is_deleted => None,
+        Value::Null if !increments.is_empty() => None,
+        data => {
+            table.validate(&data).map_err(|err| error(err.0))?;
+            Some(data)
+        }
     };
     Ok(Edit {
         table,
@@ -71,6 +87,8 @@ pub fn parse(index: usize, raw: Value, now: DateTime<Utc>) -> Result<Edit, Recor
         is_deleted,
         local_updated_at,
         base_version,
+        increments,
+        edit_id,
     })
 }
 
@@ -171,6 +189,34 @@ mod tests {
             let edit = parse(0, delete.clone(), now()).unwrap();
             assert!(edit.is_deleted && edit.data.is_none());
         }
+    }
+
+    #[test]
+    fn increments_need_an_edit_id_counters_of_the_table_and_no_delete() {
+        let sale = || {
+            json!({"table_name": "product_stock", "record_id": "s-1", "increments": {"quantity": -1},
+                   "edit_id": "e-1", "local_updated_at": "2025-12-07T10:30:00Z"})
+        };
+        let edit = parse(0, sale(), now()).unwrap();
+        assert!(edit.increments_only());
+        assert_eq!(edit.increments[0].field, "quantity");
+        assert_eq!(edit.edit_id.as_ref().map(|id| id.as_str()), Some("e-1"));
+
+        let mut no_id = sale();
+        no_id.as_object_mut().unwrap().remove("edit_id");
+        assert!(message(no_id).starts_with("edit_id is required with increments"));
+        let mut bad_id = sale();
+        bad_id["edit_id"] = json!("a b");
+        assert!(message(bad_id).starts_with("edit_id: "));
+        let mut deleted = sale();
+        deleted["is_deleted"] = json!(true);
+        assert_eq!(message(deleted), "a delete cannot carry increments");
+        let mut not_counter = sale();
+        not_counter["increments"] = json!({"product_id": 2});
+        assert!(message(not_counter).starts_with("increments.product_id: not a counter"));
+        let mut with_data = sale();
+        with_data["data"] = json!({"warehouse_id": "w1"});
+        assert_eq!(message(with_data), "data.product_id is required");
     }
 
     #[test]

@@ -7,7 +7,9 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
 use shared::ids::DeviceId;
-use shared::wire::sync::{Conflict, PushRequest, PushResponse, RecordError, MAX_PUSH_RECORDS};
+use shared::wire::sync::{
+    Conflict, PushRequest, PushResponse, RecordError, SyncedVersion, MAX_PUSH_RECORDS,
+};
 use shared::wire::ErrorBody;
 
 use crate::devices;
@@ -103,8 +105,21 @@ fn report(
     edit: Edit,
     outcome: Outcome,
 ) {
+    let error = |message: String| RecordError {
+        index,
+        table_name: Some(edit.table.name.to_owned()),
+        record_id: Some(edit.record_id.to_string()),
+        message,
+    };
     match outcome {
-        Outcome::Applied { .. } | Outcome::Unchanged(_) => response.synced_count += 1,
+        Outcome::Applied { record, .. } | Outcome::Unchanged(record) => {
+            response.synced_count += 1;
+            response.versions.push(SyncedVersion {
+                index,
+                sync_version: record.sync_version,
+            });
+        }
+        Outcome::Refused(message) => errors.push(error(message)),
         // Only `Mode::Expect` reports a missing record; pushes use `Mode::Sync`.
         Outcome::Missing => {}
         Outcome::Conflict(server) => response.conflicts.push(Conflict {
@@ -117,15 +132,10 @@ fn report(
             sync_version: server.sync_version,
             server_is_deleted: server.is_deleted,
         }),
-        Outcome::OtherBranch => errors.push(RecordError {
-            index,
-            table_name: Some(edit.table.name.to_owned()),
-            record_id: Some(edit.record_id.to_string()),
-            // The same answer as for an id nobody has: another branch's ids stay unconfirmed.
-            message: format!(
-                "no {} record {} in your scope",
-                edit.table.name, edit.record_id
-            ),
-        }),
+        // The same answer as for an id nobody has: another branch's ids stay unconfirmed.
+        Outcome::OtherBranch => errors.push(error(format!(
+            "no {} record {} in your scope",
+            edit.table.name, edit.record_id
+        ))),
     }
 }

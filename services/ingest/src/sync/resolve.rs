@@ -100,6 +100,8 @@ async fn accept_client(
         is_deleted: false,
         local_updated_at: Utc::now().trunc_subsecs(6),
         base_version: None,
+        increments: Vec::new(),
+        edit_id: None,
     };
     let author = Author {
         scope,
