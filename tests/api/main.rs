@@ -3,6 +3,7 @@
 mod accounts;
 mod auth;
 mod client;
+mod client_counters;
 mod client_own_pushes;
 mod client_refusals;
 mod conflicts;
@@ -18,6 +19,7 @@ mod fanout_close_codes;
 mod fanout_limits;
 mod fanout_rooms;
 mod fanout_upgrade;
+mod fuzz_counters;
 mod fuzz_push;
 mod fuzz_values;
 mod janitor;

@@ -130,6 +130,9 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await?;
         let base = current.as_ref().map(|(version, _)| *version);
+        // The queue sends the data as the app wrote it: counters it leaves out stay the
+        // server's; the local copy keeps the values it knows.
+        let sent = data.to_string();
         let mut data = data.clone();
         if let (Some(table), Some((_, old))) = (possync_wire::registry::lookup(table), &current) {
             let old = serde_json::from_str(old).unwrap_or(Value::Null);
@@ -150,7 +153,7 @@ impl Store {
         )
         .bind(table)
         .bind(id)
-        .bind(data.to_string())
+        .bind(sent)
         .bind(is_deleted)
         .bind(chrono::Utc::now().to_rfc3339())
         .bind(base.filter(|version| *version > 0))
