@@ -1,10 +1,12 @@
 //! Simulated devices: N devices over M clients and 2 branches each sell (invoices, items,
-//! stock moves, cash), edit the catalogue (admins) and go offline for a while, all through
-//! the client crate; afterwards every device must equal the server for its scope.
+//! stock decrements as increments of the branch's stock rows, cash), edit the catalogue
+//! (admins) and go offline for a while, all through the client crate; afterwards every
+//! device must equal the server for its scope, and every stock row must be its start minus
+//! everything sold, on the server and on every device of its branch.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use indicatif::ProgressBar;
@@ -20,6 +22,16 @@ use crate::report::{spinner, Fleet, Throughput};
 use crate::Bench;
 
 const PASSWORD: &str = "simulated-password";
+/// Products each branch stocks, and the stock each starts with.
+const PRODUCTS: usize = 200;
+const START_STOCK: i64 = 1_000_000;
+
+/// Everything sold, per client and stock row.
+type Sold = Arc<Mutex<HashMap<(u64, String), i64>>>;
+
+fn stock_row(branch_id: u64, product: usize) -> String {
+    format!("b{branch_id}-p{product}")
+}
 
 struct Device {
     client: Client,
@@ -83,14 +95,15 @@ async fn seed(db: &TestDb, clients: usize, devices: usize, api: &str, ws: &str) 
     out
 }
 
-/// One sale: an invoice, its items, their stock moves and the cash: 2k + 2 records.
-async fn sell(device: &Device, rng: &mut StdRng, index: usize, n: u64) -> u64 {
+/// One sale: an invoice, its items, their stock decrements and the cash: 2k + 2 records.
+async fn sell(device: &Device, rng: &mut StdRng, index: usize, n: u64, sold: &Sold) -> u64 {
     let invoice = format!("sim{index}-inv-{n}");
     let items = rng.gen_range(1..=5);
     let mut total = 0.0;
     for i in 0..items {
+        let product_no = rng.gen_range(0..PRODUCTS);
         let (product, quantity, price) = (
-            format!("p{}", rng.gen_range(0..200)),
+            format!("p{product_no}"),
             rng.gen_range(1..4),
             rng.gen_range(1..50) as f64,
         );
@@ -101,12 +114,17 @@ async fn sell(device: &Device, rng: &mut StdRng, index: usize, n: u64) -> u64 {
             .edit("invoice_items", &format!("{invoice}-{i}"), item)
             .await
             .unwrap();
-        let stock = json!({"product_id": product, "quantity": -quantity});
+        let row = stock_row(device.branch_id, product_no);
         device
             .client
-            .edit("product_stock", &format!("{invoice}-s{i}"), stock)
+            .increment("product_stock", &row, json!({"quantity": -quantity}))
             .await
             .unwrap();
+        *sold
+            .lock()
+            .unwrap()
+            .entry((device.client_id, row))
+            .or_default() += quantity;
     }
     device
         .client
@@ -131,6 +149,7 @@ async fn run_device(
     until: Instant,
     records: Arc<AtomicU64>,
     progress: ProgressBar,
+    sold: Sold,
 ) {
     let mut rng = StdRng::seed_from_u64(index as u64);
     let offline_from = until - Duration::from_secs_f64(rng.gen_range(2.0..6.0));
@@ -150,7 +169,7 @@ async fn run_device(
                 .unwrap();
             1
         } else {
-            sell(&device, &mut rng, index, n).await
+            sell(&device, &mut rng, index, n, &sold).await
         };
         n += 1;
         let now = Instant::now();
@@ -171,6 +190,8 @@ pub async fn run(bench: &Bench, devices: usize, clients: usize, seconds: u64) ->
         .into_iter()
         .map(Arc::new)
         .collect();
+    stock_branches(&fleet).await;
+    let sold = Sold::default();
     let stop = CancellationToken::new();
     let live: Vec<_> = fleet
         .iter()
@@ -194,6 +215,7 @@ pub async fn run(bench: &Bench, devices: usize, clients: usize, seconds: u64) ->
                 until,
                 records.clone(),
                 progress.clone(),
+                sold.clone(),
             ))
         })
         .collect();
@@ -217,6 +239,8 @@ pub async fn run(bench: &Bench, devices: usize, clients: usize, seconds: u64) ->
     for device in &fleet {
         converged += usize::from(converges(&bench.db, device).await);
     }
+    let sold = std::mem::take(&mut *sold.lock().unwrap());
+    let stock_rows_wrong = wrong_stock(&bench.db, &fleet, &sold).await;
     Fleet {
         devices,
         clients,
@@ -227,9 +251,76 @@ pub async fn run(bench: &Bench, devices: usize, clients: usize, seconds: u64) ->
             records_per_second: accepted as f64 / elapsed,
         },
         converged_devices: converged,
+        stock_rows: sold.len(),
+        stock_rows_wrong,
         ingest_rss_kib: bench.ingest.memory_kib("VmRSS:"),
         fanout_rss_kib: bench.fanout.memory_kib("VmRSS:"),
     }
+}
+
+/// The first device of each branch stocks its products; every device then pulls them.
+async fn stock_branches(fleet: &[Arc<Device>]) {
+    let mut stocked = std::collections::HashSet::new();
+    for device in fleet {
+        if stocked.insert(device.branch_id) {
+            for product in 0..PRODUCTS {
+                let stock = json!({"product_id": format!("p{product}"), "quantity": START_STOCK});
+                let row = stock_row(device.branch_id, product);
+                device
+                    .client
+                    .edit("product_stock", &row, stock)
+                    .await
+                    .unwrap();
+            }
+            device.client.push().await.unwrap();
+        }
+    }
+    for device in fleet {
+        device.client.pull().await.unwrap();
+    }
+}
+
+/// Stock rows whose value is not their start minus all sold, on the server or on a device
+/// of their branch; prints the first few.
+async fn wrong_stock(
+    db: &TestDb,
+    fleet: &[Arc<Device>],
+    sold: &HashMap<(u64, String), i64>,
+) -> usize {
+    let mut wrong = 0;
+    for ((client_id, row), quantity) in sold {
+        let expected = START_STOCK - quantity;
+        let data: String = sqlx::query_scalar(
+            "SELECT CAST(data AS CHAR) FROM records WHERE client_id = ? AND table_name = 'product_stock' AND record_id = ?",
+        )
+        .bind(client_id)
+        .bind(row)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+        let on_server =
+            serde_json::from_str::<serde_json::Value>(&data).unwrap()["quantity"].as_i64();
+        let mut shown = Vec::new();
+        for device in fleet
+            .iter()
+            .filter(|d| d.client_id == *client_id && row.starts_with(&format!("b{}-", d.branch_id)))
+        {
+            let record = device
+                .client
+                .store()
+                .record("product_stock", row)
+                .await
+                .unwrap();
+            shown.push(record.and_then(|r| r.data["quantity"].as_i64()));
+        }
+        if on_server != Some(expected) || shown.iter().any(|value| *value != Some(expected)) {
+            if wrong < 3 {
+                eprintln!("stock {row} of client {client_id}: expected {expected}, server {on_server:?}, devices {shown:?}");
+            }
+            wrong += 1;
+        }
+    }
+    wrong
 }
 
 /// Pulls once more and compares the device's records and versions with the server's scope;

@@ -1,4 +1,5 @@
-//! Round trips one at a time: push of 50 records, pull of 100, and the database floor.
+//! Round trips one at a time: push of 50 records (new, updates of existing stock rows by
+//! value, increments of them), pull of 100, and the database floor.
 
 use std::time::{Duration, Instant};
 
@@ -20,9 +21,51 @@ pub fn batch(device: &str, tag: &str) -> Value {
 
 /// `samples` pushes of 50 new records, one after the other.
 pub async fn push(bench: &Bench, token: &str, samples: usize) -> Latency {
+    timed_pushes(bench, token, samples, |n| {
+        batch("bench-till", &format!("b{n}"))
+    })
+    .await
+}
+
+/// 50 edits of the stock rows `stock-0` … `stock-49`: by value, or as increments (`n`
+/// makes the edit ids unique).
+fn stock_batch(n: usize, increments: bool) -> Value {
+    let now = chrono::Utc::now().to_rfc3339();
+    let records: Vec<Value> = (0..50)
+        .map(|i| {
+            let mut record = json!({"table_name": "product_stock", "record_id": format!("stock-{i}"),
+                                    "local_updated_at": now});
+            if increments {
+                record["increments"] = json!({"quantity": -1});
+                record["edit_id"] = json!(format!("sale-{n}-{i}"));
+            } else {
+                record["data"] = json!({"product_id": format!("p{i}"), "quantity": 1_000_000 - n});
+            }
+            record
+        })
+        .collect();
+    let device = if increments { "bench-seller" } else { "bench-counter" };
+    json!({"device_id": device, "records": records})
+}
+
+/// `samples` pushes of 50 edits of 50 existing stock rows, by value or as increments; the
+/// rows are made first.
+pub async fn push_stock(bench: &Bench, token: &str, samples: usize, increments: bool) -> Latency {
+    let mut rows = stock_batch(0, false);
+    rows["device_id"] = stock_batch(0, increments)["device_id"].clone();
+    timed_pushes(bench, token, 1, |_| rows.clone()).await;
+    timed_pushes(bench, token, samples, |n| stock_batch(n + 1, increments)).await
+}
+
+async fn timed_pushes(
+    bench: &Bench,
+    token: &str,
+    samples: usize,
+    body: impl Fn(usize) -> Value,
+) -> Latency {
     let mut times = Vec::with_capacity(samples);
     for n in 0..samples {
-        let body = batch("bench-till", &format!("b{n}"));
+        let body = body(n);
         let started = Instant::now();
         let response = bench
             .http
@@ -33,8 +76,9 @@ pub async fn push(bench: &Bench, token: &str, samples: usize) -> Latency {
             .await
             .unwrap();
         assert_eq!(response.status(), 200, "push refused");
-        response.bytes().await.unwrap();
+        let answer: Value = response.json().await.unwrap();
         times.push(started.elapsed());
+        assert_eq!(answer["synced_count"], 50, "{answer}");
     }
     Latency::of(times)
 }

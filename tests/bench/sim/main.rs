@@ -108,6 +108,12 @@ async fn main() -> ExitCode {
         );
         let (_, _, token) = bench.tenant("latency").await;
         figures.push_50 = Some(latency::push(&bench, &token, args.samples).await);
+        let (_, _, by_value) = bench.tenant("stock-by-value").await;
+        figures.push_50_stock_by_value =
+            Some(latency::push_stock(&bench, &by_value, args.samples, false).await);
+        let (_, _, increments) = bench.tenant("stock-increments").await;
+        figures.push_50_increments =
+            Some(latency::push_stock(&bench, &increments, args.samples, true).await);
         figures.floor_insert_50 = Some(latency::floor(&bench, args.samples).await);
         figures.pull_100 = Some(latency::pull(&bench, &token, args.samples).await);
         eprintln!("push → device latency");
@@ -148,11 +154,13 @@ async fn main() -> ExitCode {
     }
     // Returning (not exiting) lets the service processes be stopped on the way out.
     match &figures.fleet {
-        Some(fleet) if fleet.converged_devices < fleet.devices => {
+        Some(fleet) if fleet.converged_devices < fleet.devices || fleet.stock_rows_wrong > 0 => {
             eprintln!(
-                "{} of {} devices did not converge",
+                "{} of {} devices did not converge; {} of {} stock rows are wrong",
                 fleet.devices - fleet.converged_devices,
-                fleet.devices
+                fleet.devices,
+                fleet.stock_rows_wrong,
+                fleet.stock_rows
             );
             ExitCode::FAILURE
         }

@@ -56,6 +56,9 @@ pub struct Fleet {
     pub clients: usize,
     pub throughput: Throughput,
     pub converged_devices: usize,
+    /// Stock rows sold from, and those not at their start minus all sold everywhere.
+    pub stock_rows: usize,
+    pub stock_rows_wrong: usize,
     pub ingest_rss_kib: u64,
     pub fanout_rss_kib: u64,
 }
@@ -81,6 +84,8 @@ pub struct BigPull {
 #[derive(Debug, Default, Serialize)]
 pub struct Figures {
     pub push_50: Option<Latency>,
+    pub push_50_stock_by_value: Option<Latency>,
+    pub push_50_increments: Option<Latency>,
     pub floor_insert_50: Option<Latency>,
     pub pull_100: Option<Latency>,
     pub push_to_device: Option<Latency>,
@@ -102,6 +107,18 @@ impl Figures {
         if let Some(l) = &self.push_50 {
             rows.push(format!(
                 "| push of 50 records, p50 / p95 / p99 | {} | ~100 ms | p50 ≤ 5 ms |",
+                ms(l)
+            ));
+        }
+        if let Some(l) = &self.push_50_stock_by_value {
+            rows.push(format!(
+                "| push of 50 stock rows set by value (existing rows), p50 / p95 / p99 | {} | | |",
+                ms(l)
+            ));
+        }
+        if let Some(l) = &self.push_50_increments {
+            rows.push(format!(
+                "| push of 50 stock increments (existing rows, edit ids), p50 / p95 / p99 | {} | | |",
                 ms(l)
             ));
         }
@@ -134,8 +151,9 @@ impl Figures {
         }
         if let Some(f) = &self.fleet {
             rows.push(format!(
-                "| simulated devices: {} over {} clients, through the client crate | {:.0} records/s; {} of {} converged; RSS ingest {} KiB, fanout {} KiB | | every device converges |",
-                f.devices, f.clients, f.throughput.records_per_second, f.converged_devices, f.devices, f.ingest_rss_kib, f.fanout_rss_kib
+                "| simulated devices: {} over {} clients, through the client crate | {:.0} records/s; {} of {} converged; {} of {} stock rows at start minus all sold everywhere; RSS ingest {} KiB, fanout {} KiB | | every device converges, every counter exact |",
+                f.devices, f.clients, f.throughput.records_per_second, f.converged_devices, f.devices,
+                f.stock_rows - f.stock_rows_wrong, f.stock_rows, f.ingest_rss_kib, f.fanout_rss_kib
             ));
         }
         if let Some(i) = &self.idle_connections {
