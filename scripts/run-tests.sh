@@ -2,7 +2,8 @@
 # Runs every test of the workspace against a real MariaDB and a real NATS with JetStream,
 # schemathesis against the live API, and the TypeScript package's checks, unit tests and
 # real-stack tests in headless Chromium (scripts/ts.sh), and the POS web demo's end-to-end
-# tests in Chromium (scripts/web-demo.sh); both skipped when a filter is given.
+# tests in Chromium (scripts/web-demo.sh), and a short possync-sim run; skipped when a filter
+# is given.
 # Installs them when missing and starts private instances on free ports (unless DATABASE_URL
 # and NATS_URL point at running servers); each test then makes its own database and stream.
 # Extra arguments go to `cargo test` (e.g. a test name filter).
@@ -27,13 +28,21 @@ cargo test --workspace --locked --lib --bins --tests "$@" -- --include-ignored 2
 if [ $# -eq 0 ]; then
   # The Chromium tests run the debug ingest, fanout and possync-admin against their own database.
   cargo build --workspace --locked --bins
+  # A short run of the benchmark and device simulator (the full run: BENCHMARKS.md): it fails
+  # when a simulated device does not converge or a stock row is not its start minus all sold.
+  if target/debug/possync-sim --samples 20 --writers 2 --seconds 2 --devices 4 --clients 1 \
+      --idle-connections 200 --big-pull-rows 2000 2>&1 | tail -n 20; then
+    echo "possync-sim: 1 passed, 0 failed" | tee -a "$log"
+  else
+    echo "possync-sim: 0 passed, 1 failed" | tee -a "$log"; status=1
+  fi
   # Without -e: a failed check is counted and the rest still run.
   (set +e; POSSYNC_TS_BROWSER=1 run_ts_tests) 2>&1 | tee -a "$log" || status=1
   (set +e; run_web_demo_tests) 2>&1 | tee -a "$log" || status=1
 fi
 # One closing line for the whole run: cargo prints one "test result" per test binary, the
-# TypeScript and web-demo runs one "<name>: N passed, N failed" each.
-awk '/^test result:/ { p += $4; f += $6 } /^(typescript|web-demo): [0-9]+ passed/ { p += $2; f += $4 }
+# TypeScript, web-demo and possync-sim runs one "<name>: N passed, N failed" each.
+awk '/^test result:/ { p += $4; f += $6 } /^(typescript|web-demo|possync-sim): [0-9]+ passed/ { p += $2; f += $4 }
      END { printf "all tests: %d passed, %d failed\n", p, f }' "$log"
 rm -f "$log"
 exit "$status"
