@@ -2,7 +2,8 @@
 
 use possync_tests::TestDb;
 
-const TABLES: [&str; 11] = [
+const TABLES: [&str; 12] = [
+    "applied_edits",
     "branches",
     "change_counters",
     "clients",

@@ -52,10 +52,10 @@ pub struct PushResponse {
     pub synced_count: usize,
     pub conflicts: Vec<Conflict>,
     pub errors: Vec<RecordError>,
-    /// For each synced record: the `sync_version` that holds its edit. A device adds its
-    /// increments to any copy of the record older than that version, and to no copy as new
-    /// or newer. Absent in answers of servers from before it was added.
-    #[serde(default)]
+    /// For each synced record that carried an `edit_id`: the `sync_version` that holds its
+    /// edit. A device adds its increments to any copy of the record older than that
+    /// version, and to no copy as new or newer. Left out when no record carried an id.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub versions: Vec<SyncedVersion>,
 }
 

@@ -330,9 +330,9 @@ export interface components {
             success: boolean;
             synced_count: number;
             /**
-             * @description For each synced record: the `sync_version` that holds its edit. A device adds its
-             *     increments to any copy of the record older than that version, and to no copy as new
-             *     or newer. Absent in answers of servers from before it was added.
+             * @description For each synced record that carried an `edit_id`: the `sync_version` that holds its
+             *     edit. A device adds its increments to any copy of the record older than that
+             *     version, and to no copy as new or newer. Left out when no record carried an id.
              */
             versions?: components["schemas"]["SyncedVersion"][];
         };

@@ -114,10 +114,13 @@ fn report(
     match outcome {
         Outcome::Applied { record, .. } | Outcome::Unchanged(record) => {
             response.synced_count += 1;
-            response.versions.push(SyncedVersion {
-                index,
-                sync_version: record.sync_version,
-            });
+            // Devices need the version of the edits they track by id (increments).
+            if edit.edit_id.is_some() {
+                response.versions.push(SyncedVersion {
+                    index,
+                    sync_version: record.sync_version,
+                });
+            }
         }
         Outcome::Refused(message) => errors.push(error(message)),
         // Only `Mode::Expect` reports a missing record; pushes use `Mode::Sync`.
