@@ -44,7 +44,11 @@ fn stock_batch(n: usize, increments: bool) -> Value {
             record
         })
         .collect();
-    let device = if increments { "bench-seller" } else { "bench-counter" };
+    let device = if increments {
+        "bench-seller"
+    } else {
+        "bench-counter"
+    };
     json!({"device_id": device, "records": records})
 }
 

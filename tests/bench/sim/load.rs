@@ -1,5 +1,5 @@
-//! Sustained write load: writers, each a device of its own shop, push 50-record batches back
-//! to back over HTTP for a fixed time.
+//! Sustained write load: writers push 50-record batches back to back over HTTP for a fixed
+//! time, each a device of its own shop, or all tills of one busy shop.
 
 use std::time::{Duration, Instant};
 
@@ -7,12 +7,32 @@ use crate::latency::{batch, floor_insert};
 use crate::report::{spinner, Throughput};
 use crate::Bench;
 
+/// Whose tills the writers are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shops {
+    /// Each writer a device of its own shop.
+    Many,
+    /// Every writer a till of one shop (one client, one branch).
+    One,
+}
+
 /// Runs `writers` writers for `seconds` and counts the records the server accepted.
-pub async fn sustained(bench: &Bench, writers: usize, seconds: f64) -> Throughput {
+pub async fn sustained(bench: &Bench, writers: usize, seconds: f64, shops: Shops) -> Throughput {
     let mut tokens = Vec::with_capacity(writers);
+    let busy_shop = match shops {
+        Shops::One => Some(bench.tenant("load-one-shop").await.2),
+        Shops::Many => None,
+    };
     for w in 0..writers {
-        tokens.push(bench.tenant(&format!("load-{w}")).await.2);
+        match &busy_shop {
+            Some(token) => tokens.push(token.clone()),
+            None => tokens.push(bench.tenant(&format!("load-{w}")).await.2),
+        }
     }
+    let device = move |w: usize| match shops {
+        Shops::One => format!("load-one-{w}"),
+        Shops::Many => format!("load-{w}"),
+    };
     let progress = spinner("records accepted");
     let started = Instant::now();
     let until = started + Duration::from_secs_f64(seconds);
@@ -27,7 +47,7 @@ pub async fn sustained(bench: &Bench, writers: usize, seconds: f64) -> Throughpu
             let mut n = 0;
             while Instant::now() < until {
                 let body =
-                    serde_json::to_vec(&batch(&format!("load-{w}"), &format!("l{n}"))).unwrap();
+                    serde_json::to_vec(&batch(&device(w), &format!("{}-{n}", device(w)))).unwrap();
                 n += 1;
                 let response = http
                     .post(&url)

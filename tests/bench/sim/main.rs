@@ -124,8 +124,12 @@ async fn main() -> ExitCode {
             "sustained load: {} writers for {} s",
             args.writers, args.seconds
         );
+        let seconds = args.seconds as f64;
         figures.sustained_http =
-            Some(load::sustained(&bench, args.writers, args.seconds as f64).await);
+            Some(load::sustained(&bench, args.writers, seconds, load::Shops::Many).await);
+        eprintln!("sustained load: {} tills of one shop", args.writers);
+        figures.sustained_one_client =
+            Some(load::sustained(&bench, args.writers, seconds, load::Shops::One).await);
         figures.floor_sustained =
             Some(load::floor(&bench, args.writers, args.seconds as f64).await);
     }

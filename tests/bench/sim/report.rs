@@ -90,6 +90,7 @@ pub struct Figures {
     pub pull_100: Option<Latency>,
     pub push_to_device: Option<Latency>,
     pub sustained_http: Option<Throughput>,
+    pub sustained_one_client: Option<Throughput>,
     pub floor_sustained: Option<Throughput>,
     pub fleet: Option<Fleet>,
     pub idle_connections: Option<IdleConnections>,
@@ -141,6 +142,12 @@ impl Figures {
             rows.push(format!(
                 "| sustained, {} HTTP writers pushing 50-record batches | {:.0} records/s ({} in {:.1} s) | | ≥ 30,000 records/s |",
                 t.writers, t.records_per_second, t.records, t.seconds
+            ));
+        }
+        if let (Some(one), Some(many)) = (&self.sustained_one_client, &self.sustained_http) {
+            rows.push(format!(
+                "| sustained, {} tills of one shop pushing 50-record batches | {:.0} records/s ({:.0} % of the {} shops above) | | ≥ 90 % of the shops' figure |",
+                one.writers, one.records_per_second, 100.0 * one.records_per_second / many.records_per_second, many.writers
             ));
         }
         if let Some(t) = &self.floor_sustained {
