@@ -8,7 +8,7 @@
 use possync_client::Client;
 use possync_tests::{TempPath, Tenant, TestFanout, TestIngest};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use proptest::test_runner::TestCaseError;
 use serde_json::json;
 
 use crate::client::{go_live, open_device, store_path};
@@ -61,15 +61,8 @@ fn counters_end_at_start_plus_every_sale_on_the_server_and_every_till() {
             fanout,
         }
     });
-    let cases = std::env::var("POSSYNC_COUNTER_CASES")
-        .ok()
-        .and_then(|cases| cases.parse().ok())
-        .unwrap_or(24);
-    let mut runner = TestRunner::new(Config {
-        cases,
-        failure_persistence: None,
-        ..Config::default()
-    });
+    let mut runner = crate::fuzz_values::runner("POSSYNC_COUNTER_CASES", 24);
+    let cases = runner.config().cases;
     let started = std::time::Instant::now();
     let histories = std::sync::atomic::AtomicUsize::new(0);
     runner

@@ -10,7 +10,7 @@ use std::sync::Mutex;
 
 use possync_tests::{Tenant, TestIngest};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use proptest::test_runner::TestCaseError;
 use serde_json::{json, Value};
 use shared::token::Role;
 
@@ -37,15 +37,8 @@ fn generated_pushes_never_fail_a_batch_and_pull_back_what_was_synced() {
             batches: AtomicU64::new(0),
         }
     });
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|cases| cases.parse().ok())
-        .unwrap_or(1000);
-    let mut runner = TestRunner::new(Config {
-        cases,
-        failure_persistence: None,
-        ..Config::default()
-    });
+    let mut runner = crate::fuzz_values::runner("PROPTEST_CASES", 1000);
+    let cases = runner.config().cases;
     let started = std::time::Instant::now();
     runner
         .run(&batch(), |records| {

@@ -55,6 +55,19 @@ impl Generated {
 }
 
 /// A batch of 1 to 20 records, about a third of them flawed.
+/// A runner of `$var` cases (`default` without it), failures not persisted.
+pub fn runner(var: &str, default: u32) -> proptest::test_runner::TestRunner {
+    let cases = std::env::var(var)
+        .ok()
+        .and_then(|cases| cases.parse().ok())
+        .unwrap_or(default);
+    proptest::test_runner::TestRunner::new(proptest::test_runner::Config {
+        cases,
+        failure_persistence: None,
+        ..proptest::test_runner::Config::default()
+    })
+}
+
 pub fn batch() -> impl Strategy<Value = Vec<Generated>> {
     prop::collection::vec(prop_oneof![2 => valid(), 1 => invalid()], 1..=20)
 }

@@ -1,10 +1,24 @@
 /**
- * The IndexedDB integration: local add/update/delete are captured in the SAME IndexedDB
- * transaction as the outbox entry that will push them (no table hooks), and server changes
- * (pull pages, realtime events, conflict outcomes) are applied idempotently by `sync_version`.
+ * The IndexedDB integration: local add/update/delete/increment are captured in the SAME
+ * IndexedDB transaction as the outbox entry that will push them (no table hooks), and server
+ * changes (pull pages, realtime events, conflict outcomes) are applied idempotently by
+ * `sync_version`. Reads show counters with this device's pending increments (`counters.ts`).
  */
+import {
+  checkIncrements,
+  countersOf,
+  dropHeld,
+  isDataEdit,
+  keepCounters,
+  keyOf,
+  supersede,
+  withoutUnsetCounters,
+  withPending,
+  type Increments,
+} from './counters.js';
 import { META, type LocalRecord, type OutboxEntry, type PossyncDB, type RecordData } from './db.js';
 import type { Change } from './types.js';
+import { randomId } from './util.js';
 
 export interface WriteOptions {
   /** Higher is pushed first (default 0). */
@@ -17,6 +31,12 @@ export interface Writer {
   /** Merges top-level fields into the record's data. */
   patch(table: string, id: string, fields: RecordData, options?: WriteOptions): Promise<void>;
   delete(table: string, id: string, options?: WriteOptions): Promise<void>;
+  /**
+   * Adds `increments` to counter fields of a record this device holds (`{ quantity: -1 }`):
+   * they add up with other tills' instead of overwriting them, and show at once.
+   */
+  increment(table: string, id: string, increments: Increments, options?: WriteOptions): Promise<void>;
+  /** The record as a page shows it (counters with pending increments). */
   get(table: string, id: string): Promise<LocalRecord | undefined>;
 }
 
@@ -41,14 +61,15 @@ export class LocalStore {
   async write<T>(fn: (writer: Writer) => Promise<T>): Promise<T> {
     const { db } = this;
     const touched = new Set<string>();
-    const result = await db.transaction('rw', db.records, db.outbox, db.meta, async () => {
+    const result = await db.transaction('rw', [db.records, db.outbox, db.meta, db.sentIncrements], async () => {
       const writer: Writer = {
-        put: (table, id, data, options) => this.record(table, id, () => ({ data, is_deleted: false }), options, touched),
+        put: (table, id, data, options) => this.record(table, id, data, () => ({ data, is_deleted: false }), options, touched),
         patch: (table, id, fields, options) =>
-          this.record(table, id, (current) => ({ data: { ...(current?.data ?? {}), ...fields }, is_deleted: false }), options, touched),
+          this.record(table, id, fields, (current) => ({ data: { ...(current?.data ?? {}), ...fields }, is_deleted: false }), options, touched),
         delete: (table, id, options) =>
-          this.record(table, id, (current) => ({ data: current?.data ?? null, is_deleted: true }), options, touched),
-        get: (table, id) => db.records.get([table, id]),
+          this.record(table, id, {}, (current) => ({ data: current?.data ?? null, is_deleted: true }), options, touched),
+        increment: (table, id, increments, options) => this.increments(table, id, increments, options, touched),
+        get: (table, id) => this.get(table, id),
       };
       return fn(writer);
     });
@@ -68,20 +89,38 @@ export class LocalStore {
     return this.write((w) => w.delete(table, id, options));
   }
 
-  get(table: string, id: string): Promise<LocalRecord | undefined> {
-    return this.db.records.get([table, id]);
+  increment(table: string, id: string, increments: Increments, options?: WriteOptions): Promise<void> {
+    return this.write((w) => w.increment(table, id, increments, options));
   }
 
-  /** The live (not deleted) records of a table. */
+  /** The record as a page shows it: counters include this device's pending increments. */
+  async get(table: string, id: string): Promise<LocalRecord | undefined> {
+    const { db } = this;
+    return db.transaction('r', [db.records, db.outbox, db.sentIncrements], async () => {
+      const row = await db.records.get([table, id]);
+      return row && (await withPending(db, [row]))[0];
+    });
+  }
+
+  /** The live (not deleted) records of a table, as a page shows them (see `get`). */
   async list(table: string, options: { includeDeleted?: boolean } = {}): Promise<LocalRecord[]> {
-    const rows = await this.db.records.where('table_name').equals(table).toArray();
+    const { db } = this;
+    const rows = await db.transaction('r', [db.records, db.outbox, db.sentIncrements], async () =>
+      withPending(db, await db.records.where('table_name').equals(table).toArray()),
+    );
     return options.includeDeleted ? rows : rows.filter((r) => !r.is_deleted);
   }
 
-  /** One local edit inside the current transaction: the record and its outbox entry. */
+  /**
+   * One local edit inside the current transaction: the record and its outbox entry. `given`
+   * is what the caller wrote: counters it leaves out keep the local copy's values (and are
+   * not pushed, so the server keeps its own); a counter it sets ends the record's earlier
+   * increments showing.
+   */
   private async record(
     table: string,
     id: string,
+    given: RecordData,
     next: (current: LocalRecord | undefined) => { data: RecordData | null; is_deleted: boolean },
     options: WriteOptions | undefined,
     touched: Set<string>,
@@ -89,9 +128,17 @@ export class LocalStore {
     if (!table || !id) throw new Error('possync: a record needs a table and an id');
     const { db } = this;
     const current = await db.records.get([table, id]);
-    const { data, is_deleted } = next(current);
+    const edit = next(current);
+    const { is_deleted } = edit;
+    let { data } = edit;
+    let pushed = data;
+    if (data && countersOf(table).length > 0) {
+      pushed = withoutUnsetCounters(table, data, given);
+      data = keepCounters(table, data, current?.data);
+      if (countersOf(table).some((c) => given[c] !== undefined)) await supersede(db, table, id);
+    }
     const stamp = await this.nextLocalTime();
-    const queued = await db.outbox.where('[table_name+record_id]').equals([table, id]).count();
+    const queued = await db.outbox.where('[table_name+record_id]').equals([table, id]).filter(isDataEdit).count();
     const syncVersion = current?.sync_version ?? 0;
     // The server state this edit replaces, kept while edits are queued so that a refused
     // edit can be rolled back to it.
@@ -114,7 +161,7 @@ export class LocalStore {
     const entry: OutboxEntry = {
       table_name: table,
       record_id: id,
-      data,
+      data: pushed,
       is_deleted,
       local_updated_at: stamp,
       priority,
@@ -123,6 +170,37 @@ export class LocalStore {
     };
     if (syncVersion > 0) entry.base_version = syncVersion;
     await db.outbox.add(entry);
+    touched.add(table);
+  }
+
+  /** An increments-only edit inside the current transaction: its outbox entry alone. */
+  private async increments(
+    table: string,
+    id: string,
+    increments: Increments,
+    options: WriteOptions | undefined,
+    touched: Set<string>,
+  ): Promise<void> {
+    checkIncrements(table, increments);
+    const current = await this.db.records.get([table, id]);
+    if (!current || current.is_deleted || !current.data) {
+      throw new Error(`possync: no ${table} record ${id} on this device to add increments to`);
+    }
+    const priority = options?.priority ?? 0;
+    const entry: OutboxEntry = {
+      table_name: table,
+      record_id: id,
+      data: null,
+      is_deleted: false,
+      local_updated_at: await this.nextLocalTime(),
+      priority,
+      rank: -priority,
+      attempts: 0,
+      increments: { ...increments },
+      edit_id: randomId(),
+    };
+    if (current.sync_version > 0) entry.base_version = current.sync_version;
+    await this.db.outbox.add(entry);
     touched.add(table);
   }
 
@@ -140,9 +218,10 @@ export class LocalStore {
 
   /**
    * Applies a server change unless the device holds that version or a newer one, or still
-   * has an edit of the record queued (the push decides first; the change is remembered as
-   * the edit's base). Must run inside a transaction over records and outbox, or alone.
-   * Returns whether the local record changed.
+   * has an edit of the record's data queued (the push decides first; the change is
+   * remembered as the edit's base). Queued increments do not hold it back: they show on top
+   * of the new value. Must run inside a transaction over records, outbox and
+   * sentIncrements, or alone. Returns whether the local record changed.
    */
   async apply(change: ServerChange): Promise<boolean> {
     return (await this.applyAll([change])).size > 0;
@@ -155,7 +234,7 @@ export class LocalStore {
   async applyPage(changes: ServerChange[], nextCursor: string | null | undefined): Promise<string[]> {
     const { db } = this;
     let touched = new Set<string>();
-    await db.transaction('rw', db.records, db.outbox, db.meta, async () => {
+    await db.transaction('rw', [db.records, db.outbox, db.meta, db.sentIncrements], async () => {
       touched = await this.applyAll(changes);
       if (nextCursor) await db.meta.put({ key: META.cursor, value: nextCursor });
     });
@@ -180,11 +259,18 @@ export class LocalStore {
     const touched = new Set<string>();
     if (changes.length === 0) return touched;
     const keys = changes.map((c): [string, string] => [c.table_name, c.record_id]);
-    await db.transaction('rw', db.records, db.outbox, async () => {
+    await db.transaction('rw', [db.records, db.outbox, db.sentIncrements], async () => {
       const found = await db.records.bulkGet(keys);
       const current = new Map(keys.map((key, i) => [keyOf(key), found[i]]));
       const queuedKeys = await db.outbox.where('[table_name+record_id]').anyOf(keys).keys();
       const queued = new Set(queuedKeys.map((key) => keyOf(key as unknown as [string, string])));
+      // Records of counter tables with only increments queued take server changes.
+      const counted = keys.filter((key) => countersOf(key[0]).length > 0 && queued.has(keyOf(key)));
+      if (counted.length > 0) {
+        for (const key of counted) queued.delete(keyOf(key));
+        const entries = await db.outbox.where('[table_name+record_id]').anyOf(counted).toArray();
+        for (const e of entries) if (isDataEdit(e)) queued.add(keyOf([e.table_name, e.record_id]));
+      }
       const writes = new Map<string, LocalRecord>();
       for (const change of changes) {
         const key = keyOf([change.table_name, change.record_id]);
@@ -194,7 +280,10 @@ export class LocalStore {
         writes.set(key, next.row);
         if (next.changed) touched.add(change.table_name);
       }
-      if (writes.size > 0) await db.records.bulkPut([...writes.values()]);
+      if (writes.size > 0) {
+        await db.records.bulkPut([...writes.values()]);
+        await dropHeld(db, [...writes.values()].map((r): [string, string] => [r.table_name, r.record_id]));
+      }
     });
     return touched;
   }
@@ -213,8 +302,6 @@ export class LocalStore {
     if (tables.length > 0) this.onCommitted(tables, local);
   }
 }
-
-const keyOf = ([table, id]: readonly [string, string]) => `${table}\u0000${id}`;
 
 /**
  * The record after `change`, or nothing to write. With an edit queued only the edit's base

@@ -15,6 +15,7 @@ import {
   type SessionStore,
 } from './FastifyClient.js';
 import { electLeader, type LeaderOptions, type Leadership } from './leader.js';
+import { ownVersion, type Increments } from './counters.js';
 import { LocalStore } from './LocalStore.js';
 import { keepConflict, SyncQueue, type QueuedEntry } from './SyncQueue.js';
 import type { Change, Conflict, PullResponse, PushResponse, Resolution, ResolveMovedOn, ResolveResponse, ServerMessage } from './types.js';
@@ -280,6 +281,11 @@ export class SyncEngine extends Emitter<Events> {
     return this.store.delete(table, id, options);
   }
 
+  /** Adds to counter fields (`{ quantity: -1 }`): shown at once, added up on the server. */
+  increment(table: string, id: string, increments: Increments, options?: { priority?: number }): Promise<void> {
+    return this.store.increment(table, id, increments, options);
+  }
+
   /** Several writes in one IndexedDB transaction (e.g. an invoice and its items). */
   write<T>(fn: Parameters<LocalStore['write']>[0] & ((w: never) => Promise<T>)): Promise<T> {
     return this.store.write(fn as never) as Promise<T>;
@@ -492,14 +498,14 @@ export class SyncEngine extends Emitter<Events> {
       const newer = movedOn(err);
       if (!newer) throw err;
       const stamp = new Date().toISOString();
-      await this.db.transaction('rw', this.db.records, this.db.outbox, this.db.conflicts, () =>
+      await this.db.transaction('rw', [this.db.records, this.db.outbox, this.db.conflicts, this.db.sentIncrements], () =>
         keepConflict(this.db, this.store, newer, stamp),
       );
       this.changed([table], false, true);
       await this.refreshCounts();
       throw new ConflictMovedOnError(newer);
     }
-    await this.db.transaction('rw', this.db.records, this.db.outbox, this.db.conflicts, async () => {
+    await this.db.transaction('rw', [this.db.records, this.db.outbox, this.db.conflicts, this.db.sentIncrements], async () => {
       await this.store.apply(answer.record);
       await this.db.conflicts.delete([table, id]);
     });
@@ -560,7 +566,9 @@ export class SyncEngine extends Emitter<Events> {
         return;
       }
       case 'own':
-        // The device's own change: nothing to apply, but its number was not missed.
+        // The device's own change: nothing to apply (unless it is a sent increment the copy
+        // can take at once), but its number was not missed.
+        await ownVersion(this.db, message.table_name, message.record_id, message.sync_version);
         if (this.countSeq(message.branch_id, message.scope_seq)) this.requestSync(0);
         return;
       case 'resync':

@@ -3,6 +3,7 @@
  * (priority, then the order edits were made), settled from a push answer in one
  * transaction, with per-record refusals set aside and a retry schedule for everything else.
  */
+import { dropHeld, isDataEdit, keepSent } from './counters.js';
 import type { LocalRecord, OutboxEntry, PossyncDB, RejectedEntry, StoredConflict } from './db.js';
 import type { LocalStore } from './LocalStore.js';
 import { type Conflict, MAX_PUSH_RECORDS, type PushRecord, type PushResponse } from './types.js';
@@ -19,7 +20,7 @@ export interface SettleReport {
 /**
  * Stores a conflict for the UI; the local copy follows the server's version (a later pull
  * would not bring it again) until the user resolves otherwise. Call inside a transaction
- * over `records`, `outbox` and `conflicts`.
+ * over `records`, `outbox`, `sentIncrements` and `conflicts`.
  */
 export async function keepConflict(db: PossyncDB, store: LocalStore, conflict: Conflict, stamp: string): Promise<StoredConflict> {
   const stored: StoredConflict = {
@@ -76,16 +77,20 @@ export class SyncQueue {
     return this.db.conflicts.orderBy('detected_at').toArray();
   }
 
-  /** The wire form of a queued edit. */
+  /** The wire form of a queued edit (an increments-only edit has `data: null`). */
   static toPush(entry: OutboxEntry): PushRecord {
     const record: PushRecord = {
       table_name: entry.table_name,
       record_id: entry.record_id,
-      data: (entry.data ?? {}) as PushRecord['data'],
+      data: (entry.increments ? null : (entry.data ?? {})) as PushRecord['data'],
       local_updated_at: entry.local_updated_at,
       is_deleted: entry.is_deleted,
     };
     if (entry.base_version !== undefined) record.base_version = entry.base_version;
+    if (entry.increments) {
+      record.increments = entry.increments;
+      record.edit_id = entry.edit_id ?? null;
+    }
     return record;
   }
 
@@ -93,14 +98,15 @@ export class SyncQueue {
    * Settles a pushed batch in one transaction: every entry leaves the outbox; entries the
    * answer lists in `errors` go to `rejected` with their message (and their record is rolled
    * back to the server state it was based on); conflicts are stored for the UI and the local
-   * copy follows the server's version until the user decides.
+   * copy follows the server's version until the user decides. Increments the server took
+   * move to `sentIncrements` with the version that holds them (see `counters.ts`).
    */
   async settle(batch: OutboxEntry[], answer: PushResponse): Promise<SettleReport> {
     const { db } = this;
     const report: SettleReport = { synced: answer.synced_count, conflicts: [], rejected: [] };
     const touched = new Set<string>();
     const stamp = new Date(this.now()).toISOString();
-    await db.transaction('rw', [db.records, db.outbox, db.rejected, db.conflicts], async () => {
+    await db.transaction('rw', [db.records, db.outbox, db.rejected, db.conflicts, db.sentIncrements], async () => {
       const refused = new Map<number, string>();
       for (const error of answer.errors) refused.set(error.index, error.message);
       for (const [index, entry] of batch.entries()) {
@@ -109,16 +115,18 @@ export class SyncQueue {
           const rejected: RejectedEntry = { ...entry, seq: entry.seq!, error: message, status: 422, rejected_at: stamp };
           await db.rejected.put(rejected);
           report.rejected.push(rejected);
+          if (!isDataEdit(entry)) touched.add(entry.table_name); // no longer shown
         }
       }
+      await keepSent(db, batch, answer);
       await db.outbox.bulkDelete(batch.map((e) => e.seq!));
       // Records whose queued edits are all settled: drop their base, or roll a refused
       // edit back to the server state it was made on.
       const keys = new Map<string, [string, string]>();
       for (const e of batch) keys.set(`${e.table_name}\u0000${e.record_id}`, [e.table_name, e.record_id]);
-      const refusedKeys = new Set(report.rejected.map((r) => `${r.table_name}\u0000${r.record_id}`));
+      const refusedKeys = new Set(report.rejected.filter(isDataEdit).map((r) => `${r.table_name}\u0000${r.record_id}`));
       for (const [k, key] of keys) {
-        if ((await db.outbox.where('[table_name+record_id]').equals(key).count()) > 0) continue;
+        if ((await db.outbox.where('[table_name+record_id]').equals(key).filter(isDataEdit).count()) > 0) continue;
         const record = await db.records.get(key);
         if (!record) continue;
         if (refusedKeys.has(k) && record.base) {
@@ -133,6 +141,7 @@ export class SyncQueue {
         report.conflicts.push(await keepConflict(db, this.store, conflict, stamp));
         touched.add(conflict.table_name);
       }
+      await dropHeld(db, [...keys.values()]);
     });
     this.failures = 0;
     this.retryAt = 0;
@@ -187,7 +196,11 @@ export class SyncQueue {
   async retryRejected(seq: number, data?: OutboxEntry['data']): Promise<void> {
     const entry = await this.db.rejected.get(seq);
     if (!entry) return;
+    const options = { priority: entry.priority };
+    // Increments again as a new edit (it throws, keeping the entry, if the record is gone).
+    if (entry.increments) await this.store.increment(entry.table_name, entry.record_id, entry.increments, options);
     await this.db.rejected.delete(seq);
+    if (entry.increments) return;
     if (entry.is_deleted) await this.store.delete(entry.table_name, entry.record_id, { priority: entry.priority });
     else await this.store.put(entry.table_name, entry.record_id, (data ?? entry.data ?? {}) as never, { priority: entry.priority });
   }

@@ -1,7 +1,8 @@
 /**
  * The device's IndexedDB database (through Dexie): its copy of the records, the outbox of
- * local edits not yet pushed, edits the server refused, conflicts waiting for the user, and
- * small metadata (pull cursor, session, leader lease).
+ * local edits not yet pushed, counter increments pushed but not yet in the copy, edits the
+ * server refused, conflicts waiting for the user, and small metadata (pull cursor, session,
+ * leader lease).
  */
 import { Dexie, type Table } from 'dexie';
 
@@ -44,6 +45,22 @@ export interface OutboxEntry {
   /** Push attempts that failed for reasons other than the record itself. */
   attempts: number;
   last_error?: string;
+  /** An increments-only edit (`data` null): amounts to add to counter fields. */
+  increments?: Record<string, number>;
+  /** The edit's id (made once), sent with increments: the server applies it at most once. */
+  edit_id?: string;
+  /** `false` once a later local write set a counter by value: still pushed, no longer shown. */
+  counted?: boolean;
+}
+
+/** Increments the server took, until the local copy reaches the version that holds them. */
+export interface SentIncrement {
+  edit_id: string;
+  table_name: string;
+  record_id: string;
+  increments: Record<string, number>;
+  /** The server's `sync_version` that holds them (from the push answer's `versions`). */
+  version: number;
 }
 
 /** An edit the server refused (a per-record 4xx): out of the queue, kept with its error. */
@@ -78,6 +95,7 @@ export class PossyncDB extends Dexie {
   rejected!: Table<RejectedEntry, number>;
   conflicts!: Table<StoredConflict, [string, string]>;
   meta!: Table<MetaRow, string>;
+  sentIncrements!: Table<SentIncrement, string>;
 
   constructor(name: string, options?: ConstructorParameters<typeof Dexie>[1]) {
     super(name, options);
@@ -88,6 +106,8 @@ export class PossyncDB extends Dexie {
       conflicts: '[table_name+record_id], detected_at',
       meta: 'key',
     });
+    // Counters (issue 13): outbox entries may carry `increments`, `edit_id` and `counted`.
+    this.version(2).stores({ sentIncrements: 'edit_id, [table_name+record_id]' });
   }
 }
 

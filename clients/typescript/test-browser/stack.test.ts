@@ -21,10 +21,11 @@ describe('real stack in Chromium', () => {
   let a: Page;
   let aContext: BrowserContext;
   let b: Page;
+  let bContext: BrowserContext;
 
   it('offline → online converges', async () => {
     ({ page: a, context: aContext } = await till('ts-till-a'));
-    ({ page: b } = await till('ts-till-b'));
+    ({ page: b, context: bContext } = await till('ts-till-b'));
     await login(a);
     await login(b);
     await aContext.setOffline(true);
@@ -63,6 +64,38 @@ describe('real stack in Chromium', () => {
     await a.evaluate(() => (window as any).engine.resolveConflict('customers', 'conf-1', 'accept_client'));
     expect(await a.evaluate(() => (window as any).engine.status.conflicts.length)).toBe(0);
     await waitRecord(b, 'customers', 'conf-1', (d) => d.name === 'from A');
+  });
+
+  it('two tills that each sell one of a product offline end with the stock down by two, on the server too', async () => {
+    const quantity = (page: Page) => page.evaluate(async () => (await (window as any).engine.get('product_stock', 'stock-1')).data.quantity);
+    await a.evaluate(() => (window as any).engine.put('product_stock', 'stock-1', { product_id: 'prod-1', quantity: 10 }));
+    await waitRecord(b, 'product_stock', 'stock-1', (d) => d.quantity === 10);
+    await a.waitForFunction(() => (window as any).engine.status.pending === 0);
+    for (const [page, context] of [[a, aContext], [b, bContext]] as const) {
+      await context.setOffline(true);
+      await page.waitForFunction(() => (window as any).engine.status.connection === 'offline');
+    }
+    for (const page of [a, b]) {
+      await page.evaluate(() => (window as any).engine.increment('product_stock', 'stock-1', { quantity: -1 }));
+      expect(await quantity(page)).toBe(9); // shown at once, offline
+    }
+    await aContext.setOffline(false);
+    await bContext.setOffline(false);
+    for (const page of [a, b]) {
+      await page.waitForFunction(() => (window as any).engine.status.pending === 0, null, { timeout: 30_000 });
+      await waitRecord(page, 'product_stock', 'stock-1', (d) => d.quantity === 8);
+      // The copy catches up with the server: no increment is left on top of it.
+      await page.waitForFunction(async () => (await (window as any).engine.db.sentIncrements.count()) === 0, null, { timeout: 10_000, polling: 100 });
+      expect(await quantity(page)).toBe(8);
+    }
+    const login = await fetch(`${tills.stack.ingest}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'cashier1', password: 'password' }),
+    });
+    const { accessToken } = (await login.json()) as { accessToken: string };
+    const server = await fetch(`${tills.stack.ingest}/api/product_stock/stock-1`, { headers: { authorization: `Bearer ${accessToken}` } });
+    expect(((await server.json()) as { data: { quantity: number } }).data.quantity).toBe(8);
   });
 
   it('resyncs from scratch after a 410', async () => {

@@ -1,6 +1,15 @@
 /** Small fakes for pure-unit tests: an in-memory ingest behind `fetch`, and a WebSocket. */
 import type { Change, PushRecord, PushResponse } from '../src/types.js';
 
+/** The server's counter fields (`wire/src/registry.rs`), written out again on purpose. */
+const SERVER_COUNTERS: Record<string, string[]> = { product_stock: ['quantity'], shifts: ['expected_cash'], customers: ['balance', 'points'] };
+
+function addUp(data: any, increments: Record<string, number>): any {
+  const next = { ...data };
+  for (const [field, by] of Object.entries(increments)) next[field] = (next[field] ?? 0) + by;
+  return next;
+}
+
 export interface Call {
   method: string;
   path: string;
@@ -27,6 +36,8 @@ export class FakeIngest {
   overrides: Override[] = [];
   /** Cursors below this are answered 410. */
   resyncBelow = 0;
+  /** Edit ids applied (an edit with a known id is applied at most once). */
+  editIds = new Map<string, number>();
 
   fetch = async (input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> => {
     const url = new URL(String(input));
@@ -80,6 +91,16 @@ export class FakeIngest {
     return change;
   }
 
+  /** Increments made by another device (`data` stays, counters move). */
+  serverIncrement(table: string, id: string, increments: Record<string, number>): Change {
+    const current = this.rows.get(`${table}/${id}`)!;
+    const change: Change = { ...current, data: addUp(current.data, increments), sync_version: current.sync_version + 1 };
+    delete (change as any).device;
+    this.rows.set(`${table}/${id}`, { ...change, device: current.device });
+    this.log.push(change);
+    return change;
+  }
+
   private handle(call: Call, url: URL): Response {
     const error = (status: number, code: string, message = code) => json({ error: { code, message } }, status);
     if (call.path === '/api/auth/login') return json(this.issue());
@@ -94,7 +115,7 @@ export class FakeIngest {
     if (url.pathname === '/api/sync/batch-push') {
       const body = call.body as { device_id: string; records: PushRecord[] };
       if (body.records.length > 50) return error(400, 'too_many_records');
-      const answer: PushResponse = { success: true, synced_count: 0, conflicts: [], errors: [] };
+      const answer: PushResponse = { success: true, synced_count: 0, conflicts: [], errors: [], versions: [] };
       body.records.forEach((record, index) => {
         if ((record.data as any)?.invalid) {
           answer.errors.push({ index, table_name: record.table_name, record_id: record.record_id, message: 'data.price must be a number ≥ 0' });
@@ -102,6 +123,27 @@ export class FakeIngest {
         }
         const key = `${record.table_name}/${record.record_id}`;
         const current = this.rows.get(key);
+        const known = record.edit_id ? this.editIds.get(record.edit_id) : undefined;
+        if (known !== undefined) {
+          answer.synced_count += 1;
+          answer.versions!.push({ index, sync_version: known });
+          return;
+        }
+        if (record.increments && record.data == null) {
+          if (!current) {
+            const message = `no ${record.table_name} record ${record.record_id} to add to; the edit that creates it sends data`;
+            answer.errors.push({ index, table_name: record.table_name, record_id: record.record_id, message });
+            return;
+          }
+          const change: Change = { ...current, data: addUp(current.data, record.increments), sync_version: current.sync_version + 1 };
+          delete (change as any).device;
+          this.rows.set(key, { ...change, device: current.device });
+          this.log.push(change);
+          this.editIds.set(record.edit_id!, change.sync_version);
+          answer.synced_count += 1;
+          answer.versions!.push({ index, sync_version: change.sync_version });
+          return;
+        }
         if (current && current.device !== body.device_id && record.base_version !== current.sync_version) {
           answer.conflicts.push({
             table_name: record.table_name,
@@ -115,10 +157,14 @@ export class FakeIngest {
           });
           return;
         }
+        const data: any = { ...(record.data ?? current?.data ?? {}) };
+        for (const counter of SERVER_COUNTERS[record.table_name] ?? []) {
+          if (data[counter] === undefined && (current?.data as any)?.[counter] !== undefined) data[counter] = (current!.data as any)[counter];
+        }
         const change: Change = {
           table_name: record.table_name,
           record_id: record.record_id,
-          data: record.data ?? {},
+          data,
           is_deleted: record.is_deleted ?? false,
           sync_version: (current?.sync_version ?? 0) + 1,
           server_updated_at: new Date().toISOString(),
@@ -126,6 +172,7 @@ export class FakeIngest {
         this.rows.set(key, { ...change, device: body.device_id });
         this.log.push(change);
         answer.synced_count += 1;
+        answer.versions!.push({ index, sync_version: change.sync_version });
       });
       return json(answer);
     }

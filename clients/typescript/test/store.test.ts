@@ -148,9 +148,9 @@ describe('the database connection', () => {
     await db.open();
     const { Dexie } = await import('dexie');
     const newer = new Dexie(name);
-    newer.version(2).stores({ records: '[table_name+record_id], table_name', extra: 'id' });
+    newer.version(3).stores({ records: '[table_name+record_id], table_name', extra: 'id' });
     await newer.open(); // would hang if the old connection did not close
-    expect(newer.verno).toBe(2);
+    expect(newer.verno).toBe(3);
     await until(() => problem !== '');
     expect(problem).toMatch(/upgraded/);
     await until(() => db.isOpen());

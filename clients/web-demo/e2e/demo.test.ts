@@ -1,7 +1,8 @@
 /**
  * The POS web demo in a real headless Chromium against the real ingest, fanout, MariaDB and
  * NATS: two tills (two browser profiles), offline selling, a second tab, a conflict settled
- * from the bar, an offline reload from the service worker, and the Arabic page.
+ * from the bar, both tills selling one product offline (stock increments), an offline
+ * reload from the service worker, and the Arabic page.
  */
 import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,12 +14,13 @@ let tills: Tills;
 let a: Page;
 let aContext: BrowserContext;
 let b: Page;
+let bContext: BrowserContext;
 
 beforeAll(async () => {
   mkdirSync(shots, { recursive: true });
   tills = await Tills.start();
   ({ page: a, context: aContext } = await tills.open());
-  ({ page: b } = await tills.open());
+  ({ page: b, context: bContext } = await tills.open());
 });
 
 afterAll(() => tills?.close());
@@ -81,9 +83,32 @@ describe('POS web demo on the real stack', () => {
     expect(await b.getByTestId('conflict').count()).toBe(0);
   });
 
-  // Needs stock decrements as increments (issue 13, server side not built yet): today the
-  // stock is written by value (src/sale.ts, `checkout`), so the second push is a conflict.
-  it.todo('two tills that each sell the same product offline end with the stock down by both sales');
+  it('two tills that each sell the same product offline end with the stock down by both sales', async () => {
+    await addProduct(a, 'Olive oil', '6.00');
+    await tile(b, 'Olive oil').waitFor({ timeout: 5_000 });
+    const start = await stock(b, 'Olive oil');
+    await drained(a);
+    await drained(b);
+    for (const [page, context] of [[a, aContext], [b, bContext]] as const) {
+      await context.setOffline(true);
+      await offline(page);
+    }
+    await sell(a, 'Olive oil');
+    await sell(b, 'Olive oil');
+    expect([await stock(a, 'Olive oil'), await stock(b, 'Olive oil')]).toEqual([start - 1, start - 1]);
+    await aContext.setOffline(false);
+    await bContext.setOffline(false);
+    await online(a);
+    await online(b);
+    await expect.poll(() => stock(a, 'Olive oil'), { timeout: 5_000 }).toBe(start - 2);
+    await expect.poll(() => stock(b, 'Olive oil'), { timeout: 5_000 }).toBe(start - 2);
+    const { items } = await backOffice(tills.stack.ingest, 'GET', '/api/products?page_size=200');
+    const product = items.find((r: { data: { name: string } }) => r.data.name === 'Olive oil');
+    const server = await backOffice(tills.stack.ingest, 'GET', `/api/product_stock/${product.record_id}`);
+    expect(server.data.quantity).toBe(start - 2);
+    expect(await a.getByTestId('conflict').count()).toBe(0);
+    expect(await b.getByTestId('conflict').count()).toBe(0);
+  });
 
   it('a reload while offline still shows the products (service worker shell, IndexedDB data)', async () => {
     await a.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));

@@ -31,7 +31,8 @@ it('prints the latency from a product added on one till to its tile on the other
       const w = window as unknown as { seenAt?: number };
       w.seenAt = undefined;
       const observer = new MutationObserver(() => {
-        if (![...document.querySelectorAll('[data-testid=product]')].some((t) => t.textContent?.includes(n))) return;
+        // The exact name: "Latency 1" priced 1.00 reads "Latency 11.00" as a whole tile.
+        if (![...document.querySelectorAll('[data-testid=product] .name')].some((t) => t.textContent === n)) return;
         w.seenAt = Date.now();
         observer.disconnect();
       });

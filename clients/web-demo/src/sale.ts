@@ -1,5 +1,6 @@
 //! The till's writes, each one local transaction (records and outbox together): a product
-//! with its stock, a price, and a sale (invoice, its items, stock and the cash movement).
+//! with its stock, a price, and a sale (invoice, its items, a stock decrement and the cash
+//! movement).
 import type { SyncEngine } from '@possync/client';
 
 /** Stock a product starts with in this demo's branch. */
@@ -40,13 +41,11 @@ export async function checkout(engine: SyncEngine, lines: CartLine[]): Promise<s
   await engine.write(async (w) => {
     for (const [n, line] of lines.entries()) {
       await w.put('invoice_items', `${invoiceId}:${n + 1}`, { invoice_id: invoiceId, product_id: line.productId, quantity: line.quantity, price: line.price });
-      // ISSUE 13 (stock counters): once the server takes increments, this read-modify-write
-      // becomes the increment call, e.g. `w.increment('product_stock', id, { quantity: -line.quantity })`,
-      // so two tills selling the same product offline both count. Until then the stock is
-      // written by value and the later push of two such sales is a conflict.
-      const stock = await w.get('product_stock', line.productId);
-      const quantity = Number(stock?.data?.quantity ?? 0) - line.quantity;
-      await w.put('product_stock', line.productId, { product_id: line.productId, quantity });
+      // The stock goes down by an increment, not by a value written over the server's: two
+      // tills that sell the same product offline both count (issue 13). A product without
+      // a stock row here gets one.
+      if (await w.get('product_stock', line.productId)) await w.increment('product_stock', line.productId, { quantity: -line.quantity });
+      else await w.put('product_stock', line.productId, { product_id: line.productId, quantity: -line.quantity });
     }
     const items = lines.reduce((sum, l) => sum + l.quantity, 0);
     await w.put('invoices', invoiceId, { total, items, sold_at: new Date().toISOString() });
