@@ -24,6 +24,7 @@ mod fuzz_push;
 mod fuzz_values;
 mod janitor;
 mod migrations;
+mod one_busy_shop;
 mod openapi;
 mod own_changes;
 mod poison;
