@@ -86,7 +86,9 @@ describe('POS web demo on the real stack', () => {
   it('two tills that each sell the same product offline end with the stock down by both sales', async () => {
     await addProduct(a, 'Olive oil', '6.00');
     await tile(b, 'Olive oil').waitFor({ timeout: 5_000 });
-    const start = await stock(b, 'Olive oil');
+    // The product's tile can reach till B before its stock row does.
+    const start = await stock(a, 'Olive oil');
+    await expect.poll(() => stock(b, 'Olive oil'), { timeout: 5_000 }).toBe(start);
     await drained(a);
     await drained(b);
     for (const [page, context] of [[a, aContext], [b, bContext]] as const) {

@@ -249,6 +249,8 @@ pub async fn run(bench: &Bench, devices: usize, clients: usize, seconds: u64) ->
             seconds: elapsed,
             records: accepted,
             records_per_second: accepted as f64 / elapsed,
+            write_ms: None,
+            counter_held_ms: None,
         },
         converged_devices: converged,
         stock_rows: sold.len(),

@@ -1,6 +1,7 @@
 //! Sustained write load: writers push 50-record batches back to back over HTTP for a fixed
 //! time, each a device of its own shop, or all tills of one busy shop.
 
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use crate::latency::{batch, floor_insert};
@@ -34,6 +35,7 @@ pub async fn sustained(bench: &Bench, writers: usize, seconds: f64, shops: Shops
         Shops::Many => format!("load-{w}"),
     };
     let progress = spinner("records accepted");
+    let before = write_times(bench).await;
     let started = Instant::now();
     let until = started + Duration::from_secs_f64(seconds);
     let tasks = tokens.into_iter().enumerate().map(|(w, token)| {
@@ -66,9 +68,52 @@ pub async fn sustained(bench: &Bench, writers: usize, seconds: f64, shops: Shops
             accepted
         })
     });
-    let throughput = collect(writers, started, tasks).await;
+    let mut throughput = collect(writers, started, tasks).await;
     progress.finish_and_clear();
+    let after = write_times(bench).await;
+    let mean = |name: &str| {
+        let (sum, count) = (
+            after[name].0 - before[name].0,
+            after[name].1 - before[name].1,
+        );
+        (count > 0.0).then(|| 1000.0 * sum / count)
+    };
+    throughput.write_ms = mean("possync_write_seconds");
+    throughput.counter_held_ms = mean("possync_write_counter_held_seconds");
     throughput
+}
+
+/// Sum and count of ingest's write-time summaries, from its `/metrics`.
+async fn write_times(bench: &Bench) -> HashMap<&'static str, (f64, f64)> {
+    let text = bench
+        .http
+        .get(format!("{}/metrics", bench.ingest.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let value = |line: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(line)?.trim().parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    [
+        "possync_write_seconds",
+        "possync_write_counter_held_seconds",
+    ]
+    .into_iter()
+    .map(|name| {
+        (
+            name,
+            (
+                value(&format!("{name}_sum ")),
+                value(&format!("{name}_count ")),
+            ),
+        )
+    })
+    .collect()
 }
 
 /// The floor of the same load: `writers` connections inserting 50 rows per transaction
@@ -109,5 +154,7 @@ async fn collect(
         seconds: elapsed,
         records,
         records_per_second: records as f64 / elapsed,
+        write_ms: None,
+        counter_held_ms: None,
     }
 }

@@ -48,6 +48,12 @@ pub struct Throughput {
     pub seconds: f64,
     pub records: u64,
     pub records_per_second: f64,
+    /// Mean time of ingest's write transactions in the phase, and of the part that holds
+    /// the client's counter row (serialised for one client), from ingest's `/metrics`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub write_ms: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub counter_held_ms: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -146,8 +152,10 @@ impl Figures {
         }
         if let (Some(one), Some(many)) = (&self.sustained_one_client, &self.sustained_http) {
             rows.push(format!(
-                "| sustained, {} tills of one shop pushing 50-record batches | {:.0} records/s ({:.0} % of the {} shops above) | | ≥ 90 % of the shops' figure |",
-                one.writers, one.records_per_second, 100.0 * one.records_per_second / many.records_per_second, many.writers
+                "| sustained, {} tills of one shop pushing 50-record batches | {:.0} records/s ({:.0} % of the {} shops above); mean write {:.2} ms, of it {:.2} ms holding the shop's counter (8 shops: {:.2} of {:.2} ms) | | ≥ 90 % of the shops' figure |",
+                one.writers, one.records_per_second, 100.0 * one.records_per_second / many.records_per_second, many.writers,
+                one.write_ms.unwrap_or(f64::NAN), one.counter_held_ms.unwrap_or(f64::NAN),
+                many.counter_held_ms.unwrap_or(f64::NAN), many.write_ms.unwrap_or(f64::NAN)
             ));
         }
         if let Some(t) = &self.floor_sustained {

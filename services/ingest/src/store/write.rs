@@ -1,14 +1,11 @@
 //! The write path: a batch of edits in one transaction with its outbox rows.
 //!
-//! 1. In a READ COMMITTED transaction (no gap locks: pushes creating different records never
-//!    wait for each other) the device is bound (or refused) and marked synced, the current
-//!    versions are read with `FOR UPDATE`, and the rules decide per edit (in batch order, so
-//!    a record edited twice in one batch chains). Pushes of one client run this part at once.
-//! 2. Only then is the client's counter row bumped for the positions of the accepted edits;
-//!    its lock is held to commit, so positions become visible in commit order (the pull
-//!    cursor relies on it). The new versions (created records by plain `INSERT`: a record
-//!    another push created meanwhile makes this one start again), one outbox row each, the
-//!    scope numbers and the live counts follow.
+//! 1. The device is bound (or refused) and marked synced; then the client's counter row is
+//!    bumped, and its lock is held to commit, so the positions taken here become visible
+//!    in commit order (the pull cursor relies on it).
+//! 2. The current versions are read with `FOR UPDATE`, the rules decide per edit (in batch
+//!    order, so a record edited twice in one batch chains), and the accepted edits are
+//!    written as new versions, one outbox row each, with the live counts adjusted.
 //! 3. After commit the caller publishes the returned events.
 
 use std::collections::HashSet;
@@ -76,8 +73,8 @@ pub struct Written {
     pub events: Vec<Outgoing>,
 }
 
-/// Attempts of a write that lost a deadlock, a lock wait or a create to another transaction.
-const ATTEMPTS: u32 = 5;
+/// Attempts of a write that lost a deadlock or a lock wait to another transaction.
+const ATTEMPTS: u32 = 3;
 
 /// Writes `edits` in one transaction, retried when the database picks it as a deadlock victim.
 pub async fn write(
@@ -95,8 +92,8 @@ pub async fn write(
     let mut attempt = 1;
     loop {
         match write_once(store, author, edits, mode).await {
-            Err(DeviceError::Database(err)) if attempt < ATTEMPTS && must_start_again(&err) => {
-                tracing::warn!(attempt, error = %err, "write started again");
+            Err(DeviceError::Database(err)) if attempt < ATTEMPTS && is_lock_conflict(&err) => {
+                tracing::warn!(attempt, error = %err, "write retried after a lock conflict");
                 attempt += 1;
             }
             result => return result,
@@ -104,10 +101,9 @@ pub async fn write(
     }
 }
 
-/// MySQL's deadlock (1213) and lock wait timeout (1205), and a duplicate key (1062): a
-/// record this write decided to create was created by another meanwhile.
-fn must_start_again(err: &sqlx::Error) -> bool {
-    matches!(shared::storage::error_number(err), Some(1213 | 1205 | 1062))
+/// MySQL's deadlock (1213) and lock wait timeout (1205).
+fn is_lock_conflict(err: &sqlx::Error) -> bool {
+    matches!(shared::storage::error_number(err), Some(1213 | 1205))
 }
 
 async fn write_once(
@@ -116,20 +112,16 @@ async fn write_once(
     edits: &[Edit],
     mode: Mode,
 ) -> Result<Written, DeviceError> {
+    let started = std::time::Instant::now();
     let client_id = author.scope.client_id;
     let now = Utc::now().trunc_subsecs(6);
-    let mut conn = store.pool.acquire().await?;
-    sqlx::query("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
-        .execute(&mut *conn)
-        .await?;
-    let mut tx = sqlx::Acquire::begin(&mut conn).await?;
+    let mut tx = store.pool.begin().await?;
     if let Some(device) = author.device {
         devices::bind(&mut tx, &author.scope, device, now, true).await?;
     }
-    // Positions relative to the batch until the counter is taken, just before the writes.
-    let mut position = 0;
+    let mut position = take_positions(&mut tx, client_id, edits.len()).await?;
+    let counter_taken = std::time::Instant::now();
     let mut current = read::for_update(&mut tx, client_id, edits).await?;
-    let existed: HashSet<Key> = current.keys().cloned().collect();
     let was_live: HashSet<Key> = current
         .values()
         .filter(|r| !r.is_deleted)
@@ -187,36 +179,10 @@ async fn write_once(
     }
     let mut events = Vec::new();
     if !applied.is_empty() {
-        let first = take_positions(&mut tx, client_id, applied.len()).await?;
         // A record edited twice in the batch is written once, in its final state.
         let keys: HashSet<Key> = applied.iter().map(|(record, _)| key_of(record)).collect();
-        let versions: HashSet<(Key, u64)> = applied
-            .iter()
-            .map(|(record, _)| (key_of(record), record.sync_version))
-            .collect();
-        let written = applied.iter_mut().map(|(record, _)| record);
-        let reported = outcomes.iter_mut().filter_map(|outcome| match outcome {
-            Outcome::Applied { record, .. } | Outcome::Conflict(record)
-                if versions.contains(&(key_of(record), record.sync_version)) =>
-            {
-                Some(record)
-            }
-            _ => None,
-        });
-        let stored = current.iter_mut().filter(|(key, _)| keys.contains(*key));
-        for record in written
-            .chain(reported)
-            .chain(stored.map(|(_, record)| record))
-        {
-            record.position += first;
-        }
         let latest: Vec<&StoredRecord> = keys.iter().map(|key| &current[key]).collect();
-        let (updated, created): (Vec<&StoredRecord>, Vec<&StoredRecord>) = latest
-            .iter()
-            .partition(|record| existed.contains(&key_of(record)));
-        let origin = author.scope.branch_id;
-        write_records(&mut tx, client_id, origin, &created, Write::Create).await?;
-        write_records(&mut tx, client_id, origin, &updated, Write::Update).await?;
+        upsert_records(&mut tx, client_id, author.scope.branch_id, &latest).await?;
         let seqs = take_scope_seqs(&mut tx, client_id, &applied).await?;
         let ids = insert_outbox(&mut tx, store.outbox_ids, &author, &applied, &seqs).await?;
         update_counts(&mut tx, client_id, &was_live, &latest).await?;
@@ -231,6 +197,10 @@ async fn write_once(
             .collect();
     }
     tx.commit().await?;
+    // How long the client's other writes waited on this one: the serialised part of a push.
+    metrics::histogram!("possync_write_counter_held_seconds")
+        .record(counter_taken.elapsed().as_secs_f64());
+    metrics::histogram!("possync_write_seconds").record(started.elapsed().as_secs_f64());
     Ok(Written { outcomes, events })
 }
 
@@ -391,25 +361,12 @@ fn next_version(
     Ok((record, operation))
 }
 
-/// How [`write_records`] writes.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Write {
-    /// Records nobody had: a plain insert, which fails (1062) if another write created one.
-    Create,
-    /// Records read and locked by this transaction.
-    Update,
-}
-
-async fn write_records(
+async fn upsert_records(
     tx: &mut MySqlConnection,
     client_id: u64,
     origin_branch_id: u64,
     records: &[&StoredRecord],
-    how: Write,
 ) -> sqlx::Result<()> {
-    if records.is_empty() {
-        return Ok(());
-    }
     let mut query = QueryBuilder::<MySql>::new(
         "INSERT INTO records (client_id, table_name, record_id, branch_scope, origin_branch_id, data, \
          is_deleted, sync_version, position, local_updated_at, server_updated_at, updated_by_device, created_at) ",
@@ -429,14 +386,12 @@ async fn write_records(
             .push_bind(&record.updated_by_device)
             .push_bind(record.server_updated_at);
     });
-    if how == Write::Update {
-        query.push(
-            " ON DUPLICATE KEY UPDATE origin_branch_id = VALUES(origin_branch_id), data = VALUES(data), \
-             is_deleted = VALUES(is_deleted), sync_version = VALUES(sync_version), position = VALUES(position), \
-             local_updated_at = VALUES(local_updated_at), server_updated_at = VALUES(server_updated_at), \
-             updated_by_device = VALUES(updated_by_device)",
-        );
-    }
+    query.push(
+        " ON DUPLICATE KEY UPDATE origin_branch_id = VALUES(origin_branch_id), data = VALUES(data), \
+         is_deleted = VALUES(is_deleted), sync_version = VALUES(sync_version), position = VALUES(position), \
+         local_updated_at = VALUES(local_updated_at), server_updated_at = VALUES(server_updated_at), \
+         updated_by_device = VALUES(updated_by_device)",
+    );
     query.build().execute(&mut *tx).await?;
     Ok(())
 }
