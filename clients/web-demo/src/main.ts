@@ -53,10 +53,13 @@ function till(locale: Locale): void {
   root.replaceChildren(bar.el, h('main', {}, grid.el, cart.el));
   let drawing = Promise.resolve();
   const redraw = (tables?: string[]) => {
-    drawing = drawing.then(async () => {
-      if (!tables || tables.some((t) => t === 'products' || t === 'product_stock')) grid.render(await loadProducts(engine));
-      if (!tables || tables.includes('invoices')) await cart.renderSales();
-    });
+    drawing = drawing
+      .then(async () => {
+        if (!tables || tables.some((t) => t === 'products' || t === 'product_stock')) grid.render(await loadProducts(engine));
+        if (!tables || tables.includes('invoices')) await cart.renderSales();
+      })
+      // One failed read must not stop every later redraw of the till.
+      .catch((err) => console.warn('redraw failed', err));
   };
   engine.subscribe(bar.update);
   engine.on('change', ({ tables }) => redraw(tables));
