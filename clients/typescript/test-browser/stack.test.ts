@@ -55,6 +55,8 @@ describe('real stack in Chromium', () => {
     await a.waitForFunction(() => (window as any).engine.status.connection === 'offline');
     await a.evaluate(() => (window as any).engine.put('customers', 'conf-1', { name: 'from A' }));
     await b.evaluate(() => (window as any).engine.put('customers', 'conf-1', { name: 'from B' }));
+    // B's edit must be on the server before A comes back (the status may not count it yet).
+    await b.evaluate(() => (window as any).engine.sync());
     await b.waitForFunction(() => (window as any).engine.status.pending === 0);
     await aContext.setOffline(false);
     await a.waitForFunction(() => (window as any).engine.status.conflicts.length === 1, null, { timeout: 30_000 });
