@@ -35,8 +35,6 @@ pub enum Kind {
     Amount,
     /// A number > 0.
     Positive,
-    /// Any number.
-    Number,
     /// Any number, changed by increments that add up (never required: a write that leaves
     /// it out keeps the server's value).
     Counter,
@@ -333,7 +331,7 @@ impl Field {
             Positive => {
                 (!number.is_some_and(|n| n > 0.0)).then(|| "must be a number > 0".to_owned())
             }
-            Kind::Number | Counter => number.is_none().then(|| "must be a number".to_owned()),
+            Counter => number.is_none().then(|| "must be a number".to_owned()),
             Timestamp => {
                 let field = format!("data.{name}");
                 let now = chrono::Utc::now();

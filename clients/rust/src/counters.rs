@@ -99,16 +99,23 @@ impl Store {
         Ok(())
     }
 
-    /// Adds to `records` the increments of this device that their copies do not hold yet.
+    /// Adds to `records` the increments of this device that their copies do not hold yet;
+    /// `only` reads those of one record (table, id) instead of all.
     pub(crate) async fn with_pending(
         &self,
         mut records: Vec<LocalRecord>,
+        only: Option<(&str, &str)>,
     ) -> sqlx::Result<Vec<LocalRecord>> {
+        let (table, id) = only.unzip();
         let rows: Vec<(String, String, String)> = sqlx::query_as(
             "SELECT table_name, record_id, increments FROM outbox WHERE increments IS NOT NULL AND counted = 1 \
+             AND (?1 IS NULL OR (table_name = ?1 AND record_id = ?2)) \
              UNION ALL SELECT s.table_name, s.record_id, s.increments FROM sent_increments s \
-             JOIN records r ON r.table_name = s.table_name AND r.record_id = s.record_id AND s.version > r.sync_version",
+             JOIN records r ON r.table_name = s.table_name AND r.record_id = s.record_id AND s.version > r.sync_version \
+             WHERE ?1 IS NULL OR (s.table_name = ?1 AND s.record_id = ?2)",
         )
+        .bind(table)
+        .bind(id)
         .fetch_all(&self.pool)
         .await?;
         let mut pending: HashMap<(String, String), Vec<String>> = HashMap::new();

@@ -322,7 +322,11 @@ impl Store {
                 sync_version: version as u64,
             },
         );
-        Ok(self.with_pending(record.into_iter().collect()).await?.pop())
+        let only = Some((table, id));
+        Ok(self
+            .with_pending(record.into_iter().collect(), only)
+            .await?
+            .pop())
     }
 
     /// Every record as the app shows it, ordered, for comparisons with the server.
@@ -344,7 +348,7 @@ impl Store {
                 },
             )
             .collect();
-        self.with_pending(records).await
+        self.with_pending(records, None).await
     }
 
     pub async fn meta(&self, key: &str) -> sqlx::Result<Option<String>> {

@@ -167,7 +167,6 @@ fn field_schema(field: &Field) -> Schema {
         }
         Kind::Amount => typed(Type::Number).minimum(Some(0)),
         Kind::Positive => typed(Type::Number).exclusive_minimum(Some(0)),
-        Kind::Number => typed(Type::Number),
         Kind::Counter => typed(Type::Number).description(Some(
             "a counter: edits change it by `increments`; a write that leaves it out keeps it",
         )),
