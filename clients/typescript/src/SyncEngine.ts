@@ -115,7 +115,8 @@ export class SyncEngine extends Emitter<Events> {
   private syncDue = 0;
   private periodic: ReturnType<typeof setInterval> | null = null;
   private inFlight: Promise<SyncReport> | null = null;
-  private again = false;
+  /** The run that starts after `inFlight`, shared by every `sync()` called meanwhile. */
+  private followUp: Promise<SyncReport> | null = null;
   private lastSeq = new Map<number, number>();
   private reachable = true;
   private pending = new Map<string, { op: string; args: unknown[]; resolve: (v: unknown) => void; reject: (e: Error) => void }>();
@@ -325,23 +326,27 @@ export class SyncEngine extends Emitter<Events> {
 
   // ---- sync -------------------------------------------------------------------------------
 
-  /** Pushes the queue, then pulls; in a follower tab the leader does it. */
+  /**
+   * Pushes the queue, then pulls; in a follower tab the leader does it. The answer comes from a
+   * push and pull that started after the call: while a run is under way, the caller waits for
+   * the one after it (the running one may be past its pull already), or gets its error.
+   */
   sync(): Promise<SyncReport> {
     if (!this.isLeader()) return this.callLeader('sync', []) as Promise<SyncReport>;
     if (this.inFlight) {
-      this.again = true;
-      return this.inFlight;
+      // A failed run fails its follow-up too: the retry waits for its backoff.
+      const settled = () => {
+        this.followUp = null;
+      };
+      this.followUp ??= this.inFlight.finally(settled).then(() => {
+        if (!this.running) throw new OfflineError('the sync engine was stopped');
+        return this.sync();
+      });
+      return this.followUp;
     }
     const run = async (): Promise<SyncReport> => {
-      const report: SyncReport = { pushed: 0, conflicts: 0, rejected: 0, pulled: 0 };
-      do {
-        this.again = false;
-        const pushed = await this.push();
-        report.pushed += pushed.pushed;
-        report.conflicts += pushed.conflicts;
-        report.rejected += pushed.rejected;
-        report.pulled += await this.pull();
-      } while (this.again && this.running);
+      const pushed = await this.push();
+      const report: SyncReport = { ...pushed, pulled: await this.pull() };
       const at = new Date().toISOString();
       await this.db.meta.put({ key: META.lastSyncAt, value: at });
       this.update({ lastSyncAt: at, lastError: null });
