@@ -1,8 +1,9 @@
 //! The JetStream stream that stores change events, and how they are published into it.
 //!
-//! Every event carries its outbox row id as `Nats-Msg-Id`; within the duplicate window the
-//! stream stores a re-published event once, so the janitor's relay may safely publish a row
-//! that ingest published just before crashing.
+//! A message carries the changes of one write transaction that share a subject (a JSON
+//! array), with the group's first outbox row id as `Nats-Msg-Id`; within the duplicate window
+//! the stream stores a re-published group once, so the janitor's relay may safely publish a
+//! group that ingest published just before crashing.
 
 use std::time::Duration;
 
@@ -10,6 +11,7 @@ use async_nats::jetstream::{self, context::Publish, stream};
 
 use crate::config::NatsConfig;
 use crate::subject::Subjects;
+use crate::wire::socket::ChangeEvent;
 
 /// How long the stream remembers message ids for de-duplication.
 pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
@@ -37,51 +39,84 @@ pub async fn ensure(js: &jetstream::Context, config: &NatsConfig) -> anyhow::Res
     Ok(())
 }
 
-/// One event ready to publish: its subject, JSON payload and outbox row id.
+/// Most outbox rows one write transaction may have: a group never has more, so a relay
+/// round that claims this many rows holds at least one whole group.
+pub const MAX_TRANSACTION_ROWS: usize = 500;
+
+/// One JetStream message ready to publish: the changes of one transaction that share a
+/// subject, as a JSON array, with the outbox ids they came from. Its `Nats-Msg-Id` is the
+/// first of them, so ingest and the relay publish the same group under the same id.
 #[derive(Debug, Clone)]
 pub struct Outgoing {
-    pub outbox_id: u64,
+    pub outbox_ids: Vec<u64>,
     pub subject: String,
     pub payload: bytes::Bytes,
 }
 
 impl Outgoing {
-    /// The JSON of `event`, to publish on `subject` with `outbox_id` as its message id.
-    pub fn event(
-        outbox_id: u64,
-        subject: String,
-        event: &crate::wire::socket::ChangeEvent,
-    ) -> Outgoing {
-        let payload = serde_json::to_vec(event).expect("events serialise").into();
-        Outgoing {
-            outbox_id,
-            subject,
-            payload,
+    /// The message id: the group's first outbox id.
+    pub fn message_id(&self) -> u64 {
+        self.outbox_ids[0]
+    }
+
+    /// Groups `events` (each with its outbox id and subject, in outbox order) into one
+    /// message per subject, in the order each subject first appears.
+    pub fn groups(events: Vec<(u64, String, ChangeEvent)>) -> Vec<Outgoing> {
+        let mut groups: Vec<(String, Vec<u64>, Vec<ChangeEvent>)> = Vec::new();
+        for (outbox_id, subject, event) in events {
+            match groups.iter_mut().find(|(s, _, _)| *s == subject) {
+                Some((_, ids, events)) => {
+                    ids.push(outbox_id);
+                    events.push(event);
+                }
+                None => groups.push((subject, vec![outbox_id], vec![event])),
+            }
         }
+        groups
+            .into_iter()
+            .map(|(subject, outbox_ids, events)| Outgoing {
+                outbox_ids,
+                subject,
+                payload: serde_json::to_vec(&events)
+                    .expect("events serialise")
+                    .into(),
+            })
+            .collect()
     }
 }
 
-/// Publishes `events` in order and waits for the stream's acknowledgements; returns the
-/// outbox ids the stream acknowledged (stored now or already stored before).
-pub async fn publish_all(js: &jetstream::Context, events: &[Outgoing]) -> Vec<u64> {
-    let mut pending = Vec::with_capacity(events.len());
-    for event in events {
-        let message = Publish::build()
-            .payload(event.payload.clone())
-            .message_id(event.outbox_id.to_string());
-        match js.send_publish(event.subject.clone(), message).await {
-            Ok(ack) => pending.push((event.outbox_id, ack)),
+/// The changes of one stream message: a group (a JSON array) or, as published before
+/// groups, a single change.
+pub fn changes_of(payload: &[u8]) -> serde_json::Result<Vec<ChangeEvent>> {
+    match payload.iter().find(|byte| !byte.is_ascii_whitespace()) {
+        Some(b'[') => serde_json::from_slice(payload),
+        _ => serde_json::from_slice(payload).map(|event| vec![event]),
+    }
+}
+
+/// Publishes `messages` in order and waits for the stream's acknowledgements; returns the
+/// outbox ids of the messages the stream acknowledged (stored now or already stored before).
+pub async fn publish_all(js: &jetstream::Context, messages: &[Outgoing]) -> Vec<u64> {
+    let mut pending = Vec::with_capacity(messages.len());
+    for message in messages {
+        let publish = Publish::build()
+            .payload(message.payload.clone())
+            .message_id(message.message_id().to_string());
+        match js.send_publish(message.subject.clone(), publish).await {
+            Ok(ack) => pending.push((&message.outbox_ids, ack)),
             Err(err) => {
                 tracing::warn!(error = %err, "publish failed; the relay will retry");
                 break;
             }
         }
     }
-    let mut acked = Vec::with_capacity(pending.len());
-    for (outbox_id, ack) in pending {
+    let mut acked = Vec::new();
+    for (outbox_ids, ack) in pending {
         match ack.await {
-            Ok(_) => acked.push(outbox_id),
-            Err(err) => tracing::warn!(error = %err, outbox_id, "publish not acknowledged"),
+            Ok(_) => acked.extend_from_slice(outbox_ids),
+            Err(err) => {
+                tracing::warn!(error = %err, message_id = outbox_ids[0], "publish not acknowledged")
+            }
         }
     }
     acked

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use possync_tests::janitor_app::{sweep_config, sweeper};
-use possync_tests::{nats_url, Tenant, TestIngest};
+use possync_tests::{changes_in, nats_url, Tenant, TestIngest};
 use serde_json::{json, Value};
 use shared::token::Role;
 
@@ -302,7 +302,7 @@ async fn events_carry_the_value_after_the_increment() {
     while let Ok(Some(message)) =
         tokio::time::timeout(Duration::from_millis(500), events.next()).await
     {
-        received.push(serde_json::from_slice::<Value>(&message.payload).unwrap());
+        received.extend(changes_in(&message.payload));
     }
 
     let seen: Vec<(Value, Value, Value)> = received

@@ -9,7 +9,7 @@ use ingest::store::outbox::IdAllocation;
 use ingest::store::write::{self, Author, Mode};
 use ingest::store::Store;
 use ingest::sync::incoming;
-use possync_tests::{nats_url, Tenant, TestIngest};
+use possync_tests::{changes_in, nats_url, Tenant, TestFanout, TestIngest};
 use serde_json::{json, Value};
 use shared::subject::Subjects;
 use shared::token::Role;
@@ -66,7 +66,9 @@ async fn a_subscriber_receives_exactly_the_committed_changes_on_their_subjects()
     while let Ok(Some(message)) =
         tokio::time::timeout(Duration::from_millis(500), subscriber.next()).await
     {
-        let event: Value = serde_json::from_slice(&message.payload).unwrap();
+        let mut changes = changes_in(&message.payload);
+        assert_eq!(changes.len(), 1, "one change on each subject");
+        let event = changes.remove(0);
         let msg_id = message
             .headers
             .as_ref()
@@ -140,9 +142,9 @@ async fn the_stream_stores_each_change_once_even_when_published_again() {
         ),
     );
     let again = shared::stream::Outgoing {
-        outbox_id: id,
+        outbox_ids: vec![id],
         subject,
-        payload: "{}".into(),
+        payload: "[]".into(),
     };
     assert_eq!(shared::stream::publish_all(&js, &[again]).await, [id]);
 
@@ -225,19 +227,35 @@ async fn events_number_each_scope_without_holes() {
     .await;
     app.wait_published().await;
 
-    let mut seqs: Vec<(u64, u64)> = Vec::new();
+    let mut seqs: Vec<Vec<(u64, u64)>> = Vec::new();
     while let Ok(Some(message)) =
         tokio::time::timeout(Duration::from_millis(500), subscriber.next()).await
     {
-        let event: Value = serde_json::from_slice(&message.payload).unwrap();
-        seqs.push((
-            event["branch_id"].as_u64().unwrap(),
-            event["scope_seq"].as_u64().unwrap(),
-        ));
+        seqs.push(
+            changes_in(&message.payload)
+                .iter()
+                .map(|event| {
+                    (
+                        event["branch_id"].as_u64().unwrap(),
+                        event["scope_seq"].as_u64().unwrap(),
+                    )
+                })
+                .collect::<Vec<_>>(),
+        );
     }
 
+    // One message per transaction and subject; a batch's changes of one scope are numbered
+    // together, table by table, so each message's numbers follow the one before.
     let [b1, b2] = tenant.branches;
-    assert_eq!(seqs, [(b1, 1), (0, 1), (b1, 2), (b2, 1), (b1, 3)]);
+    assert_eq!(
+        seqs,
+        [
+            vec![(0, 1)],
+            vec![(b1, 1), (b1, 2)],
+            vec![(b2, 1)],
+            vec![(b1, 3)]
+        ]
+    );
 }
 
 /// Writes a batch over two scopes and one over a single scope with `ids`, and checks the
@@ -279,24 +297,36 @@ async fn outbox_ids_match_rows(ids: IdAllocation) {
             .unwrap();
         events.extend(written.events);
     }
-    let rows: Vec<(u64, u64)> = sqlx::query_as(
-        "SELECT id, scope_seq FROM sync_queue WHERE client_id = ? ORDER BY position",
-    )
-    .bind(tenant.client_id)
-    .fetch_all(&app.db.pool)
-    .await
-    .unwrap();
+    let rows: Vec<(u64, u64)> =
+        sqlx::query_as("SELECT id, scope_seq FROM sync_queue WHERE client_id = ? ORDER BY id")
+            .bind(tenant.client_id)
+            .fetch_all(&app.db.pool)
+            .await
+            .unwrap();
     let sent: Vec<(u64, u64)> = events
         .iter()
-        .map(|event| {
-            let payload: Value = serde_json::from_slice(&event.payload).unwrap();
-            (event.outbox_id, payload["scope_seq"].as_u64().unwrap())
+        .flat_map(|message| {
+            let changes = changes_in(&message.payload);
+            assert_eq!(changes.len(), message.outbox_ids.len());
+            assert_eq!(message.message_id(), message.outbox_ids[0]);
+            let seqs = changes
+                .into_iter()
+                .map(|c| c["scope_seq"].as_u64().unwrap());
+            message
+                .outbox_ids
+                .iter()
+                .copied()
+                .zip(seqs)
+                .collect::<Vec<_>>()
         })
         .collect();
     assert_eq!(sent, rows);
-    // Shared: p1, p2; branch: i1, i2, i3, each numbered from 1 in its scope.
+    // Shared: p1, p2; branch: i1, i2, i3, each numbered from 1 in its scope; the first batch's
+    // rows go by scope and table (p1, p2, i1), one message each.
     let seqs: Vec<u64> = rows.iter().map(|(_, seq)| *seq).collect();
-    assert_eq!(seqs, [1, 1, 2, 2, 3]);
+    assert_eq!(seqs, [1, 2, 1, 2, 3]);
+    let sizes: Vec<usize> = events.iter().map(|m| m.outbox_ids.len()).collect();
+    assert_eq!(sizes, [2, 1, 2]);
 }
 
 #[tokio::test]
@@ -307,4 +337,62 @@ async fn outbox_ids_from_last_insert_id_match_the_rows() {
 #[tokio::test]
 async fn outbox_ids_read_back_from_the_first_id_match_the_rows() {
     outbox_ids_match_rows(IdAllocation::ReadBack).await;
+}
+
+#[tokio::test]
+async fn a_batch_is_one_message_per_subject_and_one_frame_per_change_on_the_socket() {
+    let app = TestIngest::spawn().await;
+    let tenant = Tenant::seed(&app, "shop").await;
+    let fanout = TestFanout::spawn(&app).await;
+    let prefix = app.config.nats.nats_subject_prefix.clone();
+    let nats = async_nats::connect(nats_url()).await.unwrap();
+    let mut subscriber = nats.subscribe(format!("{prefix}.>")).await.unwrap();
+    nats.flush().await.unwrap();
+    let token = tenant.token(&app, 0, Role::Cashier);
+    let mut device = fanout.connect(&token, "till-reader").await;
+    let records: Vec<Value> = (0..50)
+        .map(|n| match n % 5 {
+            0 => record(
+                "products",
+                &format!("p{n}"),
+                json!({"name": "Tea", "price": n}),
+            ),
+            _ => record("invoices", &format!("i{n}"), json!({"total": n})),
+        })
+        .collect();
+
+    app.push(&token, "till-writer", Value::Array(records)).await;
+    app.wait_published().await;
+
+    let mut messages = Vec::new();
+    while let Ok(Some(message)) =
+        tokio::time::timeout(Duration::from_millis(500), subscriber.next()).await
+    {
+        messages.push((
+            message.subject.to_string(),
+            changes_in(&message.payload).len(),
+        ));
+    }
+    let (c, b) = (tenant.client_id, tenant.branches[0]);
+    assert_eq!(
+        messages,
+        [
+            (format!("{prefix}.{c}.shared.products"), 10),
+            (format!("{prefix}.{c}.{b}.invoices"), 40)
+        ]
+    );
+    let frames = device.drain_syncs(Duration::from_millis(500)).await;
+    assert_eq!(frames.len(), 50, "one WebSocket message per change");
+    for (scope, count) in [(0, 10), (b, 40)] {
+        let seqs: Vec<u64> = frames
+            .iter()
+            .filter(|frame| frame["branch_id"] == scope)
+            .map(|frame| frame["scope_seq"].as_u64().unwrap())
+            .collect();
+        assert_eq!(seqs, (1..=count).collect::<Vec<u64>>(), "scope {scope}");
+    }
+    let first = frames.iter().find(|f| f["record_id"] == "i1").unwrap();
+    assert_eq!(first["type"], "sync");
+    assert_eq!(first["table_name"], "invoices");
+    assert_eq!(first["data"], json!({"total": 1}));
 }

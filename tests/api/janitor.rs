@@ -5,7 +5,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use janitor::retention;
 use possync_tests::janitor_app::{sweep_config, sweeper};
-use possync_tests::{nats_url, Seen, Tenant, TestFanout, TestIngest, TestNats};
+use possync_tests::{changes_in, nats_url, Seen, Tenant, TestFanout, TestIngest, TestNats};
 use serde_json::{json, Value};
 use shared::token::Role;
 
@@ -112,7 +112,7 @@ async fn a_change_committed_while_nats_is_down_is_relayed_once_when_it_returns()
         .await
         .unwrap()
         .unwrap();
-    let event: Value = serde_json::from_slice(&message.payload).unwrap();
+    let event = changes_in(&message.payload).remove(0);
     assert_eq!(event["record_id"], "during-0");
     assert!(
         started.elapsed() < Duration::from_secs(3),
@@ -157,27 +157,110 @@ async fn a_push_whose_publish_failed_reaches_a_websocket_device_through_the_rela
 }
 
 #[tokio::test]
-async fn two_janitors_over_one_backlog_publish_each_row_once() {
+async fn two_janitors_over_one_backlog_publish_each_group_once() {
     let app = TestIngest::spawn_with(|c| c.nats.nats_url = DEAD_NATS.into()).await;
     let tenant = Tenant::seed(&app, "shop").await;
     let token = tenant.token(&app, 0, Role::Cashier);
-    for batch in 0..6 {
+    for batch in 0..30 {
         app.push(&token, "t1", invoices(&format!("b{batch}"), 50))
             .await;
     }
-    let mut config = sweep_config();
-    config.janitor_batch = 25;
     let (one, two) = (
-        sweeper(&app, &nats_url(), config.clone()).await,
-        sweeper(&app, &nats_url(), config).await,
+        sweeper(&app, &nats_url(), sweep_config()).await,
+        sweeper(&app, &nats_url(), sweep_config()).await,
     );
 
     let (a, b) = tokio::join!(one.sweep_once(), two.sweep_once());
+    // A group the two split between them waits for a later sweep, taken whole.
+    let after = one.sweep_once().await;
 
-    let (a, b) = (a.unwrap(), b.unwrap());
-    assert_eq!(a.relayed + b.relayed, 300, "{a:?} {b:?}");
+    let relayed = a.unwrap().relayed + b.unwrap().relayed + after.unwrap().relayed;
+    assert_eq!(relayed, 1500);
     assert_eq!(unpublished(&app).await, 0);
-    assert_eq!(stream_messages(&app, &nats_url()).await, 300);
+    assert_eq!(
+        stream_messages(&app, &nats_url()).await,
+        30,
+        "one message per push, each stored once"
+    );
+}
+
+#[tokio::test]
+async fn the_relay_publishes_the_groups_ingest_would_have_published() {
+    let app = TestIngest::spawn_with(|c| c.nats.nats_url = DEAD_NATS.into()).await;
+    let tenant = Tenant::seed(&app, "shop").await;
+    let token = tenant.token(&app, 0, Role::Cashier);
+    let prefix = app.config.nats.nats_subject_prefix.clone();
+    let nats = async_nats::connect(nats_url()).await.unwrap();
+    let mut subscriber = nats.subscribe(format!("{prefix}.>")).await.unwrap();
+    nats.flush().await.unwrap();
+    let mut batch = invoices("inv", 3);
+    let product = json!({"table_name": "products", "record_id": "p1",
+        "data": {"name": "Tea", "price": 2}, "local_updated_at": "2025-12-07T10:30:00Z"});
+    batch.as_array_mut().unwrap().insert(1, product);
+    app.push(&token, "t1", batch).await;
+    app.push(&token, "t1", invoices("more", 2)).await;
+
+    let report = sweeper(&app, &nats_url(), sweep_config())
+        .await
+        .sweep_once()
+        .await
+        .unwrap();
+
+    assert_eq!(report.relayed, 6);
+    let ids: Vec<u64> = sqlx::query_scalar("SELECT id FROM sync_queue ORDER BY id")
+        .fetch_all(&app.db.pool)
+        .await
+        .unwrap();
+    let mut messages = Vec::new();
+    while let Ok(Some(message)) =
+        tokio::time::timeout(Duration::from_millis(500), subscriber.next()).await
+    {
+        let headers = message.headers.as_ref().expect("headers");
+        let id = headers
+            .get(async_nats::header::NATS_MESSAGE_ID)
+            .unwrap()
+            .to_string();
+        let records: Vec<Value> = changes_in(&message.payload)
+            .iter()
+            .map(|change| change["record_id"].clone())
+            .collect();
+        messages.push((message.subject.to_string(), id, records));
+    }
+    let c = tenant.client_id;
+    let b = tenant.branches[0];
+    // The first push's rows go by scope and table: the product, then its three invoices.
+    assert_eq!(
+        messages,
+        [
+            (
+                format!("{prefix}.{c}.shared.products"),
+                ids[0].to_string(),
+                vec![json!("p1")]
+            ),
+            (
+                format!("{prefix}.{c}.{b}.invoices"),
+                ids[1].to_string(),
+                vec![json!("inv-0"), json!("inv-1"), json!("inv-2")]
+            ),
+            (
+                format!("{prefix}.{c}.{b}.invoices"),
+                ids[4].to_string(),
+                vec![json!("more-0"), json!("more-1")]
+            ),
+        ]
+    );
+    // Relayed again (the janitor died before marking them): the stream keeps each group once.
+    sqlx::query("UPDATE sync_queue SET published_at = NULL")
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    let again = sweeper(&app, &nats_url(), sweep_config())
+        .await
+        .sweep_once()
+        .await
+        .unwrap();
+    assert_eq!(again.relayed, 6);
+    assert_eq!(stream_messages(&app, &nats_url()).await, 3);
 }
 
 #[tokio::test]

@@ -127,3 +127,58 @@ async fn tills_creating_the_same_records_at_once_take_each_version_once() {
         assert_eq!(current, taken.len() as u64);
     }
 }
+
+/// A push that finds its shop's write under way waits for it, then commits in one group with
+/// every other push that waited meanwhile; a push whose device is bound elsewhere still gets
+/// its own 403, and the others are written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn pushes_that_wait_for_their_shops_write_commit_together_and_keep_their_own_errors() {
+    let app = Arc::new(TestIngest::spawn().await);
+    let tenant = Tenant::seed(&app, "busy").await;
+    let token = tenant.token(&app, 0, Role::Cashier);
+    let other_branch = tenant.token(&app, 1, Role::Cashier);
+    app.push(&other_branch, "till-elsewhere", invoices(99, 0))
+        .await;
+    // Stands in for a long write: holds the shop's counter row.
+    let mut holder = app.db.pool.begin().await.unwrap();
+    sqlx::query("SELECT last_position FROM change_counters WHERE client_id = ? FOR UPDATE")
+        .bind(tenant.client_id)
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    let push = |token: &str, device: String, till: usize| {
+        let (app, token) = (app.clone(), token.to_owned());
+        tokio::spawn(async move {
+            let body = json!({"device_id": device, "records": invoices(till, 1)});
+            app.post_as(&token, "/api/sync/batch-push", &body).await
+        })
+    };
+    let first = push(&token, "till-0".into(), 0);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let mut waiting: Vec<_> = (1..6)
+        .map(|till| push(&token, format!("till-{till}"), till))
+        .collect();
+    waiting.push(push(&token, "till-elsewhere".into(), 6));
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    holder.rollback().await.unwrap();
+
+    let (status, answer) = first.await.unwrap();
+    assert_eq!((status, answer["synced_count"].as_u64()), (200, Some(50)));
+    let refused = waiting.pop().unwrap().await.unwrap();
+    assert_eq!(refused.0, 403, "{}", refused.1);
+    for push in waiting {
+        let (status, answer) = push.await.unwrap();
+        assert_eq!((status, answer["synced_count"].as_u64()), (200, Some(50)));
+    }
+    let devices_per_group: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT COUNT(DISTINCT source_device_id), COUNT(*) FROM sync_queue \
+         WHERE client_id = ? AND source_device_id LIKE 'till-_' GROUP BY group_position ORDER BY MIN(id)",
+    )
+    .bind(tenant.client_id)
+    .fetch_all(&app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(devices_per_group, [(1, 50), (5, 250)]);
+    let (seen, _) = app.pull_all(&token, None, 500).await;
+    assert_eq!(seen.len(), 6 * 50, "every change of the branch once");
+}

@@ -40,6 +40,16 @@ pub fn unique_name(prefix: &str) -> String {
     )
 }
 
+/// The changes a stream message carries (a JSON array of one transaction's changes on its
+/// subject), as JSON values.
+pub fn changes_in(payload: &[u8]) -> Vec<serde_json::Value> {
+    shared::stream::changes_of(payload)
+        .expect("a readable change message")
+        .iter()
+        .map(|change| serde_json::to_value(change).expect("changes serialise"))
+        .collect()
+}
+
 /// A path under the temporary directory, removed (with SQLite's side files) when dropped.
 pub struct TempPath(pub std::path::PathBuf);
 

@@ -2,9 +2,10 @@
 //!
 //! A room's subscriptions exist while it has members: the first member in subscribes to
 //! the room's subjects, the last one out unsubscribes. Never in a queue group, so every
-//! replica receives every event of the rooms its devices are in. Each event is serialised
-//! once per room and the same frame is queued to every member but the device that made it,
-//! which gets a small `own` marker instead, in the same place in the stream.
+//! replica receives every event of the rooms its devices are in. A message carries the
+//! changes of one transaction on one subject; each change goes out as a frame of its own,
+//! serialised once per room, and the same frame is queued to every member but the device
+//! that made it, which gets a small `own` marker instead, in the same place in the stream.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
@@ -12,6 +13,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use axum::extract::ws::Message;
 use chrono::Utc;
 use futures::stream::{SelectAll, StreamExt};
+use shared::stream;
 use shared::subject::{Room, Subjects};
 use shared::wire::socket::{ChangeEvent, ServerMessage};
 use tokio::sync::mpsc::{self, error::TrySendError};
@@ -176,21 +178,24 @@ pub fn frame(message: &ServerMessage) -> Message {
 async fn relay(room: Room, mut events: SelectAll<async_nats::Subscriber>, members: Members) {
     let room_name = room.to_string();
     while let Some(message) = events.next().await {
-        metrics::counter!("possync_ws_events_in_total").increment(1);
-        let event: ChangeEvent = match serde_json::from_slice(&message.payload) {
-            Ok(event) => event,
+        metrics::counter!("possync_ws_messages_in_total").increment(1);
+        let changes = match stream::changes_of(&message.payload) {
+            Ok(changes) => changes,
             Err(err) => {
-                tracing::warn!(error = %err, subject = %message.subject, "unreadable change event");
+                tracing::warn!(error = %err, subject = %message.subject, "unreadable change message");
                 continue;
             }
         };
-        let lag = (Utc::now() - event.server_updated_at)
-            .num_microseconds()
-            .unwrap_or(0) as f64
-            / 1e6;
-        metrics::histogram!("possync_ws_event_lag_seconds").record(lag.max(0.0));
-        let sent = relay_event(&room_name, event, &members);
-        metrics::counter!("possync_ws_events_out_total").increment(sent);
+        for event in changes {
+            metrics::counter!("possync_ws_events_in_total").increment(1);
+            let lag = (Utc::now() - event.server_updated_at)
+                .num_microseconds()
+                .unwrap_or(0) as f64
+                / 1e6;
+            metrics::histogram!("possync_ws_event_lag_seconds").record(lag.max(0.0));
+            let sent = relay_event(&room_name, event, &members);
+            metrics::counter!("possync_ws_events_out_total").increment(sent);
+        }
     }
 }
 

@@ -49,6 +49,7 @@ use crate::auth::limiter::FailureLimiter;
 use crate::config::{Config, DEFAULT_PORT};
 use crate::error::ApiError;
 use crate::publish::Publisher;
+use crate::store::group::Committer;
 use crate::store::Store;
 
 /// Largest request body accepted, in bytes.
@@ -70,6 +71,8 @@ pub struct AppState {
     pub trust_forwarded_for: bool,
     pub store: Store,
     pub publisher: Publisher,
+    /// Pushes go through it: a client's concurrent pushes commit together.
+    pub committer: Arc<Committer>,
     pub entity_limit: entities::limit::UserLimit,
 }
 
@@ -133,6 +136,7 @@ impl Application {
         let subjects = Subjects::new(&config.nats.nats_subject_prefix)?;
         let (publisher, publisher_task) =
             Publisher::spawn(nats.clone(), pool.clone(), config.nats.clone());
+        let store = Store::new(pool.clone(), subjects).await?;
         let login = &config.login;
         let state = AppState {
             nats,
@@ -149,7 +153,8 @@ impl Application {
             }),
             refresh_ttl: config.jwt.refresh_ttl(),
             trust_forwarded_for: config.trust_forwarded_for,
-            store: Store::new(pool.clone(), subjects).await?,
+            committer: Committer::new(store.clone(), publisher.clone()),
+            store,
             publisher,
             entity_limit: entities::limit::UserLimit::per_minute(
                 config.entity_requests_per_minute,

@@ -17,8 +17,8 @@ use tokio::task::JoinHandle;
 
 /// Batches waiting for the publisher before new ones are left to the relay.
 const QUEUE_BATCHES: usize = 4096;
-/// Most events published in one round.
-const ROUND_EVENTS: usize = 2000;
+/// Most messages published in one round.
+const ROUND_MESSAGES: usize = 2000;
 
 /// Hands events to the publisher task; cheap to clone.
 #[derive(Clone)]
@@ -38,14 +38,14 @@ impl Publisher {
         (Publisher { sender }, task)
     }
 
-    /// Queues committed events; never waits.
-    pub fn submit(&self, events: Vec<Outgoing>) {
-        if events.is_empty() {
+    /// Queues the messages of a committed write; never waits.
+    pub fn submit(&self, messages: Vec<Outgoing>) {
+        if messages.is_empty() {
             return;
         }
-        let count = events.len();
-        if self.sender.try_send(events).is_err() {
-            metrics::counter!("possync_publish_failures_total").increment(count as u64);
+        let count = changes(&messages);
+        if self.sender.try_send(messages).is_err() {
+            metrics::counter!("possync_publish_failures_total").increment(count);
             tracing::warn!(count, "publish queue full; the relay will publish these");
         }
     }
@@ -59,35 +59,41 @@ async fn run(
 ) {
     let js = jetstream::new(nats.clone());
     let mut stream_ready = false;
-    while let Some(mut events) = receiver.recv().await {
-        while events.len() < ROUND_EVENTS {
+    while let Some(mut messages) = receiver.recv().await {
+        while messages.len() < ROUND_MESSAGES {
             match receiver.try_recv() {
-                Ok(more) => events.extend(more),
+                Ok(more) => messages.extend(more),
                 Err(_) => break,
             }
         }
+        let count = changes(&messages);
         if nats.connection_state() != State::Connected {
-            metrics::counter!("possync_publish_failures_total").increment(events.len() as u64);
+            metrics::counter!("possync_publish_failures_total").increment(count);
             continue;
         }
         if !stream_ready {
             if let Err(err) = stream::ensure(&js, &config).await {
                 tracing::warn!(error = %err, "JetStream stream not available");
-                metrics::counter!("possync_publish_failures_total").increment(events.len() as u64);
+                metrics::counter!("possync_publish_failures_total").increment(count);
                 continue;
             }
             stream_ready = true;
         }
-        let acked = stream::publish_all(&js, &events).await;
-        if acked.len() < events.len() {
+        let acked = stream::publish_all(&js, &messages).await;
+        if (acked.len() as u64) < count {
             stream_ready = false;
             metrics::counter!("possync_publish_failures_total")
-                .increment((events.len() - acked.len()) as u64);
+                .increment(count - acked.len() as u64);
         }
         if let Err(err) = mark_published(&pool, &acked).await {
             tracing::warn!(error = %err, "could not mark outbox rows published; the relay will re-publish them");
         }
     }
+}
+
+/// How many changes (outbox rows) `messages` carry.
+fn changes(messages: &[Outgoing]) -> u64 {
+    messages.iter().map(|m| m.outbox_ids.len() as u64).sum()
 }
 
 /// Sets `published_at` on the given outbox rows.

@@ -1,10 +1,13 @@
 //! Publishes outbox rows that stayed unpublished past the grace period.
 //!
-//! Rows are claimed with `FOR UPDATE SKIP LOCKED`, so two janitors take different rows;
-//! each is published with its outbox id as `Nats-Msg-Id` (JetStream stores a re-publish
-//! once) and marked published in the same short transaction. A janitor killed midway rolls
-//! back: its rows stay unpublished and the next sweep takes them. The event carries the
-//! record's current state; its `scope_seq` is the one the row was given at commit.
+//! Rows are claimed with `FOR UPDATE SKIP LOCKED`, so two janitors take different rows; they
+//! are published in the groups ingest publishes (the changes of one transaction on one
+//! subject, named by the group's first outbox id as `Nats-Msg-Id`, so JetStream stores a
+//! re-publish once) and marked published in the same short transaction. A group only partly
+//! claimed (cut by the round's limit, or partly held by another janitor) waits for a later
+//! round. A janitor killed midway rolls back: its rows stay unpublished and the next sweep
+//! takes them. The event carries the record's current state; its `scope_seq` is the one the
+//! row was given at commit.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -28,6 +31,19 @@ struct OutboxRow {
     operation: Text,
     source_device_id: Option<Text>,
     scope_seq: u64,
+    group_position: Option<u64>,
+    group_size: u16,
+}
+
+impl OutboxRow {
+    /// The group the row was published in: its transaction's changes on its subject (rows
+    /// from before groups are alone in theirs).
+    fn group(&self) -> (u64, u64) {
+        (
+            self.client_id,
+            self.group_position.unwrap_or(u64::MAX - self.id),
+        )
+    }
 }
 
 #[derive(FromRow)]
@@ -42,7 +58,8 @@ struct CurrentRecord {
     server_updated_at: DateTime<Utc>,
 }
 
-/// Relays overdue rows in batches of `batch` until none is left; returns how many.
+/// Relays overdue rows in rounds of `batch` (at least a transaction's rows) until none is
+/// left; returns how many.
 pub async fn relay_overdue(
     pool: &MySqlPool,
     js: &jetstream::Context,
@@ -50,17 +67,18 @@ pub async fn relay_overdue(
     grace: Duration,
     batch: u32,
 ) -> anyhow::Result<u64> {
+    let batch = batch.max(stream::MAX_TRANSACTION_ROWS as u32);
     let mut relayed = 0;
     loop {
         let (claimed, published) = relay_batch(pool, js, subjects, grace, batch).await?;
         relayed += published;
-        if claimed < u64::from(batch) || published < claimed {
+        if claimed < u64::from(batch) || published == 0 {
             return Ok(relayed);
         }
     }
 }
 
-/// One short transaction: claim, publish, mark. Returns (claimed, published).
+/// One short transaction: claim, publish the whole groups, mark. Returns (claimed, published).
 async fn relay_batch(
     pool: &MySqlPool,
     js: &jetstream::Context,
@@ -72,7 +90,8 @@ async fn relay_batch(
     let mut tx = pool.begin().await?;
     let rows: Vec<OutboxRow> = sqlx::query_as(
         "SELECT id, client_id, branch_scope, table_name, record_id, CAST(operation AS CHAR) AS operation, \
-         source_device_id, scope_seq FROM sync_queue WHERE published_at IS NULL AND created_at < ? \
+         source_device_id, scope_seq, group_position, group_size FROM sync_queue \
+         WHERE published_at IS NULL AND created_at < ? \
          ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED",
     )
     .bind(cutoff)
@@ -83,11 +102,18 @@ async fn relay_batch(
         return Ok((0, 0));
     }
     let current = current_records(&mut tx, &rows).await?;
-    let events: Vec<Outgoing> = rows
-        .iter()
-        .filter_map(|row| event_for(subjects, row, &current))
+    let messages: Vec<Outgoing> = whole_groups(&rows)
+        .into_iter()
+        .flat_map(|group| {
+            Outgoing::groups(
+                group
+                    .into_iter()
+                    .filter_map(|row| event_for(subjects, row, &current))
+                    .collect(),
+            )
+        })
         .collect();
-    let acked = stream::publish_all(js, &events).await;
+    let acked = stream::publish_all(js, &messages).await;
     if !acked.is_empty() {
         let mut mark = QueryBuilder::<MySql>::new("UPDATE sync_queue SET published_at = ");
         mark.push_bind(Utc::now()).push(" WHERE id IN (");
@@ -100,6 +126,22 @@ async fn relay_batch(
     }
     tx.commit().await?;
     Ok((rows.len() as u64, acked.len() as u64))
+}
+
+/// The claimed rows by group, in the order of their first rows, leaving out groups of
+/// which some rows were not claimed.
+fn whole_groups(rows: &[OutboxRow]) -> Vec<Vec<&OutboxRow>> {
+    let mut groups: Vec<Vec<&OutboxRow>> = Vec::new();
+    let mut index: HashMap<(u64, u64), usize> = HashMap::new();
+    for row in rows {
+        let at = *index.entry(row.group()).or_insert_with(|| {
+            groups.push(Vec::new());
+            groups.len() - 1
+        });
+        groups[at].push(row);
+    }
+    groups.retain(|group| group.len() == usize::from(group[0].group_size));
+    groups
 }
 
 type Key = (u64, String, String);
@@ -138,7 +180,7 @@ fn event_for(
     subjects: &Subjects,
     row: &OutboxRow,
     current: &HashMap<Key, CurrentRecord>,
-) -> Option<Outgoing> {
+) -> Option<(u64, String, ChangeEvent)> {
     let table = registry::lookup(&row.table_name.0)?;
     let record = current.get(&(
         row.client_id,
@@ -165,5 +207,42 @@ fn event_for(
         source_device_id: row.source_device_id.clone().map(String::from),
     };
     let subject = subjects.change(row.client_id, row.branch_scope, table);
-    Some(Outgoing::event(row.id, subject, &event))
+    Some((row.id, subject, event))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(id: u64, client_id: u64, group: Option<(u64, u16)>) -> OutboxRow {
+        OutboxRow {
+            id,
+            client_id,
+            branch_scope: 1,
+            table_name: Text("invoices".into()),
+            record_id: Text(format!("i{id}")),
+            operation: Text("create".into()),
+            source_device_id: None,
+            scope_seq: id,
+            group_position: group.map(|(position, _)| position),
+            group_size: group.map_or(1, |(_, size)| size),
+        }
+    }
+
+    #[test]
+    fn only_whole_groups_are_relayed_in_the_order_of_their_first_rows() {
+        let rows = [
+            row(1, 7, Some((10, 2))),
+            row(2, 8, Some((10, 1))), // same position, another client: another group
+            row(3, 7, Some((10, 2))),
+            row(4, 7, None),          // from before groups: alone
+            row(5, 7, Some((20, 3))), // cut: its third row was not claimed
+            row(6, 7, Some((20, 3))),
+        ];
+        let ids: Vec<Vec<u64>> = whole_groups(&rows)
+            .iter()
+            .map(|group| group.iter().map(|row| row.id).collect())
+            .collect();
+        assert_eq!(ids, [vec![1, 3], vec![2], vec![4]]);
+    }
 }

@@ -3,11 +3,11 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use shared::wire::socket::Operation;
 use sqlx::mysql::MySqlArguments;
 use sqlx::query::Query;
 use sqlx::{MySql, MySqlConnection, QueryBuilder};
 
+use super::write::Applied;
 use super::{key_of, Key, StoredRecord};
 
 /// Bumps the client's counter by `count` and returns the first of the positions taken.
@@ -29,11 +29,11 @@ pub async fn take_positions(
 pub async fn take_scope_seqs(
     tx: &mut MySqlConnection,
     client_id: u64,
-    applied: &[(StoredRecord, Operation)],
+    applied: &[Applied<'_>],
 ) -> sqlx::Result<Vec<u64>> {
     let mut counts: BTreeMap<u64, u64> = BTreeMap::new();
-    for (record, _) in applied {
-        *counts.entry(record.branch_scope).or_default() += 1;
+    for version in applied {
+        *counts.entry(version.record.branch_scope).or_default() += 1;
     }
     let mut next: HashMap<u64, u64> = HashMap::with_capacity(counts.len());
     for (scope, count) in counts {
@@ -47,9 +47,9 @@ pub async fn take_scope_seqs(
     }
     Ok(applied
         .iter()
-        .map(|(record, _)| {
+        .map(|version| {
             let seq = next
-                .get_mut(&record.branch_scope)
+                .get_mut(&version.record.branch_scope)
                 .expect("every touched scope was counted");
             *seq += 1;
             *seq - 1

@@ -14,7 +14,7 @@ use super::Edit;
 pub async fn applied_before(
     tx: &mut MySqlConnection,
     client_id: u64,
-    edits: &[Edit],
+    edits: &[&Edit],
 ) -> sqlx::Result<HashSet<String>> {
     let ids: Vec<&str> = edits
         .iter()

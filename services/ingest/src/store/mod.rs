@@ -2,6 +2,7 @@
 //!
 //! - [`write`]: a batch of edits, the conflict rules, the records, the outbox and the counts
 //!   in one transaction that takes the client's next change positions.
+//! - [`group`]: group commit of a client's concurrent pushes.
 //! - [`counters`]: the client's change positions, the scopes' event numbers and the live
 //!   record counts, each bumped in the write transaction.
 //! - [`outbox`]: outbox rows and the events of a write.
@@ -10,6 +11,7 @@
 
 pub mod counters;
 pub mod edits;
+pub mod group;
 pub mod outbox;
 pub mod read;
 pub mod write;

@@ -8,13 +8,12 @@ use sha2::{Digest, Sha256};
 
 use shared::registry::Table;
 use shared::storage::Text;
-use shared::stream::Outgoing;
 use shared::subject::Subjects;
 use shared::wire::socket::{ChangeEvent, Operation};
 use sqlx::{MySql, MySqlConnection, MySqlPool, QueryBuilder};
 
-use super::write::{Author, Outcome};
-use super::{Edit, StoredRecord};
+use super::write::{Applied, Author, Outcome};
+use super::Edit;
 
 /// How the ids of a multi-row outbox insert are learnt back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,30 +128,49 @@ pub async fn retries_are_no_conflicts(
     Ok(())
 }
 
-/// Inserts one outbox row per applied edit (with its scope number from `seqs`) and returns
-/// their ids, in the same order.
+/// The subject group of each applied edit, in order: the smallest position of the edits
+/// that share its scope and table, and how many they are.
+fn groups_of(applied: &[Applied<'_>]) -> Vec<(u64, u16)> {
+    let mut groups: HashMap<(u64, &str), (u64, u16)> = HashMap::new();
+    for version in applied {
+        let record = &version.record;
+        let group = groups
+            .entry((record.branch_scope, record.table.name))
+            .or_insert((record.position, 0));
+        group.0 = group.0.min(record.position);
+        group.1 += 1;
+    }
+    applied
+        .iter()
+        .map(|version| groups[&(version.record.branch_scope, version.record.table.name)])
+        .collect()
+}
+
+/// Inserts one outbox row per applied edit (with its scope number from `seqs` and its
+/// subject group) and returns their ids, in the same order.
 pub async fn insert_outbox(
     tx: &mut MySqlConnection,
     ids: IdAllocation,
-    author: &Author<'_>,
-    applied: &[(StoredRecord, Operation)],
+    client_id: u64,
+    applied: &[Applied<'_>],
     seqs: &[u64],
 ) -> sqlx::Result<Vec<u64>> {
-    let client_id = author.scope.client_id;
     let mut query = QueryBuilder::<MySql>::new(
         "INSERT INTO sync_queue (client_id, branch_id, branch_scope, table_name, record_id, operation, \
-         source_device_id, local_updated_at, edit_digest, sync_version, position, scope_seq, created_at) ",
+         source_device_id, local_updated_at, edit_digest, sync_version, position, scope_seq, group_position, \
+         group_size, created_at) ",
     );
     query.push_values(
-        applied.iter().zip(seqs),
-        |mut row, ((record, operation), seq)| {
+        applied.iter().zip(seqs).zip(groups_of(applied)),
+        |mut row, ((version, seq), (group_position, group_size))| {
+            let record = &version.record;
             row.push_bind(client_id)
-                .push_bind(author.scope.branch_id)
+                .push_bind(version.author.scope.branch_id)
                 .push_bind(record.branch_scope)
                 .push_bind(record.table.name)
                 .push_bind(&record.record_id)
-                .push_bind(operation_name(*operation))
-                .push_bind(author.device)
+                .push_bind(operation_name(version.operation))
+                .push_bind(version.author.device)
                 .push_bind(record.local_updated_at)
                 .push_bind(
                     edit_digest(record.table, record.is_deleted, Some(&record.data)).to_vec(),
@@ -160,6 +178,8 @@ pub async fn insert_outbox(
                 .push_bind(record.sync_version)
                 .push_bind(record.position)
                 .push_bind(*seq)
+                .push_bind(group_position)
+                .push_bind(group_size)
                 .push_bind(record.server_updated_at);
         },
     );
@@ -169,7 +189,11 @@ pub async fn insert_outbox(
         return Ok((first..first + applied.len() as u64).collect());
     }
     // Interleaved ids all come after the statement's first one, among few others.
-    let (from, to) = (applied[0].0.position, applied[applied.len() - 1].0.position);
+    let positions = applied.iter().map(|version| version.record.position);
+    let (from, to) = (
+        positions.clone().min().unwrap_or(0),
+        positions.max().unwrap_or(0),
+    );
     let rows: Vec<(u64, u64)> = sqlx::query_as(
         "SELECT position, id FROM sync_queue FORCE INDEX (PRIMARY) \
          WHERE id >= ? AND client_id = ? AND position BETWEEN ? AND ?",
@@ -183,9 +207,10 @@ pub async fn insert_outbox(
     let ids: HashMap<u64, u64> = rows.into_iter().collect();
     applied
         .iter()
-        .map(|(record, _)| {
-            ids.get(&record.position).copied().ok_or_else(|| {
-                sqlx::Error::Protocol(format!("outbox row at {} not read back", record.position))
+        .map(|version| {
+            let position = version.record.position;
+            ids.get(&position).copied().ok_or_else(|| {
+                sqlx::Error::Protocol(format!("outbox row at {position} not read back"))
             })
         })
         .collect()
@@ -199,19 +224,18 @@ pub fn operation_name(operation: Operation) -> &'static str {
     }
 }
 
+/// The change event of an applied edit and the subject it is published on.
 pub fn event_for(
     subjects: &Subjects,
-    author: &Author<'_>,
-    record: &StoredRecord,
-    operation: Operation,
-    outbox_id: u64,
+    version: &Applied<'_>,
     scope_seq: u64,
-) -> Outgoing {
-    let client_id = author.scope.client_id;
+) -> (String, ChangeEvent) {
+    let record = &version.record;
+    let client_id = version.author.scope.client_id;
     let event = ChangeEvent {
         table_name: record.table.name.to_owned(),
         record_id: record.record_id.clone(),
-        operation,
+        operation: version.operation,
         data: record.data.clone(),
         is_deleted: record.is_deleted,
         sync_version: record.sync_version,
@@ -220,8 +244,8 @@ pub fn event_for(
         branch_id: record.branch_scope,
         position: record.position,
         scope_seq,
-        source_device_id: author.device.map(str::to_owned),
+        source_device_id: version.author.device.map(str::to_owned),
     };
     let subject = subjects.change(client_id, record.branch_scope, record.table);
-    Outgoing::event(outbox_id, subject, &event)
+    (subject, event)
 }

@@ -41,7 +41,7 @@ pub fn decode(row: &MySqlRow) -> sqlx::Result<StoredRecord> {
 pub async fn for_update(
     tx: &mut MySqlConnection,
     client_id: u64,
-    edits: &[Edit],
+    edits: &[&Edit],
 ) -> sqlx::Result<HashMap<(&'static str, String), StoredRecord>> {
     if edits.is_empty() {
         return Ok(HashMap::new());

@@ -1,12 +1,13 @@
-//! The write path: a batch of edits in one transaction with its outbox rows.
+//! The write path: a batch of edits (or a group of batches of one client, see
+//! [`super::group`]) in one transaction with its outbox rows.
 //!
-//! 1. The device is bound (or refused) and marked synced; then the client's counter row is
+//! 1. The devices are bound (or refused) and marked synced; then the client's counter row is
 //!    bumped, and its lock is held to commit, so the positions taken here become visible
 //!    in commit order (the pull cursor relies on it).
 //! 2. The current versions are read with `FOR UPDATE`, the rules decide per edit (in batch
-//!    order, so a record edited twice in one batch chains), and the accepted edits are
+//!    order, batch after batch, so a record edited twice chains), and the accepted edits are
 //!    written as new versions, one outbox row each, with the live counts adjusted.
-//! 3. After commit the caller publishes the returned events.
+//! 3. After commit the caller publishes the returned messages.
 
 use std::collections::HashSet;
 
@@ -66,11 +67,36 @@ pub enum Outcome {
     Refused(String),
 }
 
-/// The outcomes in edit order, and the events to publish once committed.
+/// The outcomes in edit order, and the messages to publish once committed.
 #[derive(Debug)]
 pub struct Written {
     pub outcomes: Vec<Outcome>,
     pub events: Vec<Outgoing>,
+}
+
+/// One caller's edits, written with other callers' edits of the same client in one
+/// transaction (see [`super::group`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Job<'a> {
+    pub author: Author<'a>,
+    pub edits: &'a [Edit],
+    pub mode: Mode,
+}
+
+/// The outcomes of each job of a group, in job and edit order (or why the job was refused
+/// as a whole: its device is bound elsewhere), and the messages to publish.
+#[derive(Debug)]
+pub struct GroupWritten {
+    pub outcomes: Vec<Result<Vec<Outcome>, DeviceError>>,
+    pub events: Vec<Outgoing>,
+}
+
+/// A version an edit wrote, what it was, and who wrote it.
+#[derive(Debug, Clone)]
+pub struct Applied<'a> {
+    pub record: StoredRecord,
+    pub operation: Operation,
+    pub author: Author<'a>,
 }
 
 /// Attempts of a write that lost a deadlock or a lock wait to another transaction.
@@ -83,15 +109,34 @@ pub async fn write(
     edits: &[Edit],
     mode: Mode,
 ) -> Result<Written, DeviceError> {
-    if edits.is_empty() {
-        return Ok(Written {
-            outcomes: Vec::new(),
+    let job = Job {
+        author,
+        edits,
+        mode,
+    };
+    let mut group = write_group(store, &[job]).await?;
+    Ok(Written {
+        outcomes: group.outcomes.pop().unwrap_or(Ok(Vec::new()))?,
+        events: group.events,
+    })
+}
+
+/// Writes the jobs (all of one client) in one transaction, in order, as if each committed
+/// after the one before; retried when the database picks it as a deadlock victim. A job whose
+/// device is bound elsewhere is refused alone; a database error fails the whole group.
+pub async fn write_group(store: &Store, jobs: &[Job<'_>]) -> Result<GroupWritten, DeviceError> {
+    debug_assert!(jobs
+        .windows(2)
+        .all(|pair| pair[0].author.scope.client_id == pair[1].author.scope.client_id));
+    if jobs.iter().all(|job| job.edits.is_empty()) {
+        return Ok(GroupWritten {
+            outcomes: jobs.iter().map(|_| Ok(Vec::new())).collect(),
             events: Vec::new(),
         });
     }
     let mut attempt = 1;
     loop {
-        match write_once(store, author, edits, mode).await {
+        match write_once(store, jobs).await {
             Err(DeviceError::Database(err)) if attempt < ATTEMPTS && is_lock_conflict(&err) => {
                 tracing::warn!(attempt, error = %err, "write retried after a lock conflict");
                 attempt += 1;
@@ -106,102 +151,135 @@ fn is_lock_conflict(err: &sqlx::Error) -> bool {
     matches!(shared::storage::error_number(err), Some(1213 | 1205))
 }
 
-async fn write_once(
-    store: &Store,
-    author: Author<'_>,
-    edits: &[Edit],
-    mode: Mode,
-) -> Result<Written, DeviceError> {
+async fn write_once(store: &Store, jobs: &[Job<'_>]) -> Result<GroupWritten, DeviceError> {
     let started = std::time::Instant::now();
-    let client_id = author.scope.client_id;
+    let client_id = jobs[0].author.scope.client_id;
     let now = Utc::now().trunc_subsecs(6);
+    let all_edits: Vec<&Edit> = jobs.iter().flat_map(|job| job.edits).collect();
     let mut tx = store.pool.begin().await?;
-    if let Some(device) = author.device {
-        devices::bind(&mut tx, &author.scope, device, now, true).await?;
+    // Device rows are locked in id order, so two groups of one client cannot deadlock on them.
+    let mut by_device: Vec<usize> = (0..jobs.len()).collect();
+    by_device.sort_by_key(|&index| jobs[index].author.device);
+    let mut refusals: Vec<Option<DeviceError>> = jobs.iter().map(|_| None).collect();
+    for index in by_device {
+        let author = &jobs[index].author;
+        let Some(device) = author.device else {
+            continue;
+        };
+        // A refused bind writes nothing: the rest of the group goes on.
+        match devices::bind(&mut tx, &author.scope, device, now, true).await {
+            Err(DeviceError::Database(err)) => return Err(err.into()),
+            bound => refusals[index] = bound.err(),
+        }
     }
-    let mut position = take_positions(&mut tx, client_id, edits.len()).await?;
+    let mut position = take_positions(&mut tx, client_id, all_edits.len()).await?;
     let counter_taken = std::time::Instant::now();
-    let mut current = read::for_update(&mut tx, client_id, edits).await?;
+    let mut current = read::for_update(&mut tx, client_id, &all_edits).await?;
     let was_live: HashSet<Key> = current
         .values()
         .filter(|r| !r.is_deleted)
         .map(key_of)
         .collect();
 
-    let applied_before = edits::applied_before(&mut tx, client_id, edits).await?;
+    let applied_before = edits::applied_before(&mut tx, client_id, &all_edits).await?;
     let mut ids_seen = HashSet::new();
-    let mut outcomes = Vec::with_capacity(edits.len());
-    let mut applied = Vec::new();
+    let mut outcomes = Vec::with_capacity(jobs.len());
+    let mut applied: Vec<Applied> = Vec::new();
     let mut remembered = Vec::new();
-    for edit in edits {
-        let key: Key = (edit.table.name, edit.record_id.to_string());
-        let existing = current.get(&key);
-        if existing.is_some_and(|record| !author.scope.sees(record.branch_scope)) {
-            outcomes.push(Outcome::OtherBranch);
+    for (job, refusal) in jobs.iter().zip(refusals) {
+        if let Some(refusal) = refusal {
+            outcomes.push(Err(refusal));
             continue;
         }
-        let edit_id = edit.edit_id.as_ref().map(|id| id.as_str());
-        let repeated =
-            edit_id.is_some_and(|id| applied_before.contains(id) || !ids_seen.insert(id));
-        let outcome = match (repeated, existing) {
-            (true, Some(record)) => Outcome::Unchanged(record.clone()),
-            _ => match plan(edit, existing, &author, mode, now) {
-                Plan::Write {
-                    version,
-                    reported_as,
-                } => match next_version(existing, edit, version, &author, now, position) {
-                    Ok((record, operation)) => {
-                        position += 1;
-                        current.insert(key, record.clone());
-                        applied.push((record.clone(), operation));
-                        remembered.extend(edit_id);
-                        match reported_as {
-                            Decision::Conflict => Outcome::Conflict(record),
-                            _ => Outcome::Applied { record, operation },
+        let author = &job.author;
+        let mut job_outcomes = Vec::with_capacity(job.edits.len());
+        for edit in job.edits {
+            let key: Key = (edit.table.name, edit.record_id.to_string());
+            let existing = current.get(&key);
+            if existing.is_some_and(|record| !author.scope.sees(record.branch_scope)) {
+                job_outcomes.push(Outcome::OtherBranch);
+                continue;
+            }
+            let edit_id = edit.edit_id.as_ref().map(|id| id.as_str());
+            let repeated =
+                edit_id.is_some_and(|id| applied_before.contains(id) || !ids_seen.insert(id));
+            let outcome = match (repeated, existing) {
+                (true, Some(record)) => Outcome::Unchanged(record.clone()),
+                _ => match plan(edit, existing, author, job.mode, now) {
+                    Plan::Write {
+                        version,
+                        reported_as,
+                    } => match next_version(existing, edit, version, author, now, position) {
+                        Ok((record, operation)) => {
+                            position += 1;
+                            current.insert(key, record.clone());
+                            applied.push(Applied {
+                                record: record.clone(),
+                                operation,
+                                author: *author,
+                            });
+                            remembered.extend(edit_id);
+                            match reported_as {
+                                Decision::Conflict => Outcome::Conflict(record),
+                                _ => Outcome::Applied { record, operation },
+                            }
                         }
+                        Err(message) => Outcome::Refused(message),
+                    },
+                    Plan::Keep(Decision::Unchanged) => {
+                        existing.map_or(Outcome::Missing, |r| Outcome::Unchanged(r.clone()))
                     }
-                    Err(message) => Outcome::Refused(message),
+                    Plan::Keep(_) => {
+                        existing.map_or(Outcome::Missing, |r| Outcome::Conflict(r.clone()))
+                    }
+                    Plan::Refuse(message) => Outcome::Refused(message),
                 },
-                Plan::Keep(Decision::Unchanged) => {
-                    existing.map_or(Outcome::Missing, |r| Outcome::Unchanged(r.clone()))
-                }
-                Plan::Keep(_) => {
-                    existing.map_or(Outcome::Missing, |r| Outcome::Conflict(r.clone()))
-                }
-                Plan::Refuse(message) => Outcome::Refused(message),
-            },
-        };
-        outcomes.push(outcome);
+            };
+            job_outcomes.push(outcome);
+        }
+        if job.mode == Mode::Sync {
+            retries_are_no_conflicts(&mut tx, author, job.edits, &mut job_outcomes).await?;
+        }
+        outcomes.push(Ok(job_outcomes));
     }
 
-    if mode == Mode::Sync {
-        retries_are_no_conflicts(&mut tx, &author, edits, &mut outcomes).await?;
-    }
     let mut events = Vec::new();
     if !applied.is_empty() {
-        // A record edited twice in the batch is written once, in its final state.
-        let keys: HashSet<Key> = applied.iter().map(|(record, _)| key_of(record)).collect();
-        let latest: Vec<&StoredRecord> = keys.iter().map(|key| &current[key]).collect();
-        upsert_records(&mut tx, client_id, author.scope.branch_id, &latest).await?;
-        let seqs = take_scope_seqs(&mut tx, client_id, &applied).await?;
-        let ids = insert_outbox(&mut tx, store.outbox_ids, &author, &applied, &seqs).await?;
-        update_counts(&mut tx, client_id, &was_live, &latest).await?;
-        edits::remember(&mut tx, client_id, &remembered, now).await?;
-        events = applied
+        // A record edited twice is written once, in its final state (its last version).
+        let mut keys = HashSet::new();
+        let latest: Vec<&Applied> = applied
             .iter()
-            .zip(ids)
-            .zip(seqs)
-            .map(|(((record, operation), outbox_id), seq)| {
-                event_for(&store.subjects, &author, record, *operation, outbox_id, seq)
-            })
+            .rev()
+            .filter(|version| keys.insert(key_of(&version.record)))
             .collect();
+        upsert_records(&mut tx, client_id, &latest).await?;
+        let latest: Vec<&StoredRecord> = latest.iter().map(|version| &version.record).collect();
+        update_counts(&mut tx, client_id, &was_live, &latest).await?;
+        // The changes of one scope and table together: each subject's group then has
+        // consecutive scope numbers, and groups go out in the order of those numbers.
+        applied.sort_by_key(|version| (version.record.branch_scope, version.record.table.name));
+        let seqs = take_scope_seqs(&mut tx, client_id, &applied).await?;
+        let ids = insert_outbox(&mut tx, store.outbox_ids, client_id, &applied, &seqs).await?;
+        edits::remember(&mut tx, client_id, &remembered, now).await?;
+        events = Outgoing::groups(
+            applied
+                .iter()
+                .zip(ids)
+                .zip(seqs)
+                .map(|((version, outbox_id), seq)| {
+                    let (subject, event) = event_for(&store.subjects, version, seq);
+                    (outbox_id, subject, event)
+                })
+                .collect(),
+        );
     }
     tx.commit().await?;
     // How long the client's other writes waited on this one: the serialised part of a push.
     metrics::histogram!("possync_write_counter_held_seconds")
         .record(counter_taken.elapsed().as_secs_f64());
     metrics::histogram!("possync_write_seconds").record(started.elapsed().as_secs_f64());
-    Ok(Written { outcomes, events })
+    metrics::histogram!("possync_write_group_jobs").record(jobs.len() as f64);
+    Ok(GroupWritten { outcomes, events })
 }
 
 fn current_of(record: &StoredRecord) -> decide::Current {
@@ -361,22 +439,23 @@ fn next_version(
     Ok((record, operation))
 }
 
+/// Writes each record's last version; a record is owned by the branch of its last writer.
 async fn upsert_records(
     tx: &mut MySqlConnection,
     client_id: u64,
-    origin_branch_id: u64,
-    records: &[&StoredRecord],
+    versions: &[&Applied<'_>],
 ) -> sqlx::Result<()> {
     let mut query = QueryBuilder::<MySql>::new(
         "INSERT INTO records (client_id, table_name, record_id, branch_scope, origin_branch_id, data, \
          is_deleted, sync_version, position, local_updated_at, server_updated_at, updated_by_device, created_at) ",
     );
-    query.push_values(records, |mut row, record| {
+    query.push_values(versions, |mut row, version| {
+        let record = &version.record;
         row.push_bind(client_id)
             .push_bind(record.table.name)
             .push_bind(&record.record_id)
             .push_bind(record.branch_scope)
-            .push_bind(origin_branch_id)
+            .push_bind(version.author.scope.branch_id)
             .push_bind(record.data.to_string())
             .push_bind(record.is_deleted)
             .push_bind(record.sync_version)

@@ -1,5 +1,7 @@
 //! `POST /api/sync/batch-push`: up to 50 edits from one device, applied atomically.
 
+use std::sync::Arc;
+
 use axum::extract::State;
 use axum::Json;
 use chrono::Utc;
@@ -16,7 +18,8 @@ use crate::devices;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, Caller};
 use crate::scope::CallerScope;
-use crate::store::write::{self, Author, Mode, Outcome};
+use crate::store::group::Submission;
+use crate::store::write::{Mode, Outcome};
 use crate::store::Edit;
 use crate::sync::incoming;
 use crate::AppState;
@@ -81,14 +84,15 @@ pub async fn batch_push(
         let mut conn = state.pool().acquire().await?;
         devices::bind(&mut conn, &scope, device.as_str(), Utc::now(), false).await?;
     } else {
-        let author = Author {
+        let edits: Arc<[Edit]> = edits.into();
+        let submission = Submission {
             scope,
-            device: Some(device.as_str()),
-            placed_in: None,
+            device: Some(device.as_str().to_owned()),
+            edits: edits.clone(),
+            mode: Mode::Sync,
         };
-        let written = write::write(&state.store, author, &edits, Mode::Sync).await?;
-        state.publisher.submit(written.events);
-        for ((index, edit), outcome) in indices.into_iter().zip(edits).zip(written.outcomes) {
+        let outcomes = state.committer.write(submission).await?;
+        for ((index, edit), outcome) in indices.into_iter().zip(edits.iter()).zip(outcomes) {
             report(&mut response, &mut errors, index, edit, outcome);
         }
     }
@@ -102,7 +106,7 @@ fn report(
     response: &mut PushResponse,
     errors: &mut Vec<RecordError>,
     index: usize,
-    edit: Edit,
+    edit: &Edit,
     outcome: Outcome,
 ) {
     let error = |message: String| RecordError {
@@ -128,7 +132,7 @@ fn report(
         Outcome::Conflict(server) => response.conflicts.push(Conflict {
             table_name: edit.table.name.to_owned(),
             record_id: server.record_id,
-            local_data: edit.data.unwrap_or(Value::Null),
+            local_data: edit.data.clone().unwrap_or(Value::Null),
             server_data: server.data,
             local_updated_at: edit.local_updated_at,
             server_updated_at: server.server_updated_at,
