@@ -31,7 +31,9 @@ if [ $# -eq 0 ]; then
   # A short run of the benchmark and device simulator (the full run: BENCHMARKS.md): it fails
   # when a simulated device does not converge or a stock row is not its start minus all sold.
   if target/debug/possync-sim --samples 20 --writers 2 --seconds 2 --devices 4 --clients 1 \
-      --idle-connections 200 --big-pull-rows 2000 2>&1 | tail -n 20; then
+      --idle-connections 200 --big-pull-rows 2000 --writer-steps 1,2 --writer-step-seconds 1 \
+      --fanout-devices 100 --fanout-rooms 10 --fanout-step-seconds 1 \
+      --charts target/possync-sim-charts 2>&1 | tail -n 30; then
     echo "possync-sim: 1 passed, 0 failed" | tee -a "$log"
   else
     echo "possync-sim: 0 passed, 1 failed" | tee -a "$log"; status=1

@@ -251,6 +251,7 @@ pub async fn run(bench: &Bench, devices: usize, clients: usize, seconds: u64) ->
             records_per_second: accepted as f64 / elapsed,
             write_ms: None,
             counter_held_ms: None,
+            push_latency: None,
         },
         converged_devices: converged,
         stock_rows: sold.len(),

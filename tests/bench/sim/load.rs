@@ -2,11 +2,22 @@
 //! time, each a device of its own shop, or all tills of one busy shop.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::latency::{batch, floor_insert};
-use crate::report::{spinner, Throughput};
+use crate::report::{spinner, Latency, Throughput};
 use crate::Bench;
+
+/// Runs so far: each run's writers are new devices, since a device id stays bound to the
+/// shop that used it first.
+static RUNS: AtomicUsize = AtomicUsize::new(0);
+
+/// A sustained run's figures, and the round trip of each of its pushes.
+pub struct Sustained {
+    pub throughput: Throughput,
+    pub push_times: Vec<Duration>,
+}
 
 /// Whose tills the writers are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,22 +28,24 @@ pub enum Shops {
     One,
 }
 
-/// Runs `writers` writers for `seconds` and counts the records the server accepted.
-pub async fn sustained(bench: &Bench, writers: usize, seconds: f64, shops: Shops) -> Throughput {
+/// Runs `writers` writers for `seconds`, counts the records the server accepted and keeps
+/// each push's round trip.
+pub async fn sustained(bench: &Bench, writers: usize, seconds: f64, shops: Shops) -> Sustained {
+    let run = RUNS.fetch_add(1, Ordering::Relaxed);
     let mut tokens = Vec::with_capacity(writers);
     let busy_shop = match shops {
-        Shops::One => Some(bench.tenant("load-one-shop").await.2),
+        Shops::One => Some(bench.tenant(&format!("load-one-shop-r{run}")).await.2),
         Shops::Many => None,
     };
     for w in 0..writers {
         match &busy_shop {
             Some(token) => tokens.push(token.clone()),
-            None => tokens.push(bench.tenant(&format!("load-{w}")).await.2),
+            None => tokens.push(bench.tenant(&format!("load-r{run}-{w}")).await.2),
         }
     }
     let device = move |w: usize| match shops {
-        Shops::One => format!("load-one-{w}"),
-        Shops::Many => format!("load-{w}"),
+        Shops::One => format!("load-one-r{run}-{w}"),
+        Shops::Many => format!("load-r{run}-{w}"),
     };
     let progress = spinner("records accepted");
     let before = write_times(bench).await;
@@ -46,11 +59,13 @@ pub async fn sustained(bench: &Bench, writers: usize, seconds: f64, shops: Shops
         let progress = progress.clone();
         tokio::spawn(async move {
             let mut accepted = 0u64;
+            let mut push_times = Vec::new();
             let mut n = 0;
             while Instant::now() < until {
                 let body =
                     serde_json::to_vec(&batch(&device(w), &format!("{}-{n}", device(w)))).unwrap();
                 n += 1;
+                let sent = Instant::now();
                 let response = http
                     .post(&url)
                     .bearer_auth(&token)
@@ -61,14 +76,15 @@ pub async fn sustained(bench: &Bench, writers: usize, seconds: f64, shops: Shops
                     .unwrap();
                 assert_eq!(response.status(), 200, "push refused");
                 let report: serde_json::Value = response.json().await.unwrap();
+                push_times.push(sent.elapsed());
                 let synced = report["synced_count"].as_u64().unwrap_or(0);
                 progress.inc(synced);
                 accepted += synced;
             }
-            accepted
+            (accepted, push_times)
         })
     });
-    let mut throughput = collect(writers, started, tasks).await;
+    let (mut throughput, push_times) = collect(writers, started, tasks).await;
     progress.finish_and_clear();
     let after = write_times(bench).await;
     let mean = |name: &str| {
@@ -80,7 +96,11 @@ pub async fn sustained(bench: &Bench, writers: usize, seconds: f64, shops: Shops
     };
     throughput.write_ms = mean("possync_write_seconds");
     throughput.counter_held_ms = mean("possync_write_counter_held_seconds");
-    throughput
+    throughput.push_latency = (!push_times.is_empty()).then(|| Latency::of(push_times.clone()));
+    Sustained {
+        throughput,
+        push_times,
+    }
 }
 
 /// Sum and count of ingest's write-time summaries, from its `/metrics`.
@@ -132,29 +152,34 @@ pub async fn floor(bench: &Bench, writers: usize, seconds: f64) -> Throughput {
                 tx.commit().await.unwrap();
                 records += 50;
             }
-            records
+            (records, Vec::new())
         })
     });
-    collect(writers, started, tasks).await
+    collect(writers, started, tasks).await.0
 }
 
-/// Sums what the writer tasks counted into records per second since `started`.
+/// Sums what the writer tasks counted into records per second since `started`, and joins
+/// the round trips they timed.
 async fn collect(
     writers: usize,
     started: Instant,
-    tasks: impl Iterator<Item = tokio::task::JoinHandle<u64>>,
-) -> Throughput {
-    let mut records = 0;
+    tasks: impl Iterator<Item = tokio::task::JoinHandle<(u64, Vec<Duration>)>>,
+) -> (Throughput, Vec<Duration>) {
+    let (mut records, mut times) = (0, Vec::new());
     for task in futures::future::join_all(tasks).await {
-        records += task.unwrap();
+        let (accepted, push_times) = task.unwrap();
+        records += accepted;
+        times.extend(push_times);
     }
     let elapsed = started.elapsed().as_secs_f64();
-    Throughput {
+    let throughput = Throughput {
         writers,
         seconds: elapsed,
         records,
         records_per_second: records as f64 / elapsed,
         write_ms: None,
         counter_held_ms: None,
-    }
+        push_latency: None,
+    };
+    (throughput, times)
 }

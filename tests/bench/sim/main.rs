@@ -1,16 +1,28 @@
 //! possync-sim: the device simulator and benchmark. Starts release `ingest`, `fanout` and
 //! `janitor` processes over a fresh database, measures each figure of BENCHMARKS.md in turn,
 //! prints them as a table and as JSON, and fails (exit 1) when a simulated device does not
-//! converge with the server.
+//! converge with the server; with `--charts DIR` it also draws the run as SVG charts.
+//!
+//! Phases: [`latency`] (one at a time), [`realtime`] (push → device, idle connections),
+//! [`load`] and [`sweep`] (sustained writes, against the writer count), [`fanout_load`]
+//! ([`fanout_devices`], [`fanout_step`]: deliveries under rising pushes), [`fleet`]
+//! (simulated devices), [`big_pull`]; [`report`] and [`scaling`] hold the figures,
+//! [`charts`] draws them.
 //!
 //! `cargo build --release --bins && target/release/possync-sim --help`
 
 mod big_pull;
+mod charts;
+mod fanout_devices;
+mod fanout_load;
+mod fanout_step;
 mod fleet;
 mod latency;
 mod load;
 mod realtime;
 mod report;
+mod scaling;
+mod sweep;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -20,7 +32,7 @@ use possync_tests::process::{service_env, ServiceProcess};
 use possync_tests::{ingest_app, TestDb};
 use shared::token::{Principal, Role, TokenKeys};
 
-use crate::report::Figures;
+use crate::report::{FanoutLoad, Figures, WriterSweep};
 
 /// Measures possync on this machine; `0` skips a phase.
 #[derive(Parser)]
@@ -46,6 +58,25 @@ struct Args {
     /// Rows of the single big pull.
     #[arg(long, default_value_t = 1_000_000)]
     big_pull_rows: u64,
+    /// Writer counts at which both sustained shapes are measured again (the count equal to
+    /// --writers reuses the main runs); 0 skips the sweep.
+    #[arg(long, value_delimiter = ',', default_value = "1,2,4,8")]
+    writer_steps: Vec<usize>,
+    /// Seconds of each shape at each writer count of the sweep.
+    #[arg(long, default_value_t = 3.0)]
+    writer_step_seconds: f64,
+    /// Devices on the fanout replica while pushes rise in steps (fanout under load).
+    #[arg(long, default_value_t = 2_000)]
+    fanout_devices: usize,
+    /// Rooms (branches, ten a shop) those devices are dealt to.
+    #[arg(long, default_value_t = 200)]
+    fanout_rooms: usize,
+    /// Seconds of each step of rising pushes in fanout under load.
+    #[arg(long, default_value_t = 3.0)]
+    fanout_step_seconds: f64,
+    /// Draw push-latency.svg, throughput-writers.svg and fanout-p99.svg into this folder.
+    #[arg(long)]
+    charts: Option<PathBuf>,
     /// Also write the JSON figures to this file.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -66,7 +97,13 @@ impl Bench {
         let client_id = ingest::accounts::create_client(&self.db.pool, name)
             .await
             .unwrap();
-        let branch_id = ingest::accounts::create_branch(&self.db.pool, client_id, "main")
+        let (branch_id, token) = self.branch(client_id, "main").await;
+        (client_id, branch_id, token)
+    }
+
+    /// A new branch of shop `client_id`, and a cashier's token for it.
+    pub async fn branch(&self, client_id: u64, name: &str) -> (u64, String) {
+        let branch_id = ingest::accounts::create_branch(&self.db.pool, client_id, name)
             .await
             .unwrap();
         let principal = Principal {
@@ -75,7 +112,7 @@ impl Bench {
             branch_id,
             role: Role::Cashier,
         };
-        (client_id, branch_id, self.keys.issue(&principal))
+        (branch_id, self.keys.issue(&principal))
     }
 }
 
@@ -84,7 +121,11 @@ async fn main() -> ExitCode {
     let args = Args::parse();
     let db = TestDb::migrated().await;
     let config = ingest_app::config(&db);
-    let env = service_env(&config, &db.url);
+    let mut env = service_env(&config, &db.url);
+    // Room for every phase's connections from this one address (fanout's cap, 20,000 by
+    // default, is the only limit on them; it has none per address).
+    let connections = args.idle_connections.max(args.fanout_devices) + 1_000;
+    env.push(("WS_MAX_CONNECTIONS", connections.max(20_000).to_string()));
     let bench = Bench {
         ingest: ServiceProcess::start("ingest", &env).await,
         fanout: ServiceProcess::start("fanout", &env).await,
@@ -100,6 +141,7 @@ async fn main() -> ExitCode {
     .await
     .unwrap();
     let mut figures = Figures::default();
+    let mut push_times = None;
 
     if args.samples > 0 {
         eprintln!(
@@ -125,14 +167,17 @@ async fn main() -> ExitCode {
             args.writers, args.seconds
         );
         let seconds = args.seconds as f64;
-        figures.sustained_http =
-            Some(load::sustained(&bench, args.writers, seconds, load::Shops::Many).await);
+        let many = load::sustained(&bench, args.writers, seconds, load::Shops::Many).await;
         eprintln!("sustained load: {} tills of one shop", args.writers);
-        figures.sustained_one_client =
-            Some(load::sustained(&bench, args.writers, seconds, load::Shops::One).await);
+        let one = load::sustained(&bench, args.writers, seconds, load::Shops::One).await;
+        figures.sustained_http = Some(many.throughput);
+        figures.sustained_one_client = Some(one.throughput);
+        push_times = Some((many.push_times, one.push_times));
         figures.floor_sustained =
             Some(load::floor(&bench, args.writers, args.seconds as f64).await);
     }
+    figures.writer_sweep = writer_sweep(&bench, &args, &figures).await;
+    figures.fanout_load = fanout_load(&bench, &args).await;
     if args.devices > 0 && args.seconds > 0 {
         eprintln!(
             "simulation: {} devices over {} clients for {} s",
@@ -150,6 +195,17 @@ async fn main() -> ExitCode {
         figures.big_pull = Some(big_pull::run(&bench, args.big_pull_rows).await);
     }
 
+    if let Some(dir) = &args.charts {
+        let push = push_times.as_ref().map(|(many, one)| charts::PushTimes {
+            writers: args.writers,
+            shop_per_writer: many,
+            one_shop: one,
+        });
+        let sweep = figures.writer_sweep.as_ref();
+        let drawn = charts::write_all(dir, push, sweep, figures.fanout_load.as_ref())
+            .expect("cannot draw the charts");
+        eprintln!("charts: {drawn:?}");
+    }
     println!("{}", figures.table());
     let json = serde_json::to_string_pretty(&figures).unwrap();
     println!("{json}");
@@ -170,4 +226,50 @@ async fn main() -> ExitCode {
         }
         _ => ExitCode::SUCCESS,
     }
+}
+
+/// Both sustained shapes at each writer count of `--writer-steps`.
+async fn writer_sweep(bench: &Bench, args: &Args, figures: &Figures) -> Option<WriterSweep> {
+    if !args.writer_steps.iter().any(|&n| n > 0) || args.writer_step_seconds <= 0.0 {
+        return None;
+    }
+    eprintln!(
+        "sustained load against writers {:?}, {} s each shape",
+        args.writer_steps, args.writer_step_seconds
+    );
+    let measured = figures
+        .sustained_http
+        .as_ref()
+        .zip(figures.sustained_one_client.as_ref())
+        .map(|(shop_per_writer, one_shop)| sweep::Measured {
+            shop_per_writer,
+            one_shop,
+        });
+    let steps = &args.writer_steps;
+    let sweep = sweep::writers(bench, steps, args.writer_step_seconds, measured).await;
+    eprintln!("  the sweep took {:.1} s", sweep.phase_seconds);
+    Some(sweep)
+}
+
+/// Fanout under load, sized by `--fanout-devices`, `--fanout-rooms` and
+/// `--fanout-step-seconds`.
+async fn fanout_load(bench: &Bench, args: &Args) -> Option<FanoutLoad> {
+    if args.fanout_devices == 0 || args.fanout_rooms == 0 || args.fanout_step_seconds <= 0.0 {
+        return None;
+    }
+    eprintln!(
+        "fanout under load: {} devices in {} rooms, steps of {} s",
+        args.fanout_devices, args.fanout_rooms, args.fanout_step_seconds
+    );
+    let size = fanout_load::Size {
+        devices: args.fanout_devices,
+        rooms: args.fanout_rooms,
+        step_seconds: args.fanout_step_seconds,
+    };
+    let load = fanout_load::run(bench, &size).await;
+    eprintln!(
+        "  fanout under load took {:.1} s; last step because {}",
+        load.seconds, load.stopped_because
+    );
+    Some(load)
 }

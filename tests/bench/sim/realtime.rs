@@ -11,9 +11,10 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use crate::report::{IdleConnections, Latency};
 use crate::Bench;
 
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
-async fn connect(bench: &Bench, token: &str, device: &str) -> Socket {
+/// A device's WebSocket on the fanout replica.
+pub async fn connect(bench: &Bench, token: &str, device: &str) -> Socket {
     let url = format!(
         "ws://127.0.0.1:{}/ws?token={token}&device_id={device}",
         bench.fanout.port

@@ -5,6 +5,8 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
+pub use crate::scaling::{FanoutLoad, FanoutStep, WriterCount, WriterSweep};
+
 /// A spinner on stderr counting `what` with its rate, for the phases that run for a while.
 pub fn spinner(what: &str) -> ProgressBar {
     let progress = ProgressBar::new_spinner();
@@ -54,6 +56,9 @@ pub struct Throughput {
     pub write_ms: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub counter_held_ms: Option<f64>,
+    /// Round trips of the writers' pushes under the load.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub push_latency: Option<Latency>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -98,6 +103,8 @@ pub struct Figures {
     pub sustained_http: Option<Throughput>,
     pub sustained_one_client: Option<Throughput>,
     pub floor_sustained: Option<Throughput>,
+    pub writer_sweep: Option<WriterSweep>,
+    pub fanout_load: Option<FanoutLoad>,
     pub fleet: Option<Fleet>,
     pub idle_connections: Option<IdleConnections>,
     pub big_pull: Option<BigPull>,
@@ -164,6 +171,8 @@ impl Figures {
                 t.writers, t.records_per_second
             ));
         }
+        rows.extend(self.writer_sweep.iter().flat_map(WriterSweep::rows));
+        rows.extend(self.fanout_load.iter().flat_map(FanoutLoad::rows));
         if let Some(f) = &self.fleet {
             rows.push(format!(
                 "| simulated devices: {} over {} clients, through the client crate | {:.0} records/s; {} of {} converged; {} of {} stock rows at start minus all sold everywhere; RSS ingest {} KiB, fanout {} KiB | | every device converges, every counter exact |",
