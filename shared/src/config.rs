@@ -42,7 +42,7 @@ pub struct DatabaseConfig {
 /// How to reach NATS and which names this deployment uses there.
 #[derive(Debug, Clone, Args)]
 pub struct NatsConfig {
-    /// NATS server URL.
+    /// NATS server URL; a cluster's servers may be listed comma-separated.
     #[arg(long, env = "NATS_URL", default_value = "nats://127.0.0.1:4222")]
     pub nats_url: String,
     /// First token of every change subject (`<prefix>.<client>.<branch>.<table>`).
@@ -51,6 +51,16 @@ pub struct NatsConfig {
     /// JetStream stream that stores the change events.
     #[arg(long, env = "NATS_STREAM", default_value = "POSSYNC")]
     pub nats_stream: String,
+    /// Copies of the stream a NATS cluster keeps (3 in a 3-node cluster) when it creates it.
+    #[arg(long, env = "NATS_STREAM_REPLICAS", default_value_t = 1)]
+    pub nats_stream_replicas: usize,
+}
+
+impl NatsConfig {
+    /// The servers of `NATS_URL` (one, or a cluster's comma-separated list).
+    pub fn servers(&self) -> Vec<&str> {
+        self.nats_url.split(',').map(str::trim).collect()
+    }
 }
 
 /// Shortest HS256 secret accepted, in bytes.
@@ -120,4 +130,34 @@ pub struct LogConfig {
     /// `text` for people, `json` for log collectors.
     #[arg(long, env = "LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
     pub log_format: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::NatsConfig;
+
+    fn nats(url: &str) -> NatsConfig {
+        NatsConfig {
+            nats_url: url.into(),
+            nats_subject_prefix: "sync".into(),
+            nats_stream: "POSSYNC".into(),
+            nats_stream_replicas: 1,
+        }
+    }
+
+    #[test]
+    fn nats_url_names_one_server_or_a_clusters_list() {
+        assert_eq!(
+            nats("nats://127.0.0.1:4222").servers(),
+            ["nats://127.0.0.1:4222"]
+        );
+        assert_eq!(
+            nats("nats://127.0.0.1:24222, nats://127.0.0.1:24223,nats://127.0.0.1:24224").servers(),
+            [
+                "nats://127.0.0.1:24222",
+                "nats://127.0.0.1:24223",
+                "nats://127.0.0.1:24224"
+            ]
+        );
+    }
 }

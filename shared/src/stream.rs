@@ -27,6 +27,7 @@ pub async fn ensure(js: &jetstream::Context, config: &NatsConfig) -> anyhow::Res
         storage: stream::StorageType::File,
         duplicate_window: DUPLICATE_WINDOW,
         max_age: MAX_AGE,
+        num_replicas: config.nats_stream_replicas,
         ..Default::default()
     })
     .await

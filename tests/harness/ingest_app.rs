@@ -35,6 +35,7 @@ pub fn config(db: &TestDb) -> Config {
             nats_url: nats_url(),
             nats_subject_prefix: unique_name("t"),
             nats_stream: unique_name("T").to_uppercase(),
+            nats_stream_replicas: 1,
         },
         jwt: JwtConfig {
             jwt_secret: SecretString::from(unique_name("secret-").repeat(2)),

@@ -99,7 +99,7 @@ impl Application {
                     let _ = events.send(event);
                 }
             })
-            .connect(&config.nats.nats_url)
+            .connect(config.nats.servers())
             .await
             .context("invalid NATS_URL")?;
         let hub = Hub::new(nats.clone(), subjects);

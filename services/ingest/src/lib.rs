@@ -125,7 +125,7 @@ impl Application {
         let pool = shared::storage::connect(&config.database).await?;
         let nats = async_nats::ConnectOptions::new()
             .retry_on_initial_connect()
-            .connect(&config.nats.nats_url)
+            .connect(config.nats.servers())
             .await
             .context("invalid NATS_URL")?;
         tokio::task::spawn_blocking(auth::password::warm_up);

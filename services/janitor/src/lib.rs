@@ -55,7 +55,7 @@ pub async fn sweeper(config: &Config) -> anyhow::Result<Sweeper> {
     let pool = shared::storage::connect(&config.database).await?;
     let nats = async_nats::ConnectOptions::new()
         .retry_on_initial_connect()
-        .connect(&config.nats.nats_url)
+        .connect(config.nats.servers())
         .await
         .context("invalid NATS_URL")?;
     Ok(Sweeper {

@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# Runs possync as a cluster on this machine until Ctrl-C: a 3-node NATS cluster (the stream
+# replicated 3 times), a MariaDB primary with a GTID replica, 2 ingest, 3 fanout and 2 janitor
+# processes, and HAProxy serving REST and /ws on 127.0.0.1:8000 (CLUSTER_PORT). Installs what
+# is missing like run-stack.sh; data under .local/cluster/ (fresh each run), the running
+# processes in .local/cluster/processes.json as [{"role", "pid", "port"}].
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/deps.sh"
+
+CLUSTER_PORT=${CLUSTER_PORT:-8000}
+DIR="$ROOT/.local/cluster"
+PIDS=()
+PROCESSES=()
+
+stop_all() {
+  trap - INT TERM EXIT
+  say "stopping the cluster"
+  local pid
+  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -f "$DIR/processes.json"
+  say "stopped"
+  exit 0
+}
+
+# started ROLE PORT: records the last background process.
+started() {
+  PIDS+=($!)
+  PROCESSES+=("{\"role\": \"$1\", \"pid\": $!, \"port\": $2}")
+}
+
+# next_port START: sets PORT to a free port from START on that this script has not handed
+# out yet (not in a subshell: it remembers what it handed out).
+TAKEN=" "
+next_port() {
+  PORT=$1
+  while port_is_open "$PORT" || [[ "$TAKEN" == *" $PORT "* ]]; do PORT=$((PORT + 1)); done
+  TAKEN+="$PORT "
+}
+
+start_nats() {
+  ensure_nats_server_bin
+  local ports=() routes=() monitors=() n
+  for n in 1 2 3; do
+    next_port 24222; ports+=("$PORT")
+    next_port 26222; routes+=("$PORT")
+    next_port 28222; monitors+=("$PORT")
+  done
+  local route_urls
+  route_urls=$(printf 'nats-route://127.0.0.1:%s,' "${routes[@]}")
+  for n in 0 1 2; do
+    mkdir -p "$DIR/nats-$n"
+    cat >"$DIR/nats-$n/nats.conf" <<CONF
+listen: 127.0.0.1:${ports[$n]}
+http: 127.0.0.1:${monitors[$n]}
+server_name: possync-n$n
+max_payload: 1MB
+jetstream { store_dir: "$DIR/nats-$n/jetstream", max_memory_store: 256MB, max_file_store: 4GB }
+cluster { name: possync, listen: 127.0.0.1:${routes[$n]}, routes: [${route_urls%,}] }
+CONF
+    "$NATS_SERVER_BIN" -c "$DIR/nats-$n/nats.conf" -l "$DIR/nats-$n/nats.log" &
+    started nats "${ports[$n]}"
+  done
+  for n in 0 1 2; do wait_for_port "${ports[$n]}" "NATS node $n"; done
+  NATS_URL=$(printf 'nats://127.0.0.1:%s,' "${ports[@]}")
+  NATS_URL=${NATS_URL%,}
+  NATS_MONITORS="${monitors[*]}"
+}
+
+# start_mariadb ROLE SERVER_ID: a MariaDB with binary logs and GTIDs; sets PORT.
+start_mariadb() {
+  local role=$1 id=$2 dir="$DIR/$1" user
+  user=$(id -un)
+  next_port 23306
+  mkdir -p "$dir"
+  mariadb-install-db --no-defaults --datadir="$dir/data" --user="$user" \
+    --auth-root-authentication-method=normal --skip-test-db >"$dir/install.log" 2>&1 \
+    || die "mariadb-install-db failed: see $dir/install.log"
+  "$(sbin mariadbd)" --no-defaults --datadir="$dir/data" --user="$user" --port="$PORT" \
+    --bind-address=127.0.0.1 --socket="$dir/mysqld.sock" --pid-file="$dir/mysqld.pid" \
+    --log-error="$dir/error.log" --max-connections=1000 --innodb-buffer-pool-size=256M \
+    --server-id="$id" --log-bin="$dir/binlog" --log-slave-updates --binlog-format=ROW \
+    --gtid-strict-mode=1 --innodb-flush-log-at-trx-commit=1 --sync-binlog=1 \
+    $([ "$role" = mariadb-replica ] && echo --read-only=1) >/dev/null 2>&1 &
+  started "$role" "$PORT"
+  wait_for_port "$PORT" "$role"
+}
+
+sql() { mariadb --protocol=tcp -h 127.0.0.1 -P "$1" -u root -e "$2"; }
+
+start_mariadb_pair() {
+  start_mariadb mariadb-primary 1
+  PRIMARY_PORT=$PORT
+  start_mariadb mariadb-replica 2
+  REPLICA_PORT=$PORT
+  sql "$REPLICA_PORT" "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=$PRIMARY_PORT, \
+    MASTER_USER='root', MASTER_USE_GTID=slave_pos; START SLAVE;"
+  sql "$PRIMARY_PORT" "CREATE DATABASE possync CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+}
+
+# haproxy_config: REST to the ingest replicas, /ws to the fanout replicas, each checked on /readyz.
+haproxy_config() {
+  cat <<CONF
+global
+  maxconn 8000
+defaults
+  mode http
+  timeout connect 2s
+  timeout client 60s
+  timeout server 60s
+  timeout tunnel 1h
+  option http-server-close
+frontend possync
+  bind 127.0.0.1:$CLUSTER_PORT
+  use_backend fanout if { path_beg /ws }
+  default_backend ingest
+backend ingest
+  option httpchk GET /readyz
+$(for p in "${INGEST_PORTS[@]}"; do echo "  server ingest-$p 127.0.0.1:$p check inter 1s fall 2 rise 1"; done)
+backend fanout
+  balance leastconn
+  option httpchk GET /readyz
+$(for p in "${FANOUT_PORTS[@]}"; do echo "  server fanout-$p 127.0.0.1:$p check inter 1s fall 2 rise 1"; done)
+CONF
+}
+
+ensure_rust
+ensure_packages curl:curl haproxy:haproxy mariadbd:mariadb-server mariadb:mariadb-client
+port_is_open "$CLUSTER_PORT" && die "port $CLUSTER_PORT is already in use; set CLUSTER_PORT"
+say "building (release)"
+(cd "$ROOT" && cargo build --release --locked --bins)
+BIN="$ROOT/target/release"
+
+rm -rf "$DIR"
+mkdir -p "$DIR"
+trap stop_all INT TERM EXIT
+start_nats
+start_mariadb_pair
+secret_file="$ROOT/.local/cluster-jwt-secret"
+[ -s "$secret_file" ] || head -c 48 /dev/urandom | base64 | tr -d '\n' >"$secret_file"
+export JWT_SECRET="${JWT_SECRET:-$(cat "$secret_file")}"
+export DATABASE_URL="mysql://root@127.0.0.1:$PRIMARY_PORT/possync" NATS_URL NATS_STREAM_REPLICAS=3
+"$BIN/possync-admin" seed-demo
+
+INGEST_PORTS=() FANOUT_PORTS=()
+for n in 1 2; do
+  next_port 23000
+  INGEST_PORTS+=("$PORT")
+  BIND_ADDR="127.0.0.1:$PORT" "$BIN/ingest" >"$DIR/ingest-$n.log" 2>&1 &
+  started ingest "$PORT"
+done
+for n in 1 2 3; do
+  next_port 23100
+  FANOUT_PORTS+=("$PORT")
+  BIND_ADDR="127.0.0.1:$PORT" "$BIN/fanout" >"$DIR/fanout-$n.log" 2>&1 &
+  started fanout "$PORT"
+done
+for n in 1 2; do
+  next_port 23200
+  BIND_ADDR="127.0.0.1:$PORT" "$BIN/janitor" >"$DIR/janitor-$n.log" 2>&1 &
+  started janitor "$PORT"
+done
+for port in "${INGEST_PORTS[@]}" "${FANOUT_PORTS[@]}"; do wait_for_port "$port" "a service"; done
+haproxy_config >"$DIR/haproxy.cfg"
+"$(sbin haproxy)" -db -f "$DIR/haproxy.cfg" >"$DIR/haproxy.log" 2>&1 &
+started balancer "$CLUSTER_PORT"
+wait_for_port "$CLUSTER_PORT" HAProxy
+(IFS=,; echo "[${PROCESSES[*]}]") >"$DIR/processes.json"
+
+cat >&2 <<TXT
+
+  possync cluster is running (Ctrl-C stops everything)
+    REST and WebSocket  http://127.0.0.1:$CLUSTER_PORT  (ws://127.0.0.1:$CLUSTER_PORT/ws)
+    ingest ${INGEST_PORTS[*]}   fanout ${FANOUT_PORTS[*]}   (HAProxy checks /readyz)
+    MariaDB primary 127.0.0.1:$PRIMARY_PORT, GTID replica 127.0.0.1:$REPLICA_PORT
+    NATS cluster $NATS_URL (stream replicated 3 times; monitoring on ports $NATS_MONITORS)
+    processes: .local/cluster/processes.json; logs in .local/cluster/
+
+  DEMO TENANT - DEMO ONLY, NEVER IN PRODUCTION: cashier1 / password (branch 1)
+
+TXT
+# A process that dies (a fault injected on purpose) leaves the others running; Ctrl-C ends all.
+while true; do sleep 3600 & wait $! || true; done
