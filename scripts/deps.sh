@@ -56,6 +56,24 @@ url_port() {
   case "$rest" in *:*) echo "${rest##*:}" ;; *) echo "$2" ;; esac
 }
 
+# start_mariadb_in DIR PORT [ARGS...]: starts a MariaDB with its data in DIR/data (initialised
+# when new) on 127.0.0.1:PORT in the background ($! is its pid).
+start_mariadb_in() {
+  local dir=$1 port=$2 user
+  shift 2
+  user=$(id -un)
+  mkdir -p "$dir"
+  if [ ! -d "$dir/data/mysql" ]; then
+    say "initialising a private MariaDB in ${dir#"$ROOT/"}"
+    mariadb-install-db --no-defaults --datadir="$dir/data" --user="$user" \
+      --auth-root-authentication-method=normal --skip-test-db >"$dir/install.log" 2>&1 \
+      || die "mariadb-install-db failed: see $dir/install.log"
+  fi
+  "$(sbin mariadbd)" --no-defaults --datadir="$dir/data" --user="$user" --port="$port" \
+    --bind-address=127.0.0.1 --socket="$dir/mysqld.sock" --pid-file="$dir/mysqld.pid" \
+    --log-error="$dir/error.log" --max-connections=1000 "$@" >/dev/null 2>&1 &
+}
+
 # use_mysql NAME: sets MYSQL_SERVER_URL (no database) for an existing or private server.
 use_mysql() {
   local name=$1
@@ -66,20 +84,9 @@ use_mysql() {
     return
   fi
   ensure_packages mariadbd:mariadb-server mariadb:mariadb-client
-  local dir="$ROOT/.local/$name/mariadb" port user
+  local dir="$ROOT/.local/$name/mariadb" port
   port=$(free_port 13306)
-  user=$(id -un)
-  mkdir -p "$dir"
-  if [ ! -d "$dir/data/mysql" ]; then
-    say "initialising a private MariaDB in .local/$name/mariadb"
-    mariadb-install-db --no-defaults --datadir="$dir/data" --user="$user" \
-      --auth-root-authentication-method=normal --skip-test-db >"$dir/install.log" 2>&1 \
-      || die "mariadb-install-db failed: see $dir/install.log"
-  fi
-  "$(sbin mariadbd)" --no-defaults --datadir="$dir/data" --user="$user" --port="$port" \
-    --bind-address=127.0.0.1 --socket="$dir/mysqld.sock" --pid-file="$dir/mysqld.pid" \
-    --log-error="$dir/error.log" --max-connections=1000 --innodb-buffer-pool-size=512M \
-    ${MARIADB_EXTRA_ARGS:-} >/dev/null 2>&1 &
+  start_mariadb_in "$dir" "$port" --innodb-buffer-pool-size=512M ${MARIADB_EXTRA_ARGS:-}
   PRIVATE_PIDS+=($!)
   wait_for_port "$port" MariaDB
   MYSQL_SERVER_URL="mysql://root@127.0.0.1:$port"

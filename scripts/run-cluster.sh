@@ -69,19 +69,12 @@ CONF
 
 # start_mariadb ROLE SERVER_ID: a MariaDB with binary logs and GTIDs; sets PORT.
 start_mariadb() {
-  local role=$1 id=$2 dir="$DIR/$1" user
-  user=$(id -un)
+  local role=$1 id=$2
   next_port 23306
-  mkdir -p "$dir"
-  mariadb-install-db --no-defaults --datadir="$dir/data" --user="$user" \
-    --auth-root-authentication-method=normal --skip-test-db >"$dir/install.log" 2>&1 \
-    || die "mariadb-install-db failed: see $dir/install.log"
-  "$(sbin mariadbd)" --no-defaults --datadir="$dir/data" --user="$user" --port="$PORT" \
-    --bind-address=127.0.0.1 --socket="$dir/mysqld.sock" --pid-file="$dir/mysqld.pid" \
-    --log-error="$dir/error.log" --max-connections=1000 --innodb-buffer-pool-size=256M \
-    --server-id="$id" --log-bin="$dir/binlog" --log-slave-updates --binlog-format=ROW \
+  start_mariadb_in "$DIR/$role" "$PORT" --innodb-buffer-pool-size=256M \
+    --server-id="$id" --log-bin="$DIR/$role/binlog" --log-slave-updates --binlog-format=ROW \
     --gtid-strict-mode=1 --innodb-flush-log-at-trx-commit=1 --sync-binlog=1 \
-    $([ "$role" = mariadb-replica ] && echo --read-only=1) >/dev/null 2>&1 &
+    $([ "$role" = mariadb-replica ] && echo --read-only=1)
   started "$role" "$PORT"
   wait_for_port "$PORT" "$role"
 }
