@@ -396,3 +396,35 @@ async fn a_batch_is_one_message_per_subject_and_one_frame_per_change_on_the_sock
     assert_eq!(first["table_name"], "invoices");
     assert_eq!(first["data"], json!({"total": 1}));
 }
+
+/// A stream that does not answer (as during a leader election, when JetStream answers "no
+/// responders") leaves the group with ingest, which publishes it again once the stream is
+/// back: no relay needed.
+#[tokio::test]
+async fn a_group_the_stream_did_not_take_is_published_again_by_ingest() {
+    let app = TestIngest::spawn().await;
+    let tenant = Tenant::seed(&app, "shop").await;
+    let token = tenant.token(&app, 0, Role::Cashier);
+    let js = app.jetstream().await;
+    app.push(
+        &token,
+        "till-1",
+        json!([record("invoices", "i1", json!({"total": 1}))]),
+    )
+    .await;
+    app.wait_published().await;
+    js.delete_stream(&app.config.nats.nats_stream)
+        .await
+        .unwrap();
+
+    app.push(
+        &token,
+        "till-1",
+        json!([record("invoices", "i2", json!({"total": 2}))]),
+    )
+    .await;
+
+    app.wait_published().await;
+    let mut stream = js.get_stream(&app.config.nats.nats_stream).await.unwrap();
+    assert_eq!(stream.info().await.unwrap().state.messages, 1, "i2, once");
+}
