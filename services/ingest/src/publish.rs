@@ -61,6 +61,8 @@ const TRIES: u32 = 10;
 /// The wait before a second try; it doubles up to [`LONGEST_WAIT`] (0.25 + 0.5 + 1 + 2 × 6 s).
 const FIRST_WAIT: Duration = Duration::from_millis(250);
 const LONGEST_WAIT: Duration = Duration::from_secs(2);
+/// How long a retry waits for the stream to be confirmed (or created) before it tries later.
+const ENSURE_WAIT: Duration = Duration::from_secs(1);
 
 /// A message and how often it was tried.
 type Tried = (Outgoing, u32);
@@ -98,7 +100,9 @@ async fn run(
             continue;
         }
         if !stream_ready {
-            if let Err(err) = stream::ensure(&js, &config).await {
+            // Short: during a leader election the request hangs for JetStream's 5 s timeout.
+            let ensured = tokio::time::timeout(ENSURE_WAIT, stream::ensure(&js, &config)).await;
+            if let Err(err) = ensured.unwrap_or_else(|_| Err(anyhow::anyhow!("no answer"))) {
                 tracing::warn!(error = %err, "JetStream stream not available");
                 again = retry(round, closing);
                 continue;
