@@ -249,6 +249,27 @@ async fn a_retry_after_another_devices_edit_is_synced_not_a_conflict() {
     assert_eq!(older["conflicts"][0]["sync_version"], 3);
 }
 
+#[tokio::test]
+async fn a_retry_from_a_fast_clock_after_another_devices_edit_changes_nothing() {
+    let (app, token) = setup().await;
+    // Till A's clock runs 2 s ahead: its edit counts as made when it arrived.
+    let a_edit = json!([product("p1", 2.0, 0, None)]);
+    let mut a_edit = a_edit;
+    a_edit[0]["local_updated_at"] =
+        json!((Utc::now() + Duration::seconds(2)).to_rfc3339_opts(SecondsFormat::Micros, true));
+    app.push(&token, "till-a", a_edit.clone()).await;
+    app.push(&token, "till-b", json!([product("p1", 3.0, 0, Some(1))]))
+        .await;
+
+    // A's answer was lost; its retry arrives after B's edit, still before A's claimed time.
+    let retry = app.push(&token, "till-a", a_edit).await;
+
+    assert_eq!(retry["synced_count"], 1, "{retry}");
+    assert_eq!(retry["conflicts"], json!([]));
+    assert_eq!(server_row(&app, "p1").await, (2, 3.0), "B's edit stands");
+    assert_eq!(outbox_rows(&app).await, 2, "the retry wrote nothing");
+}
+
 /// The record of a pushed edit, to vary it.
 fn a_edit_record(record: &Value) -> Value {
     let mut record = record.clone();

@@ -13,7 +13,7 @@ use shared::wire::socket::{ChangeEvent, Operation};
 use sqlx::{MySql, MySqlConnection, MySqlPool, QueryBuilder};
 
 use super::write::{Applied, Author, Outcome};
-use super::Edit;
+use super::{Edit, Key, StoredRecord};
 
 /// How the ids of a multi-row outbox insert are learnt back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,19 +113,63 @@ pub async fn retries_are_no_conflicts(
     }
     let made = already_applied(tx, author.scope.client_id, device, &conflicted).await?;
     for (edit, outcome) in edits.iter().zip(outcomes.iter_mut()) {
-        let key = (
-            edit.table.name.to_owned(),
-            edit.record_id.to_string(),
-            edit.local_updated_at,
-            edit_digest(edit.table, edit.is_deleted, edit.data.as_ref()),
-        );
         if let Outcome::Conflict(current) = outcome {
-            if made.contains(&key) {
+            if made.contains(&edit_key(edit)) {
                 *outcome = Outcome::Unchanged(current.clone());
             }
         }
     }
     Ok(())
+}
+
+/// The indices of `edits` that are retries of edits their device made with a time ahead of
+/// the server's clock, over a record another device wrote since. Such an edit counts as made
+/// when it first arrived (its time is clamped to its arrival); a retry arrives later, so the
+/// rules would see it as newer than the other device's edit and apply it again.
+pub async fn ahead_of_time_retries(
+    tx: &mut MySqlConnection,
+    author: &Author<'_>,
+    edits: &[Edit],
+    current: &HashMap<Key, StoredRecord>,
+    now: DateTime<Utc>,
+) -> sqlx::Result<HashSet<usize>> {
+    let Some(device) = author.device else {
+        return Ok(HashSet::new());
+    };
+    let candidates: Vec<(usize, &Edit)> = edits
+        .iter()
+        .enumerate()
+        .filter(|(_, edit)| {
+            let key = (edit.table.name, edit.record_id.to_string());
+            edit.local_updated_at > now
+                && current
+                    .get(&key)
+                    .is_some_and(|record| record.updated_by_device.as_deref() != Some(device))
+        })
+        .collect();
+    if candidates.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let records: Vec<_> = candidates
+        .iter()
+        .map(|(_, edit)| (edit.table.name, edit.record_id.as_str()))
+        .collect();
+    let made = already_applied(tx, author.scope.client_id, device, &records).await?;
+    Ok(candidates
+        .into_iter()
+        .filter(|(_, edit)| made.contains(&edit_key(edit)))
+        .map(|(index, _)| index)
+        .collect())
+}
+
+/// How [`already_applied`] names `edit`.
+fn edit_key(edit: &Edit) -> EditKey {
+    (
+        edit.table.name.to_owned(),
+        edit.record_id.to_string(),
+        edit.local_updated_at,
+        edit_digest(edit.table, edit.is_deleted, edit.data.as_ref()),
+    )
 }
 
 /// The subject group of each applied edit, in order: the smallest position of the edits

@@ -19,7 +19,7 @@ use shared::wire::socket::Operation;
 use sqlx::{MySql, MySqlConnection, QueryBuilder};
 
 use super::counters::{take_positions, take_scope_seqs, update_counts};
-use super::outbox::{event_for, insert_outbox, retries_are_no_conflicts};
+use super::outbox::{ahead_of_time_retries, event_for, insert_outbox, retries_are_no_conflicts};
 use super::{edits, key_of, read, Edit, Key, Store, StoredRecord};
 use crate::devices::{self, DeviceError};
 use crate::scope::CallerScope;
@@ -192,8 +192,12 @@ async fn write_once(store: &Store, jobs: &[Job<'_>]) -> Result<GroupWritten, Dev
             continue;
         }
         let author = &job.author;
+        let retried = match job.mode {
+            Mode::Sync => ahead_of_time_retries(&mut tx, author, job.edits, &current, now).await?,
+            _ => HashSet::new(),
+        };
         let mut job_outcomes = Vec::with_capacity(job.edits.len());
-        for edit in job.edits {
+        for (index, edit) in job.edits.iter().enumerate() {
             let key: Key = (edit.table.name, edit.record_id.to_string());
             let existing = current.get(&key);
             if existing.is_some_and(|record| !author.scope.sees(record.branch_scope)) {
@@ -201,8 +205,8 @@ async fn write_once(store: &Store, jobs: &[Job<'_>]) -> Result<GroupWritten, Dev
                 continue;
             }
             let edit_id = edit.edit_id.as_ref().map(|id| id.as_str());
-            let repeated =
-                edit_id.is_some_and(|id| applied_before.contains(id) || !ids_seen.insert(id));
+            let repeated = retried.contains(&index)
+                || edit_id.is_some_and(|id| applied_before.contains(id) || !ids_seen.insert(id));
             let outcome = match (repeated, existing) {
                 (true, Some(record)) => Outcome::Unchanged(record.clone()),
                 _ => match plan(edit, existing, author, job.mode, now) {
