@@ -81,6 +81,10 @@ impl Committer {
 
     /// Writes the client's queue round by round until it is empty.
     async fn drain(self: Arc<Self>, client_id: u64) {
+        let _forget = ForgetOnPanic {
+            committer: &self,
+            client_id,
+        };
         loop {
             let round = {
                 let mut queues = self.queues.lock().expect("queues lock");
@@ -120,6 +124,23 @@ impl Committer {
                         });
                     let _ = waiting.reply.send(result);
                 }
+            }
+        }
+    }
+}
+
+/// Should a round panic, drops the client's queue (its waiting pushes fail instead of
+/// waiting for ever) so that its next push starts afresh.
+struct ForgetOnPanic<'a> {
+    committer: &'a Committer,
+    client_id: u64,
+}
+
+impl Drop for ForgetOnPanic<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            if let Ok(mut queues) = self.committer.queues.lock() {
+                queues.remove(&self.client_id);
             }
         }
     }
