@@ -1,11 +1,8 @@
 //! Counters: increments from many tills add up, apply once per edit id however often they
 //! are pushed, never conflict, and reach pulls, events and the entity routes.
 
-use std::time::Duration;
-
-use futures::StreamExt;
 use possync_tests::janitor_app::{sweep_config, sweeper};
-use possync_tests::{changes_in, nats_url, Tenant, TestIngest};
+use possync_tests::{changes_in, messages_until_quiet, nats_url, Tenant, TestIngest};
 use serde_json::{json, Value};
 use shared::token::Role;
 
@@ -299,9 +296,7 @@ async fn events_carry_the_value_after_the_increment() {
     app.wait_published().await;
 
     let mut received = Vec::new();
-    while let Ok(Some(message)) =
-        tokio::time::timeout(Duration::from_millis(500), events.next()).await
-    {
+    for message in messages_until_quiet(&mut events).await {
         received.extend(changes_in(&message.payload));
     }
 

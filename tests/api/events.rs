@@ -3,13 +3,12 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use futures::StreamExt;
 use ingest::scope::CallerScope;
 use ingest::store::outbox::IdAllocation;
 use ingest::store::write::{self, Author, Mode};
 use ingest::store::Store;
 use ingest::sync::incoming;
-use possync_tests::{changes_in, nats_url, Tenant, TestFanout, TestIngest};
+use possync_tests::{changes_in, messages_until_quiet, nats_url, Tenant, TestFanout, TestIngest};
 use serde_json::{json, Value};
 use shared::subject::Subjects;
 use shared::token::Role;
@@ -63,9 +62,7 @@ async fn a_subscriber_receives_exactly_the_committed_changes_on_their_subjects()
     app.wait_published().await;
 
     let mut received = Vec::new();
-    while let Ok(Some(message)) =
-        tokio::time::timeout(Duration::from_millis(500), subscriber.next()).await
-    {
+    for message in messages_until_quiet(&mut subscriber).await {
         let mut changes = changes_in(&message.payload);
         assert_eq!(changes.len(), 1, "one change on each subject");
         let event = changes.remove(0);
@@ -228,9 +225,7 @@ async fn events_number_each_scope_without_holes() {
     app.wait_published().await;
 
     let mut seqs: Vec<Vec<(u64, u64)>> = Vec::new();
-    while let Ok(Some(message)) =
-        tokio::time::timeout(Duration::from_millis(500), subscriber.next()).await
-    {
+    for message in messages_until_quiet(&mut subscriber).await {
         seqs.push(
             changes_in(&message.payload)
                 .iter()
@@ -365,9 +360,7 @@ async fn a_batch_is_one_message_per_subject_and_one_frame_per_change_on_the_sock
     app.wait_published().await;
 
     let mut messages = Vec::new();
-    while let Ok(Some(message)) =
-        tokio::time::timeout(Duration::from_millis(500), subscriber.next()).await
-    {
+    for message in messages_until_quiet(&mut subscriber).await {
         messages.push((
             message.subject.to_string(),
             changes_in(&message.payload).len(),

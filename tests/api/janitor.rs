@@ -5,7 +5,9 @@ use std::time::Duration;
 use futures::StreamExt;
 use janitor::retention;
 use possync_tests::janitor_app::{sweep_config, sweeper};
-use possync_tests::{changes_in, nats_url, Seen, Tenant, TestFanout, TestIngest, TestNats};
+use possync_tests::{
+    changes_in, messages_until_quiet, nats_url, Seen, Tenant, TestFanout, TestIngest, TestNats,
+};
 use serde_json::{json, Value};
 use shared::token::Role;
 
@@ -212,9 +214,7 @@ async fn the_relay_publishes_the_groups_ingest_would_have_published() {
         .await
         .unwrap();
     let mut messages = Vec::new();
-    while let Ok(Some(message)) =
-        tokio::time::timeout(Duration::from_millis(500), subscriber.next()).await
-    {
+    for message in messages_until_quiet(&mut subscriber).await {
         let headers = message.headers.as_ref().expect("headers");
         let id = headers
             .get(async_nats::header::NATS_MESSAGE_ID)

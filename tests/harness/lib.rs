@@ -50,6 +50,19 @@ pub fn changes_in(payload: &[u8]) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// The messages `subscriber` receives until half a second passes without one.
+pub async fn messages_until_quiet(
+    subscriber: &mut async_nats::Subscriber,
+) -> Vec<async_nats::Message> {
+    use futures::StreamExt;
+    let mut messages = Vec::new();
+    let quiet = std::time::Duration::from_millis(500);
+    while let Ok(Some(message)) = tokio::time::timeout(quiet, subscriber.next()).await {
+        messages.push(message);
+    }
+    messages
+}
+
 /// A path under the temporary directory, removed (with SQLite's side files) when dropped.
 pub struct TempPath(pub std::path::PathBuf);
 
