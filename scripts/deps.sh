@@ -113,10 +113,15 @@ use_nats() {
   say "private NATS with JetStream on 127.0.0.1:$port (data in .local/$name/nats)"
 }
 
-stop_private_services() {
+# stop_processes PID...: SIGTERM to each, then waits for all of them.
+stop_processes() {
   local pid
-  for pid in "${PRIVATE_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${PRIVATE_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  for pid in "$@"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "$@"; do wait "$pid" 2>/dev/null || true; done
+}
+
+stop_private_services() {
+  stop_processes "${PRIVATE_PIDS[@]}"
   PRIVATE_PIDS=()
 }
 

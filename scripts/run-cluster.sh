@@ -15,9 +15,7 @@ PROCESSES=()
 stop_all() {
   trap - INT TERM EXIT
   say "stopping the cluster"
-  local pid
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  stop_processes "${PIDS[@]}"
   rm -f "$DIR/processes.json"
   say "stopped"
   exit 0

@@ -17,9 +17,7 @@ SERVICE_PIDS=()
 stop_all() {
   trap - INT TERM EXIT
   say "stopping"
-  local pid
-  for pid in "${SERVICE_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${SERVICE_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  stop_processes "${SERVICE_PIDS[@]}"
   stop_private_services
   say "stopped"
 }
