@@ -142,15 +142,18 @@ fn retry(round: Vec<Tried>, closing: bool) -> Vec<Tried> {
 
 /// Leaves messages to the relay, counting their changes as failed publishes.
 fn give_up(round: &[Tried]) {
-    let count: u64 = round.iter().map(|(m, _)| m.outbox_ids.len() as u64).sum();
+    let count = changes(round.iter().map(|(message, _)| message));
     if count > 0 {
         metrics::counter!("possync_publish_failures_total").increment(count);
     }
 }
 
 /// How many changes (outbox rows) `messages` carry.
-fn changes(messages: &[Outgoing]) -> u64 {
-    messages.iter().map(|m| m.outbox_ids.len() as u64).sum()
+fn changes<'a>(messages: impl IntoIterator<Item = &'a Outgoing>) -> u64 {
+    messages
+        .into_iter()
+        .map(|m| m.outbox_ids.len() as u64)
+        .sum()
 }
 
 /// Sets `published_at` on the given outbox rows.
