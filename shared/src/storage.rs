@@ -13,9 +13,22 @@ use crate::config::DatabaseConfig;
 /// Every migration, compiled into the binaries.
 pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations");
 
+/// How a service uses its pool, which decides whether a connection is checked before use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Traffic {
+    /// Many requests (ingest): no ping before each use, it would be one more round trip per
+    /// request (a tenth of a push). A connection the server dropped fails its request with
+    /// a 503 that devices retry, and the next requests flush the other dead ones.
+    Busy,
+    /// Few queries (the janitor's sweeps, fanout's upgrades and checks): each connection is
+    /// pinged before use, so that after a database restart the dead connections of the pool
+    /// are replaced at once instead of failing one sweep or readiness check each.
+    Light,
+}
+
 /// Opens a pool (sessions in UTC, READ COMMITTED) and applies pending migrations when configured to.
-pub async fn connect(config: &DatabaseConfig) -> anyhow::Result<MySqlPool> {
-    let (pool, options) = options(config)?;
+pub async fn connect(config: &DatabaseConfig, traffic: Traffic) -> anyhow::Result<MySqlPool> {
+    let (pool, options) = options(config, traffic)?;
     let pool = pool
         .connect_with(options)
         .await
@@ -28,22 +41,24 @@ pub async fn connect(config: &DatabaseConfig) -> anyhow::Result<MySqlPool> {
 
 /// A pool like [`connect`]'s that connects on first use and never migrates: for a service
 /// that must start, and keep serving what it can, while the database is down.
-pub fn connect_lazy(config: &DatabaseConfig) -> anyhow::Result<MySqlPool> {
-    let (pool, options) = options(config)?;
+pub fn connect_lazy(config: &DatabaseConfig, traffic: Traffic) -> anyhow::Result<MySqlPool> {
+    let (pool, options) = options(config, traffic)?;
     Ok(pool.connect_lazy_with(options))
 }
 
-fn options(config: &DatabaseConfig) -> anyhow::Result<(MySqlPoolOptions, MySqlConnectOptions)> {
+fn options(
+    config: &DatabaseConfig,
+    traffic: Traffic,
+) -> anyhow::Result<(MySqlPoolOptions, MySqlConnectOptions)> {
     let options = MySqlConnectOptions::from_str(config.database_url.expose_secret())?
         .timezone(Some("+00:00".into()));
     let pool = MySqlPoolOptions::new()
         .max_connections(config.database_max_connections)
         .acquire_timeout(Duration::from_secs(5))
-        // No ping before each use: it is one more round trip per request (a tenth of a push).
-        // A connection the server dropped fails its request with a 503 that devices retry
-        // (an I/O error, or the server's "shutting down" / "killed" / "idle" error codes),
-        // and idle connections are recycled well before the server's `wait_timeout`.
-        .test_before_acquire(false)
+        // A busy pool's dropped connection fails its request with a 503 (an I/O error, or the
+        // server's "shutting down" / "killed" / "idle" error codes); idle connections are
+        // recycled well before the server's `wait_timeout`.
+        .test_before_acquire(traffic == Traffic::Light)
         .idle_timeout(Duration::from_secs(300))
         // READ COMMITTED: no gap locks, so writers of different clients never deadlock on
         // neighbouring keys; the change order comes from the counter row lock instead.

@@ -33,7 +33,7 @@ impl TestDb {
         .expect("create test database");
         admin.close().await;
         let url = format!("{server}/{name}");
-        let pool = shared::storage::connect(&config(&url, false))
+        let pool = shared::storage::connect(&config(&url, false), shared::storage::Traffic::Busy)
             .await
             .expect("connect to test database");
         TestDb { name, url, pool }

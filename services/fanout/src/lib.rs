@@ -87,8 +87,8 @@ impl Application {
     /// MySQL is reached on the first upgrade.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let keys = TokenKeys::new(&config.jwt)?;
-        let pool =
-            shared::storage::connect_lazy(&config.database).context("invalid DATABASE_URL")?;
+        let pool = shared::storage::connect_lazy(&config.database, shared::storage::Traffic::Light)
+            .context("invalid DATABASE_URL")?;
         let subjects = Subjects::new(&config.nats.nats_subject_prefix)?;
         let (events, watched) = tokio::sync::mpsc::unbounded_channel();
         let nats = async_nats::ConnectOptions::new()

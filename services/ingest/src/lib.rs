@@ -122,7 +122,8 @@ impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let keys = TokenKeys::new(&config.jwt)?;
         let cors = cors::layer(&config.cors_allowed_origins)?;
-        let pool = shared::storage::connect(&config.database).await?;
+        let pool =
+            shared::storage::connect(&config.database, shared::storage::Traffic::Busy).await?;
         let nats = async_nats::ConnectOptions::new()
             .retry_on_initial_connect()
             .connect(config.nats.servers())

@@ -52,7 +52,7 @@ async fn readyz(State(sweeper): State<Sweeper>) -> (StatusCode, Json<Value>) {
 
 /// Connects to MySQL (migrating) and NATS (in the background if it is down).
 pub async fn sweeper(config: &Config) -> anyhow::Result<Sweeper> {
-    let pool = shared::storage::connect(&config.database).await?;
+    let pool = shared::storage::connect(&config.database, shared::storage::Traffic::Light).await?;
     let nats = async_nats::ConnectOptions::new()
         .retry_on_initial_connect()
         .connect(config.nats.servers())

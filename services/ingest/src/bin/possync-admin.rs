@@ -51,7 +51,7 @@ enum Command {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let pool = shared::storage::connect(&cli.database).await?;
+    let pool = shared::storage::connect(&cli.database, shared::storage::Traffic::Light).await?;
     match cli.command {
         Command::CreateClient { name } => println!("{}", accounts::create_client(&pool, &name).await?),
         Command::CreateBranch { client_id, name } => {
