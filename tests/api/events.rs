@@ -390,6 +390,55 @@ async fn a_batch_is_one_message_per_subject_and_one_frame_per_change_on_the_sock
     assert_eq!(first["data"], json!({"total": 1}));
 }
 
+/// A publish retried after a lost acknowledgement, or re-published by the relay, reaches
+/// NATS subscribers again (JetStream only keeps its stream clean): fanout relays it once.
+#[tokio::test]
+async fn a_group_published_twice_reaches_a_device_once() {
+    let app = TestIngest::spawn().await;
+    let tenant = Tenant::seed(&app, "shop").await;
+    let fanout = TestFanout::spawn(&app).await;
+    let prefix = app.config.nats.nats_subject_prefix.clone();
+    let nats = async_nats::connect(nats_url()).await.unwrap();
+    let mut subscriber = nats.subscribe(format!("{prefix}.>")).await.unwrap();
+    nats.flush().await.unwrap();
+    let token = tenant.token(&app, 0, Role::Cashier);
+    let mut device = fanout.connect(&token, "till-reader").await;
+    app.push(
+        &token,
+        "till-writer",
+        json!([record("invoices", "i1", json!({"total": 1}))]),
+    )
+    .await;
+    app.wait_published().await;
+    let published = messages_until_quiet(&mut subscriber).await;
+    assert_eq!(
+        device.drain_syncs(Duration::from_millis(300)).await.len(),
+        1
+    );
+
+    let id: u64 = sqlx::query_scalar("SELECT id FROM sync_queue")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    let again = shared::stream::Outgoing {
+        outbox_ids: vec![id],
+        subject: published[0].subject.to_string(),
+        payload: published[0].payload.clone(),
+    };
+    let js = app.jetstream().await;
+    assert_eq!(shared::stream::publish_all(&js, &[again]).await, [id]);
+
+    assert_eq!(
+        messages_until_quiet(&mut subscriber).await.len(),
+        1,
+        "NATS delivered it again"
+    );
+    assert!(device
+        .drain_syncs(Duration::from_millis(300))
+        .await
+        .is_empty());
+}
+
 /// A stream that does not answer (as during a leader election, when JetStream answers "no
 /// responders") leaves the group with ingest, which publishes it again once the stream is
 /// back: no relay needed.

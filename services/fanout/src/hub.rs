@@ -6,6 +6,7 @@
 //! changes of one transaction on one subject; each change goes out as a frame of its own,
 //! serialised once per room, and the same frame is queued to every member but the device
 //! that made it, which gets a small `own` marker instead, in the same place in the stream.
+//! A message that arrives again under the same `Nats-Msg-Id` (a retried publish) is dropped.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
@@ -19,6 +20,8 @@ use shared::wire::socket::{ChangeEvent, ServerMessage};
 use tokio::sync::mpsc::{self, error::TrySendError};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+
+use crate::recent::RecentIds;
 
 /// One connected device, as rooms see it.
 #[derive(Clone)]
@@ -177,8 +180,13 @@ pub fn frame(message: &ServerMessage) -> Message {
 
 async fn relay(room: Room, mut events: SelectAll<async_nats::Subscriber>, members: Members) {
     let room_name = room.to_string();
+    let mut recent = RecentIds::default();
     while let Some(message) = events.next().await {
         metrics::counter!("possync_ws_messages_in_total").increment(1);
+        if !recent.first_time(&message) {
+            metrics::counter!("possync_ws_duplicate_messages_total").increment(1);
+            continue;
+        }
         let changes = match stream::changes_of(&message.payload) {
             Ok(changes) => changes,
             Err(err) => {

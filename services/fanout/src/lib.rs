@@ -7,6 +7,7 @@
 //! - [`connection`]: one device's loop (events, control messages, heartbeat, expiry).
 //! - [`closing`]: close codes and the closing handshake.
 //! - [`hub`]: rooms, members and the NATS subscriptions that feed them.
+//! - [`recent`]: the message ids a room relayed lately (a retried publish goes out once).
 //! - [`monitor`]: resync requests when NATS may have dropped events.
 //!
 //! [`Application::build`] binds, [`Application::run_until_stopped`] serves and drains.
@@ -17,6 +18,7 @@ pub mod connection;
 pub mod devices;
 pub mod hub;
 pub mod monitor;
+pub mod recent;
 pub mod upgrade;
 
 use std::net::SocketAddr;
