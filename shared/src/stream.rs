@@ -95,30 +95,47 @@ pub fn changes_of(payload: &[u8]) -> serde_json::Result<Vec<ChangeEvent>> {
     }
 }
 
-/// Publishes `messages` in order and waits for the stream's acknowledgements; returns the
-/// outbox ids of the messages the stream acknowledged (stored now or already stored before).
+/// Sends `message` to the stream under its `Nats-Msg-Id`; NATS subscribers receive it at
+/// once. The answer resolves to whether the stream stored it (now or before).
+pub async fn send(
+    js: &jetstream::Context,
+    message: &Outgoing,
+) -> Result<impl std::future::Future<Output = bool> + Send + 'static, async_nats::Error> {
+    let publish = Publish::build()
+        .payload(message.payload.clone())
+        .message_id(message.message_id().to_string());
+    let ack = js.send_publish(message.subject.clone(), publish).await?;
+    let id = message.message_id();
+    Ok(async move {
+        match ack.await {
+            Ok(_) => true,
+            Err(err) => {
+                tracing::warn!(error = %err, message_id = id, "publish not acknowledged");
+                false
+            }
+        }
+    })
+}
+
+/// Publishes `messages` in order and waits for the stream's acknowledgements (all at once,
+/// so a stream that does not answer costs one timeout); returns the outbox ids of the
+/// messages the stream acknowledged (stored now or already stored before).
 pub async fn publish_all(js: &jetstream::Context, messages: &[Outgoing]) -> Vec<u64> {
-    let mut pending = Vec::with_capacity(messages.len());
+    let mut answers = Vec::with_capacity(messages.len());
     for message in messages {
-        let publish = Publish::build()
-            .payload(message.payload.clone())
-            .message_id(message.message_id().to_string());
-        match js.send_publish(message.subject.clone(), publish).await {
-            Ok(ack) => pending.push((&message.outbox_ids, ack)),
+        match send(js, message).await {
+            Ok(answer) => answers.push(answer),
             Err(err) => {
                 tracing::warn!(error = %err, "publish failed; the relay will retry");
                 break;
             }
         }
     }
-    let mut acked = Vec::new();
-    for (outbox_ids, ack) in pending {
-        match ack.await {
-            Ok(_) => acked.extend_from_slice(outbox_ids),
-            Err(err) => {
-                tracing::warn!(error = %err, message_id = outbox_ids[0], "publish not acknowledged")
-            }
-        }
-    }
-    acked
+    let stored = futures::future::join_all(answers).await;
+    messages
+        .iter()
+        .zip(stored)
+        .filter(|(_, stored)| *stored)
+        .flat_map(|(message, _)| message.outbox_ids.iter().copied())
+        .collect()
 }

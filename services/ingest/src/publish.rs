@@ -3,21 +3,24 @@
 //! Pushes hand their events to one background task per ingest and answer without waiting,
 //! so NATS latency or an outage never slows or fails a push. The task coalesces what has
 //! queued up, publishes it in commit order, and marks the acknowledged rows. A message the
-//! stream did not acknowledge while NATS is connected (a stream leader election answers "no
-//! responders" for seconds) is published again with growing waits, for up to ~14 s. Whatever
-//! is still not acknowledged (NATS down, the queue full, ingest stopping, the tries used up)
-//! stays unpublished in the outbox for the janitor's relay.
+//! stream did not acknowledge (a stream leader election answers "no responders" for seconds)
+//! or that could not be sent (the client reconnecting to another node) is published again
+//! with growing waits, for up to ~14 s. Whatever is still not acknowledged (NATS down, the
+//! queue full, ingest stopping, the tries used up) stays unpublished in the outbox for the
+//! janitor's relay.
 
-use std::collections::HashSet;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_nats::connection::State;
 use async_nats::jetstream;
 use chrono::Utc;
+use futures::future::BoxFuture;
+use futures::stream::FuturesUnordered;
+use futures::{FutureExt, StreamExt};
 use shared::config::NatsConfig;
 use shared::stream::{self, Outgoing};
 use sqlx::{MySql, MySqlPool, QueryBuilder};
-use tokio::sync::mpsc::{self, error::TryRecvError};
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 /// Batches waiting for the publisher before new ones are left to the relay.
@@ -61,11 +64,17 @@ const TRIES: u32 = 10;
 /// The wait before a second try; it doubles up to [`LONGEST_WAIT`] (0.25 + 0.5 + 1 + 2 × 6 s).
 const FIRST_WAIT: Duration = Duration::from_millis(250);
 const LONGEST_WAIT: Duration = Duration::from_secs(2);
-/// How long a retry waits for the stream to be confirmed (or created) before it tries later.
+/// Messages sent whose acknowledgement is still awaited; beyond it the task waits for
+/// answers before it takes more (the queue then fills and the relay takes over).
+const MOST_IN_FLIGHT: usize = 20_000;
+/// How long the first messages wait for the stream to be confirmed (or created).
 const ENSURE_WAIT: Duration = Duration::from_secs(1);
 
 /// A message and how often it was tried.
 type Tried = (Outgoing, u32);
+
+/// Sent messages and their answers to come: whether the stream stored each.
+type InFlight = FuturesUnordered<BoxFuture<'static, (Tried, bool)>>;
 
 async fn run(
     mut receiver: mpsc::Receiver<Vec<Outgoing>>,
@@ -74,52 +83,152 @@ async fn run(
     config: NatsConfig,
 ) {
     let js = jetstream::new(nats.clone());
-    let mut stream_ready = false;
-    let mut again: Vec<Tried> = Vec::new();
-    loop {
-        let mut round = std::mem::take(&mut again);
-        match round.iter().map(|(_, tries)| *tries).max() {
-            Some(tries) => tokio::time::sleep(wait_before(tries)).await,
-            None => match receiver.recv().await {
+    let (mut stream_ready, mut ever_ready) = (false, false);
+    let mut waiting = Waiting::default();
+    let mut in_flight = InFlight::new();
+    let mut receiving = true;
+    let mut ensuring: Option<JoinHandle<anyhow::Result<()>>> = None;
+    // New events go out at once: never behind the stream's answers to earlier ones, nor
+    // behind messages that wait for their next try.
+    while receiving || !in_flight.is_empty() {
+        let mut round = Vec::new();
+        tokio::select! {
+            batch = receiver.recv(), if receiving && in_flight.len() < MOST_IN_FLIGHT => match batch {
                 Some(messages) => round.extend(messages.into_iter().map(|m| (m, 0))),
-                None => break,
+                None => receiving = false,
             },
-        }
-        let mut closing = false;
-        while round.len() < ROUND_MESSAGES {
-            match receiver.try_recv() {
-                Ok(more) => round.extend(more.into_iter().map(|m| (m, 0))),
-                Err(err) => {
-                    closing = err == TryRecvError::Disconnected;
-                    break;
-                }
+            _ = sleep_until(waiting.next_due()), if receiving => {}
+            Some(answer) = in_flight.next() => {
+                let failed = settle(&pool, answer, &mut in_flight).await;
+                stream_ready &= failed.is_empty();
+                waiting.retry(failed, !receiving);
             }
         }
-        if nats.connection_state() != State::Connected {
-            give_up(&round);
+        if !receiving {
             continue;
         }
-        if !stream_ready {
-            // Short: during a leader election the request hangs for JetStream's 5 s timeout.
-            let ensured = tokio::time::timeout(ENSURE_WAIT, stream::ensure(&js, &config)).await;
-            if let Err(err) = ensured.unwrap_or_else(|_| Err(anyhow::anyhow!("no answer"))) {
-                tracing::warn!(error = %err, "JetStream stream not available");
-                again = retry(round, closing);
-                continue;
+        round.splice(0..0, waiting.take_due());
+        while let Ok(more) = receiver.try_recv() {
+            round.extend(more.into_iter().map(|m| (m, 0)));
+            if round.len() >= ROUND_MESSAGES {
+                break;
             }
-            stream_ready = true;
         }
-        let messages: Vec<Outgoing> = round.iter().map(|(m, _)| m.clone()).collect();
-        let acked = stream::publish_all(&js, &messages).await;
-        let stored: HashSet<u64> = acked.iter().copied().collect();
-        round.retain(|(message, _)| !stored.contains(&message.message_id()));
-        if !round.is_empty() {
-            stream_ready = false;
-            again = retry(round, closing);
+        if round.is_empty() {
+            continue;
         }
-        if let Err(err) = mark_published(&pool, &acked).await {
-            tracing::warn!(error = %err, "could not mark outbox rows published; the relay will re-publish them");
+        if nats.connection_state() != State::Connected {
+            // The client is reconnecting (to another node of a cluster within a second).
+            waiting.retry(round, false);
+            continue;
         }
+        // Creates the stream if it was deleted, beside the sends: while the stream elects a
+        // leader this takes seconds and fails, and the messages still go out (devices
+        // receive them at once; the stream stores them on a later try under the same
+        // `Nats-Msg-Id`, and fanout drops the repeats).
+        if ensuring.as_ref().is_some_and(JoinHandle::is_finished) {
+            let ensured = ensuring.take().expect("checked").await;
+            match ensured.unwrap_or_else(|err| Err(err.into())) {
+                Ok(()) => (stream_ready, ever_ready) = (true, true),
+                Err(err) => tracing::warn!(error = %err, "JetStream stream not available"),
+            }
+        }
+        if !ever_ready {
+            // Until the stream is first confirmed, it is waited for (up to a second): a
+            // message sent before a new stream takes its subject would reach subscribers
+            // now and again on its next try.
+            let ensured = tokio::time::timeout(ENSURE_WAIT, stream::ensure(&js, &config)).await;
+            ever_ready = matches!(ensured, Ok(Ok(())));
+            stream_ready = ever_ready;
+        }
+        if !stream_ready && ensuring.is_none() {
+            let (js, config) = (js.clone(), config.clone());
+            ensuring = Some(tokio::spawn(
+                async move { stream::ensure(&js, &config).await },
+            ));
+        }
+        let mut unsent = Vec::new();
+        for (message, tries) in round {
+            match stream::send(&js, &message).await {
+                Ok(answer) => {
+                    in_flight.push(Box::pin(async move { ((message, tries), answer.await) }))
+                }
+                Err(_) => unsent.push((message, tries)),
+            }
+        }
+        waiting.retry(unsent, false);
+    }
+    give_up(&waiting.all());
+}
+
+/// Marks what the stream stored among `first` and the answers ready with it; returns the
+/// messages it did not store.
+async fn settle(pool: &MySqlPool, first: (Tried, bool), in_flight: &mut InFlight) -> Vec<Tried> {
+    let mut answers = vec![first];
+    while let Some(Some(answer)) = in_flight.next().now_or_never() {
+        answers.push(answer);
+    }
+    let (stored, failed): (Vec<_>, Vec<_>) = answers.into_iter().partition(|(_, stored)| *stored);
+    let ids: Vec<u64> = stored
+        .iter()
+        .flat_map(|((message, _), _)| message.outbox_ids.iter().copied())
+        .collect();
+    if let Err(err) = mark_published(pool, &ids).await {
+        tracing::warn!(error = %err, "could not mark outbox rows published; the relay will re-publish them");
+    }
+    failed.into_iter().map(|(tried, _)| tried).collect()
+}
+
+/// Messages waiting for their next try, each with the moment it is due.
+#[derive(Default)]
+struct Waiting(Vec<(Outgoing, u32, Instant)>);
+
+impl Waiting {
+    fn next_due(&self) -> Option<Instant> {
+        self.0.iter().map(|(_, _, due)| *due).min()
+    }
+
+    /// Takes the messages due now, oldest first.
+    fn take_due(&mut self) -> Vec<Tried> {
+        let now = Instant::now();
+        let (due, later) = std::mem::take(&mut self.0)
+            .into_iter()
+            .partition(|(_, _, due)| *due <= now);
+        self.0 = later;
+        due.into_iter()
+            .map(|(message, tries, _)| (message, tries))
+            .collect()
+    }
+
+    fn all(self) -> Vec<Tried> {
+        self.0
+            .into_iter()
+            .map(|(message, tries, _)| (message, tries))
+            .collect()
+    }
+
+    /// Keeps `failed` for another try after a growing wait; those out of tries (or all,
+    /// when ingest stops) are left to the relay.
+    fn retry(&mut self, failed: Vec<Tried>, stopping: bool) {
+        let (again, spent): (Vec<Tried>, Vec<Tried>) = failed
+            .into_iter()
+            .map(|(message, tries)| (message, tries + 1))
+            .partition(|(_, tries)| !stopping && *tries < TRIES);
+        give_up(&spent);
+        let now = Instant::now();
+        self.0.extend(
+            again
+                .into_iter()
+                .map(|(message, tries)| (message, tries, now + wait_before(tries))),
+        );
+    }
+}
+
+/// Sleeps until `due`, or for ever when nothing is due.
+async fn sleep_until(due: Option<Instant>) {
+    match due {
+        Some(due) => tokio::time::sleep_until(due.into()).await,
+        None => std::future::pending().await,
     }
 }
 
@@ -128,16 +237,6 @@ fn wait_before(tries: u32) -> Duration {
     FIRST_WAIT
         .saturating_mul(1 << tries.saturating_sub(1).min(8))
         .min(LONGEST_WAIT)
-}
-
-/// The messages to try again (all but those out of tries, and none when ingest stops).
-fn retry(round: Vec<Tried>, closing: bool) -> Vec<Tried> {
-    let (again, spent): (Vec<Tried>, Vec<Tried>) = round
-        .into_iter()
-        .map(|(message, tries)| (message, tries + 1))
-        .partition(|(_, tries)| !closing && *tries < TRIES);
-    give_up(&spent);
-    again
 }
 
 /// Leaves messages to the relay, counting their changes as failed publishes.
