@@ -24,7 +24,7 @@ async fn preflight(app: &TestIngest, origin: &str, path: &str) -> (u16, HeaderMa
         .header("access-control-request-method", "PUT")
         .header(
             "access-control-request-headers",
-            "authorization,content-type,if-match",
+            "authorization,content-type,if-match,idempotency-key",
         )
         .send()
         .await
@@ -61,7 +61,13 @@ async fn preflight_from_an_allowed_origin_is_answered_without_a_token() {
         assert!(methods.contains(method), "{method} in {methods}");
     }
     let allowed = header(&headers, "access-control-allow-headers");
-    for name in ["authorization", "content-type", "if-match"] {
+    for name in [
+        "authorization",
+        "content-type",
+        "if-match",
+        "x-device-id",
+        "idempotency-key",
+    ] {
         assert!(allowed.contains(name), "{name} in {allowed}");
     }
     assert_eq!(header(&headers, "access-control-max-age"), "7200");

@@ -53,6 +53,7 @@ pub fn layer(origins: &[String]) -> anyhow::Result<Option<CorsLayer>> {
                 header::CONTENT_TYPE,
                 header::IF_MATCH,
                 header::HeaderName::from_static("x-device-id"),
+                header::HeaderName::from_static("idempotency-key"),
             ])
             .expose_headers([header::RETRY_AFTER, header::ETAG])
             .max_age(MAX_AGE),
