@@ -1,11 +1,13 @@
 //! WebSocket messages between devices and fanout, and the change event carried on NATS.
+//! They are schemas of the OpenAPI document too (no route sends them), so that clients
+//! generate their types from the same source as the REST types.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// What a change did to its record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Operation {
     Create,
@@ -14,11 +16,13 @@ pub enum Operation {
 }
 
 /// One committed change, as published on NATS and relayed to devices.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ChangeEvent {
     pub table_name: String,
     pub record_id: String,
     pub operation: Operation,
+    /// The record's fields after the change (a delete keeps the last live data).
+    #[schema(value_type = Object)]
     pub data: Value,
     pub is_deleted: bool,
     pub sync_version: u64,
@@ -35,7 +39,7 @@ pub struct ChangeEvent {
 }
 
 /// Device → server.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ClientMessage {
     Ping,
@@ -45,7 +49,7 @@ pub enum ClientMessage {
 }
 
 /// Server → device.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerMessage {
     Pong,

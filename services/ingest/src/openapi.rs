@@ -13,7 +13,7 @@ use shared::wire::sync::{
     PushResponse, RecordError, Resolution, ResolveMovedOn, ResolveRequest, ResolveResponse,
     StatsResponse, SyncedVersion, TableStat,
 };
-use shared::wire::{ErrorBody, ErrorDetail};
+use shared::wire::{socket, ErrorBody, ErrorDetail};
 use utoipa::openapi::extensions::ExtensionsBuilder;
 use utoipa::openapi::schema::{AdditionalProperties, OneOfBuilder};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -36,6 +36,7 @@ use crate::{auth, entities, health, sync, AppState};
         ErrorBody, ErrorDetail, LoginRequest, RefreshRequest, TokenResponse, UserInfo, WhoAmI, shared::token::Role,
         PushRequest, PushRecord, PushResponse, Conflict, RecordError, PullResponse, Change, Resolution,
         ResolveRequest, ResolveResponse, ResolveMovedOn, StatsResponse, TableStat, EntityPage, EntityWrite, EntityPatch, EntityCreate, SyncedVersion,
+        socket::Operation, socket::ChangeEvent, socket::ClientMessage, socket::ServerMessage,
     )),
     modifiers(&BearerToken, &TableNames, &TableSchemas),
 )]

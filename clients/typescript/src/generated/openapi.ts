@@ -217,6 +217,55 @@ export interface components {
             sync_version: number;
             table_name: string;
         };
+        /** @description One committed change, as published on NATS and relayed to devices. */
+        ChangeEvent: {
+            /**
+             * Format: int64
+             * @description The record's branch, or 0 for tables shared by every branch of the client.
+             */
+            branch_id: number;
+            /** Format: int64 */
+            client_id: number;
+            /** @description The record's fields after the change (a delete keeps the last live data). */
+            data: Record<string, never>;
+            is_deleted: boolean;
+            operation: components["schemas"]["Operation"];
+            /**
+             * Format: int64
+             * @description Place in the client's change order; pulls resume from it.
+             */
+            position: number;
+            record_id: string;
+            /**
+             * Format: int64
+             * @description Number of this event in its (client, branch_id) scope: 1, 2, 3, … without holes, so
+             *     a device sees a missed event as a gap.
+             */
+            scope_seq: number;
+            /** Format: date-time */
+            server_updated_at: string;
+            source_device_id?: string | null;
+            /** Format: int64 */
+            sync_version: number;
+            table_name: string;
+        };
+        /** @description Device → server. */
+        ClientMessage: {
+            /** @enum {string} */
+            type: "ping";
+        } | {
+            room: string;
+            /** @enum {string} */
+            type: "subscribe";
+        } | {
+            room: string;
+            /** @enum {string} */
+            type: "unsubscribe";
+        } | {
+            token: string;
+            /** @enum {string} */
+            type: "auth";
+        };
         /** @description A record the server kept its own version of. */
         Conflict: {
             /** @description `null` for a delete that sent no data. */
@@ -280,6 +329,11 @@ export interface components {
             password: string;
             username: string;
         };
+        /**
+         * @description What a change did to its record.
+         * @enum {string}
+         */
+        Operation: "create" | "update" | "delete";
         /** @description `GET /api/sync/pull-changes` answer. */
         PullResponse: {
             changes: components["schemas"]["Change"][];
@@ -388,6 +442,52 @@ export interface components {
          * @enum {string}
          */
         Role: "super_admin" | "admin" | "cashier";
+        /** @description Server → device. */
+        ServerMessage: {
+            /** @enum {string} */
+            type: "pong";
+        } | (components["schemas"]["ChangeEvent"] & {
+            room: string;
+        } & {
+            /** @enum {string} */
+            type: "sync";
+        }) | {
+            /** Format: int64 */
+            branch_id: number;
+            /** Format: int64 */
+            position: number;
+            record_id: string;
+            room: string;
+            /** Format: int64 */
+            scope_seq: number;
+            /** Format: int64 */
+            sync_version: number;
+            table_name: string;
+            /** @enum {string} */
+            type: "own";
+        } | {
+            room: string;
+            /** @enum {string} */
+            type: "subscribed";
+        } | {
+            room: string;
+            /** @enum {string} */
+            type: "unsubscribed";
+        } | {
+            /** Format: int64 */
+            expires_at: number;
+            /** @enum {string} */
+            type: "authenticated";
+        } | {
+            code: string;
+            message: string;
+            /** @enum {string} */
+            type: "error";
+        } | {
+            reason: string;
+            /** @enum {string} */
+            type: "resync";
+        };
         /** @description `GET /api/sync/stats` */
         StatsResponse: {
             /** Format: date-time */
