@@ -36,6 +36,11 @@ fn config(
             base: Duration::from_millis(10),
             max: Duration::from_millis(50),
         },
+        reconnect: Retry {
+            attempts: u32::MAX,
+            base: Duration::from_millis(10),
+            max: Duration::from_millis(50),
+        },
         durable_writes: true,
     }
 }

@@ -27,6 +27,17 @@ impl Default for Retry {
 }
 
 impl Retry {
+    /// The realtime socket's reconnects: the first after a random wait of up to 1 s, so the
+    /// devices of a fanout replica that went away come back spread over a second rather than
+    /// at once (each then pulls), doubling up to 10 s while the server stays away.
+    pub fn reconnect() -> Retry {
+        Retry {
+            attempts: u32::MAX,
+            base: Duration::from_millis(500),
+            max: Duration::from_secs(10),
+        }
+    }
+
     /// Full jitter: a random wait up to `base · 2^attempt`, capped at `max`.
     pub fn delay(&self, attempt: u32) -> Duration {
         let ceiling = self

@@ -46,6 +46,8 @@ pub struct Config {
     pub device_id: String,
     pub store_path: PathBuf,
     pub retry: Retry,
+    /// How the realtime socket reconnects ([`Retry::reconnect`] for devices).
+    pub reconnect: Retry,
     /// Wait for the disk at every local commit (true for real devices; a simulator of many
     /// devices on one disk turns it off).
     pub durable_writes: bool,

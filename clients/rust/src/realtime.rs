@@ -24,7 +24,7 @@ impl Client {
             }
             self.set_online(false);
             attempt += 1;
-            let wait = self.inner.config.retry.delay(attempt.min(10));
+            let wait = self.inner.config.reconnect.delay(attempt.min(10));
             tokio::select! {
                 _ = stop.cancelled() => return,
                 _ = tokio::time::sleep(wait) => {}

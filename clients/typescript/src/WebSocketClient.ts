@@ -33,7 +33,12 @@ interface Events extends Record<string, unknown> {
   error: unknown;
 }
 
-const RECONNECT: RetryPolicy = { attempts: Infinity, baseMs: 500, maxMs: 30_000 };
+/**
+ * Reconnects: the first after a random wait of up to 1 s, so the devices of a fanout replica
+ * that went away come back spread over a second rather than at once (each then pulls),
+ * doubling up to 10 s.
+ */
+const RECONNECT: RetryPolicy = { attempts: Infinity, baseMs: 1_000, maxMs: 10_000 };
 
 export class WebSocketClient extends Emitter<Events> {
   state: SocketState = 'idle';

@@ -80,6 +80,7 @@ async fn seed(db: &TestDb, clients: usize, devices: usize, api: &str, ws: &str) 
                 device_id: format!("sim-{d}"),
                 store_path: store.0.clone(),
                 retry: Retry::default(),
+                reconnect: Retry::reconnect(),
                 durable_writes: false,
             };
             let client = Client::open(config).await.unwrap();
