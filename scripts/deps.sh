@@ -113,11 +113,17 @@ use_nats() {
   say "private NATS with JetStream on 127.0.0.1:$port (data in .local/$name/nats)"
 }
 
-# stop_processes PID...: SIGTERM to each, then waits for all of them.
+# stop_processes PID...: SIGTERM to each (a paused one is let go on), then waits for all of
+# them, up to 10 s each before SIGKILL.
 stop_processes() {
-  local pid
-  for pid in "$@"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "$@"; do wait "$pid" 2>/dev/null || true; done
+  local pid n
+  for pid in "$@"; do kill -TERM "$pid" 2>/dev/null && kill -CONT "$pid" 2>/dev/null || true; done
+  for pid in "$@"; do
+    wait "$pid" 2>/dev/null || true
+    # Not a child of this shell (a process a fault tool started again): poll until it is gone.
+    for n in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  done
 }
 
 stop_private_services() {

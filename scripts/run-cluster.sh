@@ -2,20 +2,23 @@
 # Runs possync as a cluster on this machine until Ctrl-C: a 3-node NATS cluster (the stream
 # replicated 3 times), a MariaDB primary with a GTID replica, 2 ingest, 3 fanout and 2 janitor
 # processes, and HAProxy serving REST and /ws on 127.0.0.1:8000 (CLUSTER_PORT). Installs what
-# is missing like run-stack.sh; data under .local/cluster/ (fresh each run), the running
-# processes in .local/cluster/processes.json as [{"role", "pid", "port"}].
+# is missing like run-stack.sh; data under .local/cluster/ (CLUSTER_DIR; fresh each run), the
+# running processes in its processes.json as [{"role", "pid", "port"}]. Release binaries, or
+# the debug ones already built with CLUSTER_PROFILE=debug (the test command's short fault run).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/deps.sh"
 
 CLUSTER_PORT=${CLUSTER_PORT:-8000}
-DIR="$ROOT/.local/cluster"
+CLUSTER_PROFILE=${CLUSTER_PROFILE:-release}
+DIR=${CLUSTER_DIR:-$ROOT/.local/cluster}
 PIDS=()
 PROCESSES=()
 
 stop_all() {
   trap - INT TERM EXIT
   say "stopping the cluster"
-  stop_processes "${PIDS[@]}"
+  # Also what a fault tool started again (it writes their new pids to processes.json).
+  stop_processes "${PIDS[@]}" $(grep -oE '"pid": *[0-9]+' "$DIR/processes.json" 2>/dev/null | grep -oE '[0-9]+')
   rm -f "$DIR/processes.json"
   say "stopped"
   exit 0
@@ -101,6 +104,9 @@ defaults
   timeout server 60s
   timeout tunnel 1h
   option http-server-close
+  # A request that cannot connect (a replica just killed) goes to another replica.
+  retries 3
+  option redispatch
 frontend possync
   bind 127.0.0.1:$CLUSTER_PORT
   use_backend fanout if { path_beg /ws }
@@ -118,9 +124,16 @@ CONF
 ensure_rust
 ensure_packages curl:curl haproxy:haproxy mariadbd:mariadb-server mariadb:mariadb-client
 port_is_open "$CLUSTER_PORT" && die "port $CLUSTER_PORT is already in use; set CLUSTER_PORT"
-say "building (release)"
-(cd "$ROOT" && cargo build --release --locked --bins)
-BIN="$ROOT/target/release"
+if [ "$CLUSTER_PROFILE" = debug ]; then
+  BIN="$ROOT/target/debug"
+  [ -x "$BIN/ingest" ] || (cd "$ROOT" && cargo build --locked --bins)
+else
+  say "building (release)"
+  (cd "$ROOT" && cargo build --release --locked --bins)
+  BIN="$ROOT/target/release"
+fi
+# Each fanout replica holds thousands of sockets; the default soft limit is often 1,024.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 rm -rf "$DIR"
 mkdir -p "$DIR"
@@ -165,7 +178,7 @@ cat >&2 <<TXT
     ingest ${INGEST_PORTS[*]}   fanout ${FANOUT_PORTS[*]}   (HAProxy checks /readyz)
     MariaDB primary 127.0.0.1:$PRIMARY_PORT, GTID replica 127.0.0.1:$REPLICA_PORT
     NATS cluster $NATS_URL (stream replicated 3 times; monitoring on ports $NATS_MONITORS)
-    processes: .local/cluster/processes.json; logs in .local/cluster/
+    processes: ${DIR#"$ROOT/"}/processes.json; logs in ${DIR#"$ROOT/"}/
 
   DEMO TENANT - DEMO ONLY, NEVER IN PRODUCTION: cashier1 / password (branch 1)
 

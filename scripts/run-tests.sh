@@ -2,8 +2,8 @@
 # Runs every test of the workspace against a real MariaDB and a real NATS with JetStream,
 # schemathesis against the live API, and the TypeScript package's checks, unit tests and
 # real-stack tests in headless Chromium (scripts/ts.sh), and the POS web demo's end-to-end
-# tests in Chromium (scripts/web-demo.sh), and a short possync-sim run; skipped when a filter
-# is given.
+# tests in Chromium (scripts/web-demo.sh), a short possync-sim run and a short fault suite on
+# a local cluster (scripts/run-chaos.sh --short); skipped when a filter is given.
 # Installs them when missing and starts private instances on free ports (unless DATABASE_URL
 # and NATS_URL point at running servers); each test then makes its own database and stream.
 # Extra arguments go to `cargo test` (e.g. a test name filter).
@@ -38,13 +38,20 @@ if [ $# -eq 0 ]; then
   else
     echo "possync-sim: 0 passed, 1 failed" | tee -a "$log"; status=1
   fi
+  # A short fault suite on a local cluster (3 NATS, MariaDB primary + replica, 2 ingest,
+  # 3 fanout, 2 janitors, HAProxy): every fault once (the full run: BENCHMARKS.md).
+  if scripts/run-chaos.sh --short 2>&1 | tail -n 30; then
+    echo "chaos: 1 passed, 0 failed" | tee -a "$log"
+  else
+    echo "chaos: 0 passed, 1 failed" | tee -a "$log"; status=1
+  fi
   # Without -e: a failed check is counted and the rest still run.
   (set +e; POSSYNC_TS_BROWSER=1 run_ts_tests) 2>&1 | tee -a "$log" || status=1
   (set +e; run_web_demo_tests) 2>&1 | tee -a "$log" || status=1
 fi
 # One closing line for the whole run: cargo prints one "test result" per test binary, the
-# TypeScript, web-demo and possync-sim runs one "<name>: N passed, N failed" each.
-awk '/^test result:/ { p += $4; f += $6 } /^(typescript|web-demo|possync-sim): [0-9]+ passed/ { p += $2; f += $4 }
+# TypeScript, web-demo, possync-sim and chaos runs one "<name>: N passed, N failed" each.
+awk '/^test result:/ { p += $4; f += $6 } /^(typescript|web-demo|possync-sim|chaos): [0-9]+ passed/ { p += $2; f += $4 }
      END { printf "all tests: %d passed, %d failed\n", p, f }' "$log"
 rm -f "$log"
 exit "$status"

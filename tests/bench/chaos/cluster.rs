@@ -1,0 +1,198 @@
+//! The running cluster as `scripts/run-cluster.sh` lists it in `processes.json`: each
+//! process with the command line, environment and output it was started with (read from
+//! /proc), so that a fault can SIGKILL it and start it again the same way, or pause it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use serde::{Deserialize, Serialize};
+
+/// One line of `processes.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Listed {
+    pub role: String,
+    pub pid: u32,
+    pub port: u16,
+}
+
+/// A cluster process and how to start it again.
+#[derive(Debug, Clone)]
+pub struct Process {
+    pub listed: Listed,
+    argv: Vec<String>,
+    env: Vec<(String, String)>,
+    cwd: PathBuf,
+    /// Where its standard output went (a log file, or /dev/null).
+    output: PathBuf,
+}
+
+impl Process {
+    fn capture(listed: Listed) -> anyhow::Result<Process> {
+        let proc = PathBuf::from(format!("/proc/{}", listed.pid));
+        let split = |file: &str| -> anyhow::Result<Vec<String>> {
+            let raw = std::fs::read(proc.join(file))
+                .with_context(|| format!("{} ({}) is not running", listed.role, listed.pid))?;
+            Ok(raw
+                .split(|byte| *byte == 0)
+                .filter(|part| !part.is_empty())
+                .map(|part| String::from_utf8_lossy(part).into_owned())
+                .collect())
+        };
+        let argv = split("cmdline")?;
+        let env = split("environ")?
+            .into_iter()
+            .filter_map(|pair| {
+                let (key, value) = pair.split_once('=')?;
+                Some((key.to_owned(), value.to_owned()))
+            })
+            .collect();
+        Ok(Process {
+            argv,
+            env,
+            cwd: std::fs::read_link(proc.join("cwd"))?,
+            output: std::fs::read_link(proc.join("fd/1")).unwrap_or("/dev/null".into()),
+            listed,
+        })
+    }
+
+    /// A variable of its environment.
+    pub fn env(&self, key: &str) -> Option<&str> {
+        self.env
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The value of a `--name=value` argument, or of `-c value`-style pairs.
+    pub fn arg(&self, name: &str) -> Option<&str> {
+        let prefix = format!("{name}=");
+        self.argv.iter().enumerate().find_map(|(i, arg)| {
+            arg.strip_prefix(&prefix)
+                .or_else(|| (arg == name).then(|| self.argv.get(i + 1).map(String::as_str))?)
+        })
+    }
+
+    pub fn name(&self) -> String {
+        format!("{} :{}", self.listed.role, self.listed.port)
+    }
+
+    fn signal(&self, signal: &str) -> anyhow::Result<()> {
+        let status = Command::new("kill")
+            .args([signal, &self.listed.pid.to_string()])
+            .status()?;
+        if !status.success() {
+            bail!("kill {signal} {} failed", self.name());
+        }
+        Ok(())
+    }
+
+    pub fn pause(&self) -> anyhow::Result<()> {
+        self.signal("-STOP")
+    }
+
+    pub fn resume(&self) -> anyhow::Result<()> {
+        self.signal("-CONT")
+    }
+
+    /// SIGKILL, then waits until the process is gone.
+    pub async fn kill(&self) -> anyhow::Result<()> {
+        self.signal("-KILL")?;
+        for _ in 0..200 {
+            if !self.alive() {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        bail!("{} survived SIGKILL", self.name())
+    }
+
+    fn alive(&self) -> bool {
+        // A killed child of the cluster script stays a zombie until the script reaps it.
+        std::fs::read_to_string(format!("/proc/{}/stat", self.listed.pid))
+            .map(|stat| !stat.contains(") Z "))
+            .unwrap_or(false)
+    }
+
+    /// Starts it again as it was started, in a session of its own (so that it outlives
+    /// this tool), and takes the new pid.
+    pub fn restart(&mut self) -> anyhow::Result<()> {
+        use std::os::unix::process::CommandExt;
+        // Its log file again; a pipe or terminal it wrote to is not there to open.
+        let output = std::fs::OpenOptions::new().append(true).open(&self.output);
+        let (stdout, stderr) = match output {
+            Ok(file) => (Stdio::from(file.try_clone()?), Stdio::from(file)),
+            Err(_) => (Stdio::null(), Stdio::null()),
+        };
+        let child = Command::new(&self.argv[0])
+            .args(&self.argv[1..])
+            .env_clear()
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .current_dir(&self.cwd)
+            .stdin(Stdio::null())
+            .stdout(stdout)
+            .stderr(stderr)
+            .process_group(0)
+            .spawn()
+            .with_context(|| format!("cannot start {} again", self.name()))?;
+        self.listed.pid = child.id();
+        // Not waited for: it runs on after this tool; `run-cluster.sh` stops it by its pid.
+        std::mem::forget(child);
+        Ok(())
+    }
+}
+
+/// Every process of the cluster.
+pub struct Cluster {
+    pub processes: Vec<Process>,
+    file: PathBuf,
+}
+
+impl Cluster {
+    pub fn load(file: &Path) -> anyhow::Result<Cluster> {
+        let text = std::fs::read_to_string(file)
+            .with_context(|| format!("{}: start scripts/run-cluster.sh first", file.display()))?;
+        let listed: Vec<Listed> = serde_json::from_str(&text)?;
+        let processes = listed
+            .into_iter()
+            .map(Process::capture)
+            .collect::<anyhow::Result<_>>()?;
+        Ok(Cluster {
+            processes,
+            file: file.to_owned(),
+        })
+    }
+
+    /// Writes the current pids back, so that stopping the cluster stops what was restarted.
+    pub fn save(&self) -> anyhow::Result<()> {
+        let listed: Vec<&Listed> = self.processes.iter().map(|p| &p.listed).collect();
+        std::fs::write(&self.file, serde_json::to_string(&listed)?)?;
+        Ok(())
+    }
+
+    pub fn of_role<'a>(&'a self, role: &'a str) -> impl Iterator<Item = (usize, &'a Process)> {
+        self.processes
+            .iter()
+            .enumerate()
+            .filter(move |(_, p)| p.listed.role == role)
+    }
+
+    pub fn first<'a>(&'a self, role: &'a str) -> anyhow::Result<&'a Process> {
+        self.of_role(role)
+            .map(|(_, p)| p)
+            .next()
+            .with_context(|| format!("no {role} in the cluster"))
+    }
+
+    /// The NATS node whose `server_name` (in the config file it was started with) is `name`.
+    pub fn nats_named(&self, name: &str) -> Option<usize> {
+        self.of_role("nats").find_map(|(index, process)| {
+            let config = std::fs::read_to_string(process.arg("-c")?).ok()?;
+            config
+                .lines()
+                .any(|line| line.trim() == format!("server_name: {name}"))
+                .then_some(index)
+        })
+    }
+}

@@ -1,0 +1,125 @@
+//! Light devices that only hold a WebSocket through the balancer, reconnecting as the
+//! client crate's devices do (`Retry::reconnect`: full jitter, the ceiling doubling from 1 s
+//! to 10 s): they tell when each connection ended and came back, and when each event
+//! arrived, and count events that came twice (on one connection, or again on a later one),
+//! came after a later number of their scope
+//! (published by another ingest replica, or by the relay), or never came on a connection
+//! that saw numbers around them (a real device pulls for those).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use futures::StreamExt;
+use possync_client::Retry;
+use serde::Deserialize;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_util::sync::CancellationToken;
+
+use crate::session::Session;
+use crate::timeline::Timeline;
+
+/// What one watcher saw, in seconds of the run's timeline.
+#[derive(Debug, Default)]
+pub struct Watched {
+    pub connected: Vec<f64>,
+    pub dropped: Vec<f64>,
+    /// Why each connection ended: the close code fanout sent, or 0 when it was lost.
+    pub close_codes: Vec<u16>,
+    pub arrivals: Vec<f64>,
+    /// When events arrived whose (scope, number) this connection had already received.
+    pub duplicates: Vec<f64>,
+    /// When events arrived that an earlier connection of this device had received (another
+    /// fanout replica got the message later, or again; devices apply by version).
+    pub repeated: Vec<f64>,
+    /// Events that arrived after a higher number of their scope, on one connection.
+    pub late: u64,
+    /// Per connection: when it ended, and the numbers of its scopes missing between the
+    /// lowest and highest it received.
+    pub missed: Vec<(f64, u64)>,
+}
+
+#[derive(Deserialize)]
+struct Frame {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    branch_id: u64,
+    #[serde(default)]
+    scope_seq: u64,
+}
+
+/// Runs one watcher until `stop`.
+pub async fn watch(
+    ws_url: String,
+    device_id: String,
+    session: Arc<Session>,
+    timeline: Timeline,
+    stop: CancellationToken,
+) -> Watched {
+    let mut watched = Watched::default();
+    let mut before: HashSet<(u64, u64)> = HashSet::new();
+    let retry = Retry::reconnect();
+    let mut attempt = 0;
+    while !stop.is_cancelled() {
+        let url = format!(
+            "{ws_url}/ws?token={}&device_id={device_id}",
+            session.token()
+        );
+        if let Ok((mut socket, _)) = tokio_tungstenite::connect_async(url).await {
+            attempt = 0;
+            watched.connected.push(timeline.now());
+            let mut received: HashMap<u64, (u64, u64, u64)> = HashMap::new();
+            let mut seen: HashSet<(u64, u64)> = HashSet::new();
+            let mut close_code = 0;
+            loop {
+                let frame = tokio::select! {
+                    _ = stop.cancelled() => break,
+                    frame = socket.next() => frame,
+                };
+                let text = match frame {
+                    Some(Ok(Message::Text(text))) => text,
+                    Some(Ok(Message::Close(close))) => {
+                        close_code = close.map_or(0, |c| u16::from(c.code));
+                        break;
+                    }
+                    Some(Ok(_)) => continue,
+                    _ => break,
+                };
+                let Ok(frame) = serde_json::from_str::<Frame>(&text) else {
+                    continue;
+                };
+                if frame.kind != "sync" {
+                    continue;
+                }
+                watched.arrivals.push(timeline.now());
+                let key = (frame.branch_id, frame.scope_seq);
+                if !seen.insert(key) {
+                    watched.duplicates.push(timeline.now());
+                } else if before.contains(&key) {
+                    watched.repeated.push(timeline.now());
+                }
+                let seq = frame.scope_seq;
+                let (low, high, count) = received.entry(frame.branch_id).or_insert((seq, seq, 0));
+                watched.late += u64::from(seq < *high);
+                (*low, *high, *count) = ((*low).min(seq), (*high).max(seq), *count + 1);
+            }
+            let missed = received
+                .values()
+                .map(|(low, high, count)| (high - low + 1).saturating_sub(*count))
+                .sum::<u64>();
+            watched.missed.push((timeline.now(), missed));
+            before.extend(seen);
+            if stop.is_cancelled() {
+                break;
+            }
+            watched.dropped.push(timeline.now());
+            watched.close_codes.push(close_code);
+        }
+        attempt += 1;
+        tokio::select! {
+            _ = stop.cancelled() => break,
+            _ = tokio::time::sleep(retry.delay(attempt.min(10))) => {}
+        }
+    }
+    watched
+}
