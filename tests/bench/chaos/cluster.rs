@@ -65,12 +65,14 @@ impl Process {
             .map(|(_, v)| v.as_str())
     }
 
-    /// The value of a `--name=value` argument, or of `-c value`-style pairs.
+    /// The value of a `--name=value` argument, or of a `-c value` pair.
     pub fn arg(&self, name: &str) -> Option<&str> {
         let prefix = format!("{name}=");
         self.argv.iter().enumerate().find_map(|(i, arg)| {
+            if arg == name {
+                return self.argv.get(i + 1).map(String::as_str);
+            }
             arg.strip_prefix(&prefix)
-                .or_else(|| (arg == name).then(|| self.argv.get(i + 1).map(String::as_str))?)
         })
     }
 
