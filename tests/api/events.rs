@@ -334,17 +334,52 @@ async fn outbox_ids_read_back_from_the_first_id_match_the_rows() {
     outbox_ids_match_rows(IdAllocation::ReadBack).await;
 }
 
+/// A shop with a NATS subscriber to all its subjects and a device connected to fanout,
+/// both listening before anything is pushed.
+struct Watched {
+    app: TestIngest,
+    tenant: Tenant,
+    _fanout: TestFanout,
+    prefix: String,
+    subscriber: async_nats::Subscriber,
+    token: String,
+    device: possync_tests::Device,
+}
+
+impl Watched {
+    async fn start() -> Watched {
+        let app = TestIngest::spawn().await;
+        let tenant = Tenant::seed(&app, "shop").await;
+        let fanout = TestFanout::spawn(&app).await;
+        let prefix = app.config.nats.nats_subject_prefix.clone();
+        let nats = async_nats::connect(nats_url()).await.unwrap();
+        let subscriber = nats.subscribe(format!("{prefix}.>")).await.unwrap();
+        nats.flush().await.unwrap();
+        let token = tenant.token(&app, 0, Role::Cashier);
+        let device = fanout.connect(&token, "till-reader").await;
+        Watched {
+            app,
+            tenant,
+            _fanout: fanout,
+            prefix,
+            subscriber,
+            token,
+            device,
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_batch_is_one_message_per_subject_and_one_frame_per_change_on_the_socket() {
-    let app = TestIngest::spawn().await;
-    let tenant = Tenant::seed(&app, "shop").await;
-    let fanout = TestFanout::spawn(&app).await;
-    let prefix = app.config.nats.nats_subject_prefix.clone();
-    let nats = async_nats::connect(nats_url()).await.unwrap();
-    let mut subscriber = nats.subscribe(format!("{prefix}.>")).await.unwrap();
-    nats.flush().await.unwrap();
-    let token = tenant.token(&app, 0, Role::Cashier);
-    let mut device = fanout.connect(&token, "till-reader").await;
+    let Watched {
+        app,
+        tenant,
+        _fanout,
+        prefix,
+        mut subscriber,
+        token,
+        mut device,
+    } = Watched::start().await;
     let records: Vec<Value> = (0..50)
         .map(|n| match n % 5 {
             0 => record(
@@ -394,15 +429,14 @@ async fn a_batch_is_one_message_per_subject_and_one_frame_per_change_on_the_sock
 /// NATS subscribers again (JetStream only keeps its stream clean): fanout relays it once.
 #[tokio::test]
 async fn a_group_published_twice_reaches_a_device_once() {
-    let app = TestIngest::spawn().await;
-    let tenant = Tenant::seed(&app, "shop").await;
-    let fanout = TestFanout::spawn(&app).await;
-    let prefix = app.config.nats.nats_subject_prefix.clone();
-    let nats = async_nats::connect(nats_url()).await.unwrap();
-    let mut subscriber = nats.subscribe(format!("{prefix}.>")).await.unwrap();
-    nats.flush().await.unwrap();
-    let token = tenant.token(&app, 0, Role::Cashier);
-    let mut device = fanout.connect(&token, "till-reader").await;
+    let Watched {
+        app,
+        _fanout,
+        mut subscriber,
+        token,
+        mut device,
+        ..
+    } = Watched::start().await;
     app.push(
         &token,
         "till-writer",

@@ -6,7 +6,8 @@
 //!
 //! Layout: [`db`] makes and drops per-test databases; [`ingest_app`] runs ingest on port 0
 //! with its own NATS subject prefix and stream; [`fanout_app`] runs fanout replicas beside it
-//! and connects devices over real WebSockets; [`tenant`] seeds clients, branches and users.
+//! and connects devices over real WebSockets; [`tenant`] seeds clients, branches and users;
+//! [`stock`] stocks the branches of simulated tills.
 
 pub mod db;
 pub mod fanout_app;
@@ -14,6 +15,7 @@ pub mod ingest_app;
 pub mod janitor_app;
 pub mod nats_server;
 pub mod process;
+pub mod stock;
 pub mod tenant;
 
 pub use db::TestDb;

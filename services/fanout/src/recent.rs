@@ -13,28 +13,27 @@ use async_nats::Message;
 /// re-publishes, so a room keeps a busy shop's last minutes of groups.
 const REMEMBERED: usize = 2048;
 
-/// The last [`REMEMBERED`] message ids of one room, oldest first out.
+/// The last [`REMEMBERED`] message ids of one room, oldest first out. The ids are outbox
+/// row ids (numbers), kept as such: no allocation per message.
 #[derive(Default)]
 pub struct RecentIds {
-    ids: HashSet<String>,
-    order: VecDeque<String>,
+    ids: HashSet<u64>,
+    order: VecDeque<u64>,
 }
 
 impl RecentIds {
-    /// True the first time `message`'s id is seen (or when it has none).
+    /// True the first time `message`'s id is seen (or when it has no numeric id).
     pub fn first_time(&mut self, message: &Message) -> bool {
-        let Some(id) = message
+        let id = message
             .headers
             .as_ref()
             .and_then(|headers| headers.get(NATS_MESSAGE_ID))
-        else {
-            return true;
-        };
-        self.remember(id.as_str())
+            .and_then(|id| id.as_str().parse().ok());
+        id.is_none_or(|id| self.remember(id))
     }
 
-    fn remember(&mut self, id: &str) -> bool {
-        if self.ids.contains(id) {
+    fn remember(&mut self, id: u64) -> bool {
+        if !self.ids.insert(id) {
             return false;
         }
         if self.order.len() == REMEMBERED {
@@ -42,8 +41,7 @@ impl RecentIds {
                 self.ids.remove(&oldest);
             }
         }
-        self.ids.insert(id.to_owned());
-        self.order.push_back(id.to_owned());
+        self.order.push_back(id);
         true
     }
 }
@@ -56,14 +54,15 @@ mod tests {
     fn an_id_is_new_once_until_it_is_forgotten() {
         let mut recent = RecentIds::default();
 
-        assert!(recent.remember("1"));
-        assert!(!recent.remember("1"));
-        for id in 2..=REMEMBERED + 1 {
-            assert!(recent.remember(&id.to_string()));
+        assert!(recent.remember(1));
+        assert!(!recent.remember(1));
+        for id in 2..=REMEMBERED as u64 + 1 {
+            assert!(recent.remember(id));
         }
 
-        assert!(recent.remember("1"), "the oldest id is forgotten first");
-        assert!(!recent.remember(&(REMEMBERED + 1).to_string()));
+        assert!(recent.remember(1), "the oldest id is forgotten first");
+        assert!(!recent.remember(REMEMBERED as u64 + 1));
         assert_eq!(recent.order.len(), REMEMBERED);
+        assert_eq!(recent.ids.len(), REMEMBERED);
     }
 }

@@ -14,7 +14,9 @@ use futures::StreamExt;
 use serde_json::Value;
 use sqlx::MySqlPool;
 
-use crate::fleet::{stock_row, Device, PRODUCTS, START_STOCK};
+use possync_tests::stock::{stock_row, START_STOCK};
+
+use crate::fleet::{Device, PRODUCTS};
 use crate::tenants::Shop;
 
 /// What the checker needs to know of the run.

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use possync_client::{Client, Config, Retry};
+use possync_tests::stock::{stock_branches, stock_row};
 use possync_tests::TempPath;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -15,14 +16,10 @@ use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
 use crate::tenants::{Shop, PASSWORD};
+use crate::timeline::Ticks;
 
-/// Products each branch stocks, and the stock each starts with.
+/// Products each branch stocks.
 pub const PRODUCTS: usize = 20;
-pub const START_STOCK: i64 = 1_000_000;
-
-pub fn stock_row(branch_id: u64, product: usize) -> String {
-    format!("b{branch_id}-p{product}")
-}
 
 /// One till.
 pub struct Device {
@@ -86,21 +83,8 @@ pub async fn open(
 
 /// The first till of each branch stocks its products; every till then pulls them.
 pub async fn stock(fleet: &[Arc<Device>]) -> anyhow::Result<()> {
-    let mut stocked = std::collections::HashSet::new();
-    for device in fleet {
-        if stocked.insert(device.branch_id) {
-            for product in 0..PRODUCTS {
-                let stock = json!({"product_id": format!("p{product}"), "quantity": START_STOCK});
-                let row = stock_row(device.branch_id, product);
-                device.client.edit("product_stock", &row, stock).await?;
-            }
-            device.client.push().await?;
-        }
-    }
-    for device in fleet {
-        device.client.pull().await?;
-    }
-    Ok(())
+    let tills: Vec<_> = fleet.iter().map(|d| (d.branch_id, &d.client)).collect();
+    stock_branches(&tills, PRODUCTS).await
 }
 
 /// One sale: an invoice, its items, their stock decrements and the cash.
@@ -144,12 +128,10 @@ async fn sell(device: &Device, rng: &mut StdRng, n: u64) {
 /// the next tick (the queue keeps it).
 pub async fn run_till(device: Arc<Device>, seed: u64, every: Duration, stop: CancellationToken) {
     let mut rng = StdRng::seed_from_u64(seed);
-    let mut ticks = tokio::time::interval(every);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut ticks = Ticks::new(every, stop);
     for n in 0u64.. {
-        tokio::select! {
-            _ = stop.cancelled() => break,
-            _ = ticks.tick() => {}
+        if !ticks.next().await {
+            break;
         }
         sell(&device, &mut rng, n).await;
         push(&device).await;

@@ -10,7 +10,7 @@ use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use crate::session::Session;
-use crate::timeline::Timeline;
+use crate::timeline::{Ticks, Timeline};
 
 /// One push of the probe: when it was sent and answered, and whether with a 200.
 #[derive(Debug, Clone, Copy)]
@@ -37,12 +37,10 @@ pub async fn run(
     stop: CancellationToken,
 ) -> Probed {
     let mut probed = Probed::default();
-    let mut ticks = tokio::time::interval(every);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut ticks = Ticks::new(every, stop);
     for n in 0u64.. {
-        tokio::select! {
-            _ = stop.cancelled() => break,
-            _ = ticks.tick() => {}
+        if !ticks.next().await {
+            break;
         }
         let record_id = format!("probe-{n}");
         let body = json!({

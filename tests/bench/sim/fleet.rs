@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::ProgressBar;
 use possync_client::{Client, Config, Retry};
+use possync_tests::stock::{stock_branches, stock_row, START_STOCK};
 use possync_tests::{TempPath, TestDb};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -22,16 +23,11 @@ use crate::report::{spinner, Fleet, Throughput};
 use crate::Bench;
 
 const PASSWORD: &str = "simulated-password";
-/// Products each branch stocks, and the stock each starts with.
+/// Products each branch stocks.
 const PRODUCTS: usize = 200;
-const START_STOCK: i64 = 1_000_000;
 
 /// Everything sold, per client and stock row.
 type Sold = Arc<Mutex<HashMap<(u64, String), i64>>>;
-
-fn stock_row(branch_id: u64, product: usize) -> String {
-    format!("b{branch_id}-p{product}")
-}
 
 struct Device {
     client: Client,
@@ -191,7 +187,8 @@ pub async fn run(bench: &Bench, devices: usize, clients: usize, seconds: u64) ->
         .into_iter()
         .map(Arc::new)
         .collect();
-    stock_branches(&fleet).await;
+    let tills: Vec<_> = fleet.iter().map(|d| (d.branch_id, &d.client)).collect();
+    stock_branches(&tills, PRODUCTS).await.unwrap();
     let sold = Sold::default();
     let stop = CancellationToken::new();
     let live: Vec<_> = fleet
@@ -259,28 +256,6 @@ pub async fn run(bench: &Bench, devices: usize, clients: usize, seconds: u64) ->
         stock_rows_wrong,
         ingest_rss_kib: bench.ingest.memory_kib("VmRSS:"),
         fanout_rss_kib: bench.fanout.memory_kib("VmRSS:"),
-    }
-}
-
-/// The first device of each branch stocks its products; every device then pulls them.
-async fn stock_branches(fleet: &[Arc<Device>]) {
-    let mut stocked = std::collections::HashSet::new();
-    for device in fleet {
-        if stocked.insert(device.branch_id) {
-            for product in 0..PRODUCTS {
-                let stock = json!({"product_id": format!("p{product}"), "quantity": START_STOCK});
-                let row = stock_row(device.branch_id, product);
-                device
-                    .client
-                    .edit("product_stock", &row, stock)
-                    .await
-                    .unwrap();
-            }
-            device.client.push().await.unwrap();
-        }
-    }
-    for device in fleet {
-        device.client.pull().await.unwrap();
     }
 }
 
