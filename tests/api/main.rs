@@ -2,6 +2,7 @@
 
 mod accounts;
 mod auth;
+mod catch_up;
 mod client;
 mod client_counters;
 mod client_own_pushes;

@@ -7,10 +7,12 @@
 //! Layout: [`db`] makes and drops per-test databases; [`ingest_app`] runs ingest on port 0
 //! with its own NATS subject prefix and stream; [`fanout_app`] runs fanout replicas beside it
 //! and connects devices over real WebSockets; [`tenant`] seeds clients, branches and users;
-//! [`stock`] stocks the branches of simulated tills.
+//! [`stock`] stocks the branches of simulated tills; [`history`] writes a shop's history of
+//! hundreds of thousands of records straight into the store.
 
 pub mod db;
 pub mod fanout_app;
+pub mod history;
 pub mod ingest_app;
 pub mod janitor_app;
 pub mod nats_server;

@@ -1,4 +1,5 @@
-//! Reads of the record store: current versions for the write path, and single records.
+//! Reads of the record store: current versions for the write path, single records, and the
+//! branches a client's records can live in.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -97,4 +98,12 @@ pub async fn get(
     .fetch_optional(pool)
     .await?;
     row.as_ref().map(decode).transpose()
+}
+
+/// The ids of a client's branches (the scopes its branch tables can live in).
+pub async fn branches_of(pool: &MySqlPool, client_id: u64) -> sqlx::Result<Vec<u64>> {
+    sqlx::query_scalar("SELECT id FROM branches WHERE client_id = ? ORDER BY id")
+        .bind(client_id)
+        .fetch_all(pool)
+        .await
 }

@@ -1,0 +1,96 @@
+//! A shop's history written straight into the record store, for tests and benchmarks that
+//! need a client of hundreds of thousands or millions of records (pushing them through the
+//! API would take minutes): catalogue rows shared by the branches, and sales and cash
+//! movements spread over the branches, at the client's next change positions.
+
+use sqlx::MySqlPool;
+
+/// Rows per `INSERT … SELECT`: one statement stays a short transaction.
+const CHUNK: u64 = 100_000;
+
+/// Of every ten rows: products, customers (shared); invoices, cash movements (per branch).
+const TABLE_OF_ROW: &str = "CASE seq % 10 WHEN 0 THEN 'products' WHEN 1 THEN 'products' \
+     WHEN 2 THEN 'customers' WHEN 3 THEN 'cash_movements' WHEN 4 THEN 'cash_movements' \
+     WHEN 5 THEN 'cash_movements' ELSE 'invoices' END";
+
+/// Which table the row at `seq` of a [`seed`] call went to (the same rule as the SQL).
+pub fn table_of_row(seq: u64) -> &'static str {
+    match seq % 10 {
+        0 | 1 => "products",
+        2 => "customers",
+        3..=5 => "cash_movements",
+        _ => "invoices",
+    }
+}
+
+/// What [`seed`] wrote.
+#[derive(Debug, Clone, Copy)]
+pub struct Seeded {
+    /// The client's change positions `first..=last` are the new rows, in `seq` order.
+    pub first: u64,
+    pub last: u64,
+}
+
+/// Appends `rows` records to client `client_id`: row `seq` (1-based) is in table
+/// [`table_of_row`]`(seq)`, branch tables dealt to `branches` in turn, with the id
+/// `<prefix>-<seq>` and `server_updated_at` ten seconds apart ending now (a year for
+/// 3,000,000 rows). Needs MariaDB's sequence engine (`seq_1_to_N`).
+pub async fn seed(
+    pool: &MySqlPool,
+    client_id: u64,
+    branches: &[u64],
+    prefix: &str,
+    rows: u64,
+) -> sqlx::Result<Seeded> {
+    assert!(!branches.is_empty(), "a shop has at least one branch");
+    let before: u64 = sqlx::query_scalar(
+        "SELECT CAST(COALESCE(MAX(last_position), 0) AS UNSIGNED) FROM change_counters \
+         WHERE client_id = ?",
+    )
+    .bind(client_id)
+    .fetch_one(pool)
+    .await?;
+    let branch_list = branches
+        .iter()
+        .map(u64::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    let branch_of_row = format!("ELT(1 + seq % {}, {branch_list})", branches.len());
+    let mut done = 0;
+    while done < rows {
+        let count = CHUNK.min(rows - done);
+        sqlx::query(&format!(
+            "INSERT INTO records (client_id, table_name, record_id, branch_scope, origin_branch_id, \
+             data, is_deleted, sync_version, position, local_updated_at, server_updated_at, created_at) \
+             SELECT ?, t.table_name, CONCAT(?, '-', t.seq), \
+               IF(t.table_name IN ('products', 'customers'), 0, t.branch), t.branch, \
+               JSON_OBJECT('name', CONCAT('Item ', t.seq), 'price', t.seq % 9973, \
+                 'barcode', CONCAT('628', LPAD(t.seq, 10, '0')), 'note', 'seeded history'), \
+               0, 1, ? + t.seq, t.at, t.at, t.at \
+             FROM (SELECT seq, {TABLE_OF_ROW} AS table_name, {branch_of_row} AS branch, \
+               NOW(6) - INTERVAL ((? - seq) * 10) SECOND AS at \
+               FROM seq_{}_to_{}) AS t",
+            done + 1,
+            done + count
+        ))
+        .bind(client_id)
+        .bind(prefix)
+        .bind(before)
+        .bind(rows)
+        .execute(pool)
+        .await?;
+        done += count;
+    }
+    sqlx::query(
+        "INSERT INTO change_counters (client_id, last_position) VALUES (?, ?) \
+         ON DUPLICATE KEY UPDATE last_position = VALUES(last_position)",
+    )
+    .bind(client_id)
+    .bind(before + rows)
+    .execute(pool)
+    .await?;
+    Ok(Seeded {
+        first: before + 1,
+        last: before + rows,
+    })
+}
