@@ -10,16 +10,27 @@ pub mod stats;
 
 use axum::routing::{get, post};
 use axum::Router;
+use tower_http::compression::{CompressionLayer, CompressionLevel};
 
 use crate::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/sync/batch-push", post(push::batch_push))
-        .route("/api/sync/pull-changes", get(pull::pull_changes))
+        .route(
+            "/api/sync/pull-changes",
+            get(pull::pull_changes).layer(pull_compression()),
+        )
         .route(
             "/api/sync/resolve-conflict",
             post(resolve::resolve_conflict),
         )
         .route("/api/sync/stats", get(stats::stats))
+}
+
+/// Pull pages are compressed when the device asks (`Accept-Encoding: zstd` or `gzip`) at the
+/// fastest level: a page of records is mostly repeated keys, and the fastest level keeps
+/// the stream's pace (figures in docs/sync.md, "Page cost").
+fn pull_compression() -> CompressionLayer {
+    CompressionLayer::new().quality(CompressionLevel::Fastest)
 }
