@@ -1,7 +1,7 @@
 //! `since` pulls: exactly the changes at or after the time, found through the time index.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use ingest::sync::cursor::{ChangeOrder, CHANGES_BEFORE, FIRST_POSITION_SINCE};
+use ingest::sync::cursor::{ChangeOrder, FIRST_POSITION_MARKED};
 use possync_tests::{Tenant, TestIngest};
 use serde_json::Value;
 use shared::storage::Text;
@@ -23,18 +23,21 @@ fn changed_at(position: u64) -> DateTime<Utc> {
     base() + Duration::seconds(seconds as i64)
 }
 
-/// Rows at positions 1..=20: invoices of both branches (by parity) and every third a product.
+/// Rows at positions 1..=20: invoices of both branches (by parity) and every third a product,
+/// each with the time mark the write path would give it (the latest time up to it).
 async fn insert_rows(app: &TestIngest, shop: &Tenant) {
+    let mut mark = base();
     for position in 1..=20u64 {
         let (table, scope) = match position {
             p if p % 3 == 0 => ("products", 0),
             p => ("invoices", shop.branches[(p % 2) as usize]),
         };
         let at = changed_at(position);
+        mark = mark.max(at);
         sqlx::query(
             "INSERT INTO records (client_id, table_name, record_id, branch_scope, origin_branch_id, \
-             data, is_deleted, sync_version, position, local_updated_at, server_updated_at, created_at) \
-             VALUES (?, ?, ?, ?, ?, '{}', 0, 1, ?, ?, ?, ?)",
+             data, is_deleted, sync_version, position, local_updated_at, server_updated_at, time_mark, \
+             created_at) VALUES (?, ?, ?, ?, ?, '{}', 0, 1, ?, ?, ?, ?, ?)",
         )
         .bind(shop.client_id)
         .bind(table)
@@ -44,6 +47,7 @@ async fn insert_rows(app: &TestIngest, shop: &Tenant) {
         .bind(position)
         .bind(at)
         .bind(at)
+        .bind(mark)
         .bind(at)
         .execute(&app.db.pool)
         .await
@@ -131,42 +135,24 @@ async fn a_since_pull_that_matches_nothing_still_hands_out_the_cursor_of_the_end
 }
 
 #[tokio::test]
-async fn a_since_pull_with_many_earlier_changes_starts_just_before_the_least_position_since() {
+async fn a_since_pull_starts_just_before_the_first_position_whose_mark_reaches_since() {
     let app = TestIngest::spawn().await;
     let shop = Tenant::seed(&app, "shop").await;
     insert_rows(&app, &shop).await;
     let (pool, client) = (&app.db.pool, shop.client_id);
     let order = ChangeOrder::read(pool, client).await.unwrap();
-    let start = |since: DateTime<Utc>, threshold: u64| {
-        order.position_before_scanning_below(pool, client, since, threshold)
-    };
 
-    let looked_up = start(base() + Duration::seconds(10), 0).await.unwrap();
-    let nothing_since = start(base() + Duration::days(1), 0).await.unwrap();
-    let few_earlier = start(base() + Duration::seconds(10), 100).await.unwrap();
+    let looked_up = order
+        .position_before(pool, client, base() + Duration::seconds(10))
+        .await
+        .unwrap();
+    let nothing_since = order
+        .position_before(pool, client, base() + Duration::days(1))
+        .await
+        .unwrap();
 
     assert_eq!(looked_up, 4, "r5 changed late at an early position");
     assert_eq!(nothing_since, 20, "the end of the order");
-    assert_eq!(few_earlier, 0, "few changes before: from the start");
-}
-
-async fn plan_of(app: &TestIngest, query: &str, client_id: u64, third: u64) -> [String; 3] {
-    let plan = sqlx::query(&format!("EXPLAIN {query}"))
-        .bind(client_id)
-        .bind(base() + Duration::seconds(10))
-        .bind(third)
-        .fetch_all(&app.db.pool)
-        .await
-        .unwrap();
-    let row = plan
-        .iter()
-        .find(|row| column(row, "table") == "records")
-        .unwrap();
-    [
-        column(row, "key"),
-        column(row, "type"),
-        column(row, "Extra"),
-    ]
 }
 
 fn column(row: &sqlx::mysql::MySqlRow, name: &str) -> String {
@@ -177,19 +163,29 @@ fn column(row: &sqlx::mysql::MySqlRow, name: &str) -> String {
 }
 
 #[tokio::test]
-async fn the_start_of_a_since_pull_is_read_through_the_time_index_alone() {
+async fn the_start_of_a_since_pull_is_one_entry_of_the_time_mark_index() {
     let app = TestIngest::spawn().await;
     let shop = Tenant::seed(&app, "shop").await;
     insert_rows(&app, &shop).await;
 
-    for (query, third) in [(FIRST_POSITION_SINCE, 20), (CHANGES_BEFORE, 10_000)] {
-        let [key, kind, extra] = plan_of(&app, query, shop.client_id, third).await;
+    let plan = sqlx::query(&format!("EXPLAIN {FIRST_POSITION_MARKED}"))
+        .bind(shop.client_id)
+        .bind(base() + Duration::seconds(10))
+        .fetch_all(&app.db.pool)
+        .await
+        .unwrap();
+    let row = plan
+        .iter()
+        .find(|row| column(row, "table") == "records")
+        .unwrap();
 
-        assert_eq!(
-            (key.as_str(), kind.as_str()),
-            ("records_by_update_time", "range"),
-            "{query}"
-        );
-        assert!(extra.contains("Using index"), "{query}: {extra}");
-    }
+    assert_eq!(
+        (column(row, "key").as_str(), column(row, "type").as_str()),
+        ("records_by_time_mark", "range")
+    );
+    let extra = column(row, "Extra");
+    assert!(
+        extra.contains("Using index") && !extra.contains("filesort"),
+        "{extra}"
+    );
 }

@@ -43,13 +43,17 @@ pub async fn seed(
     rows: u64,
 ) -> sqlx::Result<Seeded> {
     assert!(!branches.is_empty(), "a shop has at least one branch");
-    let before: u64 = sqlx::query_scalar(
-        "SELECT CAST(COALESCE(MAX(last_position), 0) AS UNSIGNED) FROM change_counters \
-         WHERE client_id = ?",
-    )
-    .bind(client_id)
-    .fetch_one(pool)
-    .await?;
+    // The counter row first: the rows take their time marks from it (the latest time up to
+    // them, as the write path gives them).
+    sqlx::query("INSERT IGNORE INTO change_counters (client_id) VALUES (?)")
+        .bind(client_id)
+        .execute(pool)
+        .await?;
+    let before: u64 =
+        sqlx::query_scalar("SELECT last_position FROM change_counters WHERE client_id = ?")
+            .bind(client_id)
+            .fetch_one(pool)
+            .await?;
     let branch_list = branches
         .iter()
         .map(u64::to_string)
@@ -61,15 +65,17 @@ pub async fn seed(
         let count = CHUNK.min(rows - done);
         sqlx::query(&format!(
             "INSERT INTO records (client_id, table_name, record_id, branch_scope, origin_branch_id, \
-             data, is_deleted, sync_version, position, local_updated_at, server_updated_at, created_at) \
+             data, is_deleted, sync_version, position, local_updated_at, server_updated_at, time_mark, \
+             created_at) \
              SELECT ?, t.table_name, CONCAT(?, '-', t.seq), \
                IF(t.table_name IN ('products', 'customers'), 0, t.branch), t.branch, \
                JSON_OBJECT('name', CONCAT('Item ', t.seq), 'price', t.seq % 9973, \
                  'barcode', CONCAT('628', LPAD(t.seq, 10, '0')), 'note', 'seeded history'), \
-               0, 1, ? + t.seq, t.at, t.at, t.at \
+               0, 1, ? + t.seq, t.at, t.at, GREATEST(t.at, c.time_mark), t.at \
              FROM (SELECT seq, {TABLE_OF_ROW} AS table_name, {branch_of_row} AS branch, \
                NOW(6) - INTERVAL ((? - seq) * 10) SECOND AS at \
-               FROM seq_{}_to_{}) AS t",
+               FROM seq_{}_to_{}) AS t \
+             JOIN change_counters c ON c.client_id = ?",
             done + 1,
             done + count
         ))
@@ -77,16 +83,17 @@ pub async fn seed(
         .bind(prefix)
         .bind(before)
         .bind(rows)
+        .bind(client_id)
         .execute(pool)
         .await?;
         done += count;
     }
     sqlx::query(
-        "INSERT INTO change_counters (client_id, last_position) VALUES (?, ?) \
-         ON DUPLICATE KEY UPDATE last_position = VALUES(last_position)",
+        "UPDATE change_counters SET last_position = ?, time_mark = GREATEST(time_mark, NOW(6)) \
+         WHERE client_id = ?",
     )
-    .bind(client_id)
     .bind(before + rows)
+    .bind(client_id)
     .execute(pool)
     .await?;
     Ok(Seeded {

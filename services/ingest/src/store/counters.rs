@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use chrono::{DateTime, Utc};
 use sqlx::mysql::MySqlArguments;
 use sqlx::query::Query;
 use sqlx::{MySql, MySqlConnection, QueryBuilder};
@@ -10,17 +11,23 @@ use sqlx::{MySql, MySqlConnection, QueryBuilder};
 use super::write::Applied;
 use super::{key_of, Key, StoredRecord};
 
-/// Bumps the client's counter by `count` and returns the first of the positions taken.
+/// Bumps the client's counter by `count` and returns the first of the positions taken. The
+/// counter's time mark rises to `now` if it is behind: the write's records take the mark
+/// (`upsert_records` reads it from the counter row, which the transaction holds locked), so
+/// marks never decrease along the change order.
 pub async fn take_positions(
     tx: &mut MySqlConnection,
     client_id: u64,
     count: usize,
+    now: DateTime<Utc>,
 ) -> sqlx::Result<u64> {
     let bump = sqlx::query(
-        "INSERT INTO change_counters (client_id, last_position) VALUES (?, ?) ON DUPLICATE KEY \
-         UPDATE last_position = LAST_INSERT_ID(last_position + VALUES(last_position))",
+        "INSERT INTO change_counters (client_id, time_mark, last_position) VALUES (?, ?, ?) \
+         ON DUPLICATE KEY UPDATE time_mark = GREATEST(time_mark, VALUES(time_mark)), \
+         last_position = LAST_INSERT_ID(last_position + VALUES(last_position))",
     )
-    .bind(client_id);
+    .bind(client_id)
+    .bind(now);
     first_taken(bump, tx, count as u64).await
 }
 

@@ -172,7 +172,7 @@ async fn write_once(store: &Store, jobs: &[Job<'_>]) -> Result<GroupWritten, Dev
             bound => refusals[index] = bound.err(),
         }
     }
-    let mut position = take_positions(&mut tx, client_id, all_edits.len()).await?;
+    let mut position = take_positions(&mut tx, client_id, all_edits.len(), now).await?;
     let counter_taken = std::time::Instant::now();
     let mut current = read::for_update(&mut tx, client_id, &all_edits).await?;
     let was_live: HashSet<Key> = current
@@ -443,7 +443,8 @@ fn next_version(
     Ok((record, operation))
 }
 
-/// Writes each record's last version; a record is owned by the branch of its last writer.
+/// Writes each record's last version; a record is owned by the branch of its last writer and
+/// carries the client's time mark (see `migrations/20261202120000_records_time_mark.sql`).
 async fn upsert_records(
     tx: &mut MySqlConnection,
     client_id: u64,
@@ -451,7 +452,8 @@ async fn upsert_records(
 ) -> sqlx::Result<()> {
     let mut query = QueryBuilder::<MySql>::new(
         "INSERT INTO records (client_id, table_name, record_id, branch_scope, origin_branch_id, data, \
-         is_deleted, sync_version, position, local_updated_at, server_updated_at, updated_by_device, created_at) ",
+         is_deleted, sync_version, position, local_updated_at, server_updated_at, time_mark, updated_by_device, \
+         created_at) ",
     );
     query.push_values(versions, |mut row, version| {
         let record = &version.record;
@@ -466,6 +468,10 @@ async fn upsert_records(
             .push_bind(record.position)
             .push_bind(record.local_updated_at)
             .push_bind(record.server_updated_at)
+            // The mark `take_positions` left on the counter row this transaction holds.
+            .push("(SELECT time_mark FROM change_counters WHERE client_id = ")
+            .push_bind_unseparated(client_id)
+            .push_unseparated(")")
             .push_bind(&record.updated_by_device)
             .push_bind(record.server_updated_at);
     });
@@ -473,7 +479,7 @@ async fn upsert_records(
         " ON DUPLICATE KEY UPDATE origin_branch_id = VALUES(origin_branch_id), data = VALUES(data), \
          is_deleted = VALUES(is_deleted), sync_version = VALUES(sync_version), position = VALUES(position), \
          local_updated_at = VALUES(local_updated_at), server_updated_at = VALUES(server_updated_at), \
-         updated_by_device = VALUES(updated_by_device)",
+         time_mark = VALUES(time_mark), updated_by_device = VALUES(updated_by_device)",
     );
     query.build().execute(&mut *tx).await?;
     Ok(())

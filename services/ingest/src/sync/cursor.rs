@@ -12,21 +12,13 @@ use sqlx::MySqlPool;
 
 use crate::error::ApiError;
 
-/// The least position changed at or after a time (binds: client, time, last position); it
-/// reads only the entries of `records_by_update_time` from that time on.
-pub const FIRST_POSITION_SINCE: &str = "SELECT MIN(position) FROM records \
-     FORCE INDEX (records_by_update_time) \
-     WHERE client_id = ? AND server_updated_at >= ? AND position <= ?";
-
-/// A client's changes made before a time, counted up to a cap (binds: client, time, cap);
-/// it reads at most that many entries of `records_by_update_time`.
-pub const CHANGES_BEFORE: &str = "SELECT COUNT(*) FROM (SELECT 1 FROM records \
-     FORCE INDEX (records_by_update_time) \
-     WHERE client_id = ? AND server_updated_at < ? LIMIT ?) AS earlier";
-
-/// Below this many changes before `since`, a `since` pull reads from the start of the
-/// change order; above, it looks its start up ([`ChangeOrder::position_before`]).
-pub const SCAN_FROM_START_BELOW: u64 = 2_000;
+/// The first position whose time mark reaches a time (binds: client, time): one entry of
+/// `records_by_time_mark`. Marks never decrease along the change order and a record's mark
+/// is at least its `server_updated_at`, so no record changed at or after the time sits
+/// before it.
+pub const FIRST_POSITION_MARKED: &str = "SELECT position FROM records \
+     FORCE INDEX (records_by_time_mark) WHERE client_id = ? AND time_mark >= ? \
+     ORDER BY time_mark, position LIMIT 1";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cursor {
@@ -97,48 +89,25 @@ impl ChangeOrder {
         })
     }
 
-    /// The position a `since` pull resumes after. Positions follow commit order, not
-    /// `server_updated_at` exactly, so an exact start is the least position changed at or
-    /// after `since` (read from `records_by_update_time`, only its entries from `since` on),
-    /// or the end of the order when there is none; the page still filters by time. When
-    /// fewer than [`SCAN_FROM_START_BELOW`] changes come before `since`, the start of the
-    /// order is cheaper: the page passes at most those. Everything up to `last_position`
-    /// committed before these reads, and a record written since moves above it, so the page
-    /// misses nothing the scan from zero would have returned.
+    /// The position a `since` pull resumes after: just before the first position whose
+    /// time mark reaches `since` ([`FIRST_POSITION_MARKED`]), or the end of the order when
+    /// there is none. The page still keeps only changes at or after `since`: between that
+    /// position and the first change at or after `since` lie only the few writes stamped
+    /// before `since` that took their positions after one stamped at or after it.
     pub async fn position_before(
         &self,
         pool: &MySqlPool,
         client_id: u64,
         since: DateTime<Utc>,
     ) -> sqlx::Result<u64> {
-        self.position_before_scanning_below(pool, client_id, since, SCAN_FROM_START_BELOW)
-            .await
-    }
-
-    /// [`Self::position_before`] with the threshold given (tests reach both ways with it).
-    pub async fn position_before_scanning_below(
-        &self,
-        pool: &MySqlPool,
-        client_id: u64,
-        since: DateTime<Utc>,
-        threshold: u64,
-    ) -> sqlx::Result<u64> {
-        let earlier: i64 = sqlx::query_scalar(CHANGES_BEFORE)
+        let first: Option<u64> = sqlx::query_scalar(FIRST_POSITION_MARKED)
             .bind(client_id)
             .bind(since)
-            .bind(threshold)
-            .fetch_one(pool)
+            .fetch_optional(pool)
             .await?;
-        if u64::try_from(earlier).is_ok_and(|earlier| earlier < threshold) {
-            return Ok(0);
-        }
-        let first: Option<u64> = sqlx::query_scalar(FIRST_POSITION_SINCE)
-            .bind(client_id)
-            .bind(since)
-            .bind(self.last_position)
-            .fetch_one(pool)
-            .await?;
-        Ok(first.map_or(self.last_position, |position| position - 1))
+        Ok(first.map_or(self.last_position, |position| {
+            (position - 1).min(self.last_position)
+        }))
     }
 
     /// The position to resume after, unless the cursor cannot be served exactly.
