@@ -6,7 +6,8 @@
 //! Phases: [`latency`] (one at a time), [`realtime`] (push → device, idle connections),
 //! [`load`] and [`sweep`] (sustained writes, against the writer count), [`fanout_load`]
 //! ([`fanout_devices`], [`fanout_step`]: deliveries under rising pushes), [`fleet`]
-//! (simulated devices), [`big_pull`]; [`report`] and [`scaling`] hold the figures,
+//! (simulated devices), [`big_pull`], [`page_cost`] (pull pages in a client of millions of
+//! records); [`report`] and [`scaling`] hold the figures,
 //! [`charts`] draws them.
 //!
 //! `cargo build --release --bins && target/release/possync-sim --help`
@@ -19,6 +20,7 @@ mod fanout_step;
 mod fleet;
 mod latency;
 mod load;
+mod page_cost;
 mod realtime;
 mod report;
 mod scaling;
@@ -58,6 +60,13 @@ struct Args {
     /// Rows of the single big pull.
     #[arg(long, default_value_t = 1_000_000)]
     big_pull_rows: u64,
+    /// Sizes of the clients in which pull pages are timed at the start and behind deep
+    /// cursors (page cost at shop scale); 0 skips the phase.
+    #[arg(long, value_delimiter = ',', default_value = "300000,3000000")]
+    page_cost_records: Vec<u64>,
+    /// Samples of each page time in page cost at shop scale.
+    #[arg(long, default_value_t = 15)]
+    page_cost_samples: usize,
     /// Writer counts at which both sustained shapes are measured again (the count equal to
     /// --writers reuses the main runs); 0 skips the sweep.
     #[arg(long, value_delimiter = ',', default_value = "1,2,4,8")]
@@ -193,6 +202,12 @@ async fn main() -> ExitCode {
     if args.big_pull_rows > 0 {
         eprintln!("pull of {} rows", args.big_pull_rows);
         figures.big_pull = Some(big_pull::run(&bench, args.big_pull_rows).await);
+    }
+    for &records in args.page_cost_records.iter().filter(|&&n| n > 0) {
+        eprintln!("pull page cost in a client of {records} records");
+        let cost = page_cost::run(&bench, records, args.page_cost_samples.max(1)).await;
+        eprintln!("  seeding took {:.1} s", cost.seed_seconds);
+        figures.page_cost.push(cost);
     }
 
     if let Some(dir) = &args.charts {

@@ -5,6 +5,7 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
+pub use crate::page_cost::PageCost;
 pub use crate::scaling::{FanoutLoad, FanoutStep, WriterCount, WriterSweep};
 
 /// A spinner on stderr counting `what` with its rate, for the phases that run for a while.
@@ -108,6 +109,7 @@ pub struct Figures {
     pub fleet: Option<Fleet>,
     pub idle_connections: Option<IdleConnections>,
     pub big_pull: Option<BigPull>,
+    pub page_cost: Vec<PageCost>,
 }
 
 impl Figures {
@@ -192,6 +194,21 @@ impl Figures {
                 b.rows, b.megabytes, b.seconds, b.ingest_rss_before_kib, b.ingest_rss_peak_kib
             ));
         }
+        rows.extend(self.page_cost.iter().flat_map(PageCost::rows));
         rows.join("\n")
+    }
+}
+
+impl PageCost {
+    fn rows(&self) -> Vec<String> {
+        let mut rows: Vec<String> = self.shapes.iter().map(|s| format!(
+            "| pull page of 500 in a client of {} records, {}: first / halfway / near the head, p50 | {:.1} / {:.1} / {:.1} ms (deepest ÷ first {:.1}) | | within 3× of the first page |",
+            self.records, s.shape, s.first_ms, s.halfway_ms, s.head_ms, s.ratio()
+        )).collect();
+        rows.extend(self.catch_up.iter().map(|c| format!(
+            "| catch-up page of {} changes in a client of {} records, {} | {:.1} MB in {:.2} s | | |",
+            c.changes, self.records, c.encoding, c.megabytes, c.seconds
+        )));
+        rows
     }
 }
