@@ -4,6 +4,7 @@ mod accounts;
 mod auth;
 mod catch_up;
 mod client;
+mod client_catch_up;
 mod client_counters;
 mod client_own_pushes;
 mod client_refusals;

@@ -1,9 +1,12 @@
 //! Calls to ingest with retries: network errors and 5xx are retried with exponential
 //! backoff and jitter; a 4xx is never retried (401 once, after a token refresh, by the caller).
+//! An answer in zstd (a pull page, when the client asks for one) is unpacked before it is
+//! read; a large one is read off the async threads.
 
 use std::time::Duration;
 
 use rand::Rng;
+use reqwest::header::CONTENT_ENCODING;
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -69,7 +72,7 @@ impl CallError {
 }
 
 /// Sends a JSON request, retrying as [`Retry`] says.
-pub async fn call<T: DeserializeOwned>(
+pub async fn call<T: DeserializeOwned + Send + 'static>(
     http: &reqwest::Client,
     retry: &Retry,
     method: Method,
@@ -101,15 +104,41 @@ pub async fn call<T: DeserializeOwned>(
                     body: response.text().await.unwrap_or_default(),
                 });
             }
-            Ok(response) => {
-                return response
-                    .json()
-                    .await
-                    .map_err(|err| CallError::Offline(err.to_string()))
-            }
+            Ok(response) => return read_json(response).await.map_err(CallError::Offline),
         }
     }
     Err(CallError::Offline(last))
+}
+
+/// Answers larger than this are unpacked and parsed on a blocking thread.
+const LARGE_ANSWER: usize = 256 * 1024;
+
+/// The answer's JSON; a body cut short (the server or the network failed mid-page) is an
+/// error like a lost connection.
+async fn read_json<T: DeserializeOwned + Send + 'static>(
+    response: reqwest::Response,
+) -> Result<T, String> {
+    let zstd = response
+        .headers()
+        .get(CONTENT_ENCODING)
+        .is_some_and(|encoding| encoding == "zstd");
+    let body = response.bytes().await.map_err(|err| err.to_string())?;
+    let size = body.len();
+    let parse = move || {
+        let parsed = if zstd {
+            let plain = zstd::decode_all(&body[..]).map_err(|err| err.to_string())?;
+            serde_json::from_slice(&plain)
+        } else {
+            serde_json::from_slice(&body)
+        };
+        parsed.map_err(|err| err.to_string())
+    };
+    if size < LARGE_ANSWER {
+        return parse();
+    }
+    tokio::task::spawn_blocking(parse)
+        .await
+        .map_err(|err| err.to_string())?
 }
 
 #[cfg(test)]

@@ -1,8 +1,11 @@
 //! possync-client: what a till, tablet or laptop needs to sync with possync.
 //!
 //! - [`store`]: the local SQLite copy, the queue of unpushed edits, refused edits, cursor.
-//! - [`http`]: calls to ingest with retries (backoff with jitter; never on a 4xx).
+//! - [`http`]: calls to ingest with retries (backoff with jitter; never on a 4xx), zstd
+//!   answers unpacked.
 //! - [`realtime`]: the WebSocket to fanout with reconnects, pulls on connect, resync and gaps.
+//! - `pull`: pulls page after page with catch-up progress; `page`: a page read lean and
+//!   stored in one transaction; `options`: which tables, page sizes, compression.
 //! - `conflicts`: settling a conflict, and a conflict's server side as a change.
 //! - `session`: tokens (login, refresh ahead of expiry) and the calls that carry them.
 //!
@@ -10,10 +13,38 @@
 //! [`Client::increment`] (never lost: queued on disk first), calls
 //! [`Client::sync`] when it likes (push in batches of 50, then pull), runs
 //! [`Client::run_realtime`] in the background, and watches [`Client::status`].
+//!
+//! **Catch-up.** A fresh till's first sync, or a till back from a long offline spell, pulls
+//! in pages of [`PullOptions::catch_up_page`] changes (compressed unless
+//! [`PullOptions::compressed`] is off), each stored with the cursor after it in one SQLite
+//! transaction: an interrupted catch-up resumes where it stopped. [`Client::progress`] is a
+//! [`watch`] of [`SyncProgress`]: changes pulled so far, whether a pull is catching up, and
+//! whether a first sync has completed (kept in the store, so a restarted till knows it):
+//!
+//! ```no_run
+//! # async fn first_sync(client: possync_client::Client) -> anyhow::Result<()> {
+//! let mut progress = client.progress();
+//! tokio::spawn(async move {
+//!     while progress.changed().await.is_ok() {
+//!         let now = *progress.borrow();
+//!         println!("{} records, done: {}", now.pulled, now.first_sync_done);
+//!     }
+//! });
+//! client.pull().await?;
+//! # Ok(()) }
+//! ```
+//!
+//! **Subsets.** [`Client::open_with`] takes [`PullOptions::tables`]: only those tables are
+//! pulled and kept from events (a name outside the 31 is refused with
+//! [`BadPullOptions::UnknownTable`]); a store whose cursor was pulled with other tables
+//! starts that set from scratch, so a new table never misses its history.
 
 mod conflicts;
 mod counters;
 pub mod http;
+mod options;
+mod page;
+mod pull;
 pub mod realtime;
 mod session;
 pub mod store;
@@ -23,7 +54,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use possync_wire::sync::{Conflict, PullResponse, PushRequest, PushResponse, MAX_PUSH_RECORDS};
+use possync_wire::sync::{Conflict, PushRequest, PushResponse, MAX_PUSH_RECORDS};
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT_ENCODING};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use tokio::sync::watch;
@@ -31,6 +63,8 @@ use tokio::sync::watch;
 use crate::conflicts::server_side;
 pub use crate::conflicts::Resolved;
 pub use crate::http::{CallError, Retry};
+pub use crate::options::{BadPullOptions, PullOptions, MAX_PAGE};
+pub use crate::pull::SyncProgress;
 use crate::session::Tokens;
 pub use crate::store::{LocalRecord, Rejected, Store};
 
@@ -84,6 +118,9 @@ struct Inner {
     store: Store,
     tokens: tokio::sync::Mutex<Option<Tokens>>,
     status: watch::Sender<Status>,
+    /// What pulls fetch and how (checked).
+    pull: PullOptions,
+    progress: watch::Sender<SyncProgress>,
     on_conflict: Mutex<Option<ConflictHandler>>,
     /// Pushes and pulls take turns: a pull that ran while a push was settling would skip
     /// the pushed records (still queued locally) and move the cursor past them.
@@ -99,16 +136,34 @@ pub struct Client {
 }
 
 impl Client {
-    /// Opens (or creates) the local store; no network yet.
+    /// Opens (or creates) the local store; no network yet. Pulls every table of the
+    /// device's scope ([`PullOptions::default`]).
     pub async fn open(config: Config) -> anyhow::Result<Client> {
+        Client::open_with(config, PullOptions::default()).await
+    }
+
+    /// Opens the local store to pull as `pull` says; options the server would refuse (an
+    /// unknown table) are refused here with [`BadPullOptions`].
+    pub async fn open_with(config: Config, pull: PullOptions) -> anyhow::Result<Client> {
+        let pull = pull.checked()?;
         let store = Store::open(&config.store_path, config.durable_writes).await?;
         let (status, _) = watch::channel(Status {
             online: false,
             pending: store.pending().await?,
             rejected: store.rejected_count().await?,
         });
+        let start = store.pull_start(&pull.cursor_scope()).await?;
+        let (progress, _) = watch::channel(SyncProgress {
+            first_sync_done: start.first_sync_done,
+            ..SyncProgress::default()
+        });
+        let mut headers = HeaderMap::new();
+        if pull.compressed {
+            headers.insert(ACCEPT_ENCODING, HeaderValue::from_static("zstd"));
+        }
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
+            .default_headers(headers)
             .build()?;
         let inner = Inner {
             config,
@@ -116,6 +171,8 @@ impl Client {
             store,
             tokens: Default::default(),
             status,
+            pull,
+            progress,
             on_conflict: Mutex::new(None),
             exchange: Default::default(),
             pulls: AtomicU64::new(0),
@@ -261,43 +318,6 @@ impl Client {
             report.synced += answer.synced_count;
             report.rejected += refused.len();
             report.conflicts.extend(answer.conflicts);
-        }
-    }
-
-    /// Pulls every change from the stored cursor; a cursor the server cannot serve starts
-    /// a full resync. Returns how many changes were applied.
-    pub async fn pull(&self) -> anyhow::Result<u64> {
-        let _turn = self.inner.exchange.lock().await;
-        self.inner.pulls.fetch_add(1, Ordering::Relaxed);
-        let mut applied = 0;
-        let mut cursor = self.inner.store.meta("cursor").await?;
-        loop {
-            let mut path = "/api/sync/pull-changes?limit=500".to_owned();
-            if let Some(cursor) = &cursor {
-                path.push_str(&format!("&cursor={cursor}"));
-            }
-            let page: PullResponse = match self.authed(Method::GET, &path, None::<&()>).await {
-                Err(err)
-                    if err.downcast_ref::<CallError>().and_then(CallError::status)
-                        == Some(StatusCode::GONE) =>
-                {
-                    tracing::warn!("cursor refused; resyncing from scratch");
-                    cursor = None;
-                    self.inner.store.set_meta("cursor", None).await?;
-                    continue;
-                }
-                other => other?,
-            };
-            for change in &page.changes {
-                applied += u64::from(self.inner.store.apply(change).await?);
-            }
-            if let Some(next) = &page.next_cursor {
-                self.inner.store.set_meta("cursor", Some(next)).await?;
-                cursor = Some(next.clone());
-            }
-            if !page.has_more {
-                return Ok(applied);
-            }
         }
     }
 }

@@ -1,7 +1,8 @@
 //! The device's WebSocket to fanout: reconnects with backoff and jitter, pulls on connect,
 //! on `resync` and on a gap in an event scope's numbers (the `own` markers of its own
-//! changes count, so its pushes never look like gaps), applies events idempotently, and
-//! refreshes its token on the socket before it expires.
+//! changes count, so its pushes never look like gaps), applies events idempotently (those of
+//! its tables, when it pulls a subset), and refreshes its token on the socket before it
+//! expires.
 
 use std::collections::HashMap;
 
@@ -81,7 +82,10 @@ impl Client {
         let missed = match message {
             ServerMessage::Sync { event, .. } => {
                 let missed = scopes.skipped(event.branch_id, event.scope_seq);
-                self.inner.store.apply(&change_of(event)).await?;
+                // A till pulling a subset keeps only those tables, from events as from pulls.
+                if self.inner.pull.keeps(&event.table_name) {
+                    self.inner.store.apply(&change_of(event)).await?;
+                }
                 missed
             }
             ServerMessage::Own {

@@ -71,7 +71,7 @@ impl Client {
         Ok(access)
     }
 
-    pub(crate) async fn call<T: serde::de::DeserializeOwned>(
+    pub(crate) async fn call<T: serde::de::DeserializeOwned + Send + 'static>(
         &self,
         method: Method,
         path: &str,
@@ -93,7 +93,7 @@ impl Client {
     }
 
     /// A call with the access token; a 401 (token revoked) logs in again once.
-    pub(crate) async fn authed<T: serde::de::DeserializeOwned>(
+    pub(crate) async fn authed<T: serde::de::DeserializeOwned + Send + 'static>(
         &self,
         method: Method,
         path: &str,

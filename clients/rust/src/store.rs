@@ -1,6 +1,8 @@
 //! The device's local store (SQLite): its copy of the records, the queue of edits not yet
-//! pushed, edits the server refused, and the pull cursor. Everything survives a restart.
+//! pushed, edits the server refused, and the pull cursor (with the tables it belongs to and
+//! whether a first sync completed). Everything survives a restart.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use possync_wire::sync::{Change, PushRecord, SyncedVersion};
@@ -8,8 +10,11 @@ use serde_json::Value;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
+use sqlx::SqliteConnection;
 
-const SCHEMA: [&str; 5] = [
+use crate::page::{upsert, PulledChange};
+
+const SCHEMA: [&str; 6] = [
     "CREATE TABLE IF NOT EXISTS records (table_name TEXT NOT NULL, record_id TEXT NOT NULL, data TEXT NOT NULL, \
      is_deleted INTEGER NOT NULL, sync_version INTEGER NOT NULL, PRIMARY KEY (table_name, record_id))",
     "CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, table_name TEXT NOT NULL, \
@@ -19,6 +24,8 @@ const SCHEMA: [&str; 5] = [
      record_id TEXT NOT NULL, increments TEXT NOT NULL, version INTEGER NOT NULL)",
     "CREATE TABLE IF NOT EXISTS rejected (seq INTEGER PRIMARY KEY, table_name TEXT NOT NULL, record_id TEXT NOT NULL, message TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    // A pulled change looks for a queued edit of its record.
+    "CREATE INDEX IF NOT EXISTS outbox_by_record ON outbox (table_name, record_id)",
 ];
 
 /// A record as the device holds it.
@@ -261,24 +268,11 @@ impl Store {
     /// an edit of the record's data still queued (its push decides first); queued increments
     /// show on top of it. Returns whether it applied.
     pub async fn apply(&self, change: &Change) -> sqlx::Result<bool> {
+        let change = PulledChange::of(change).map_err(|err| sqlx::Error::Encode(Box::new(err)))?;
         let mut tx = self.pool.begin().await?;
-        let result = sqlx::query(
-            "INSERT INTO records (table_name, record_id, data, is_deleted, sync_version) \
-             SELECT ?1, ?2, ?3, ?4, ?5 WHERE NOT EXISTS (SELECT 1 FROM outbox WHERE table_name = ?1 AND record_id = ?2 \
-             AND increments IS NULL) \
-             ON CONFLICT (table_name, record_id) DO UPDATE SET data = excluded.data, is_deleted = excluded.is_deleted, \
-             sync_version = excluded.sync_version WHERE excluded.sync_version > records.sync_version",
-        )
-        .bind(&change.table_name)
-        .bind(&change.record_id)
-        .bind(change.data.to_string())
-        .bind(change.is_deleted)
-        .bind(change.sync_version as i64)
-        .execute(&mut *tx)
-        .await?;
-        crate::counters::drop_held(&mut tx).await?;
+        let applied = upsert(&mut tx, std::slice::from_ref(&change)).await?;
         tx.commit().await?;
-        Ok(result.rows_affected() > 0)
+        Ok(applied > 0)
     }
 
     /// Records that the server holds `version` of a record this device changed (the marker
@@ -359,14 +353,36 @@ impl Store {
     }
 
     pub async fn set_meta(&self, key: &str, value: Option<&str>) -> sqlx::Result<()> {
-        match value {
-            Some(value) => sqlx::query("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)")
-                .bind(key)
-                .bind(value),
-            None => sqlx::query("DELETE FROM meta WHERE key = ?").bind(key),
-        }
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        let mut connection = self.pool.acquire().await?;
+        write_meta(&mut connection, key, value).await
     }
+
+    /// How many records the device holds per table (tombstones included).
+    pub async fn record_counts(&self) -> sqlx::Result<BTreeMap<String, u64>> {
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT table_name, COUNT(*) FROM records GROUP BY table_name")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(table, count)| (table, count as u64))
+            .collect())
+    }
+}
+
+/// Sets (or with `None` removes) a meta value.
+pub(crate) async fn write_meta(
+    connection: &mut SqliteConnection,
+    key: &str,
+    value: Option<&str>,
+) -> sqlx::Result<()> {
+    match value {
+        Some(value) => sqlx::query("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)")
+            .bind(key)
+            .bind(value),
+        None => sqlx::query("DELETE FROM meta WHERE key = ?").bind(key),
+    }
+    .execute(connection)
+    .await?;
+    Ok(())
 }

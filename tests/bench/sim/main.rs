@@ -7,8 +7,8 @@
 //! [`load`] and [`sweep`] (sustained writes, against the writer count), [`fanout_load`]
 //! ([`fanout_devices`], [`fanout_step`]: deliveries under rising pushes), [`fleet`]
 //! (simulated devices), [`big_pull`], [`page_cost`] (pull pages in a client of millions of
-//! records); [`report`] and [`scaling`] hold the figures,
-//! [`charts`] draws them.
+//! records), [`first_sync`] (a fresh till's first sync through the client crate); [`report`]
+//! and [`scaling`] hold the figures, [`charts`] draws them.
 //!
 //! `cargo build --release --bins && target/release/possync-sim --help`
 
@@ -17,6 +17,7 @@ mod charts;
 mod fanout_devices;
 mod fanout_load;
 mod fanout_step;
+mod first_sync;
 mod fleet;
 mod latency;
 mod load;
@@ -67,6 +68,9 @@ struct Args {
     /// Samples of each page time in page cost at shop scale.
     #[arg(long, default_value_t = 15)]
     page_cost_samples: usize,
+    /// Records of the client in which fresh tills' first syncs are timed; 0 skips the phase.
+    #[arg(long, default_value_t = 300_000)]
+    first_sync_records: u64,
     /// Writer counts at which both sustained shapes are measured again (the count equal to
     /// --writers reuses the main runs); 0 skips the sweep.
     #[arg(long, value_delimiter = ',', default_value = "1,2,4,8")]
@@ -208,6 +212,13 @@ async fn main() -> ExitCode {
         let cost = page_cost::run(&bench, records, args.page_cost_samples.max(1)).await;
         eprintln!("  seeding took {:.1} s", cost.seed_seconds);
         figures.page_cost.push(cost);
+    }
+    if args.first_sync_records > 0 {
+        eprintln!(
+            "first sync in a client of {} records",
+            args.first_sync_records
+        );
+        figures.first_sync = Some(first_sync::run(&bench, args.first_sync_records).await);
     }
 
     if let Some(dir) = &args.charts {

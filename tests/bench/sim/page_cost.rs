@@ -107,7 +107,11 @@ pub async fn run(bench: &Bench, records: u64, samples: usize) -> PageCost {
         ("branch till", &cashier, None),
         ("branch till, tables=products", &cashier, Some("products")),
         ("branch till, tables=invoices", &cashier, Some("invoices")),
-        ("branch till, tables=suppliers (1 row in 1,000)", &cashier, Some("suppliers")),
+        (
+            "branch till, tables=suppliers (1 row in 1,000)",
+            &cashier,
+            Some("suppliers"),
+        ),
         ("super admin", &admin, None),
         ("super admin, tables=invoices", &admin, Some("invoices")),
     ] {

@@ -5,6 +5,7 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
+pub use crate::first_sync::FirstSync;
 pub use crate::page_cost::PageCost;
 pub use crate::scaling::{FanoutLoad, FanoutStep, WriterCount, WriterSweep};
 
@@ -110,6 +111,7 @@ pub struct Figures {
     pub idle_connections: Option<IdleConnections>,
     pub big_pull: Option<BigPull>,
     pub page_cost: Vec<PageCost>,
+    pub first_sync: Option<FirstSync>,
 }
 
 impl Figures {
@@ -195,6 +197,7 @@ impl Figures {
             ));
         }
         rows.extend(self.page_cost.iter().flat_map(PageCost::rows));
+        rows.extend(self.first_sync.iter().flat_map(FirstSync::rows));
         rows.join("\n")
     }
 }
