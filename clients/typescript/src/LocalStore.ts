@@ -4,21 +4,22 @@
  * changes (pull pages, realtime events, conflict outcomes) are applied idempotently by
  * `sync_version`. Reads show counters with this device's pending increments (`counters.ts`).
  */
+import { Dexie } from 'dexie';
 import {
   checkIncrements,
   countersOf,
-  dropHeld,
   isDataEdit,
   keepCounters,
-  keyOf,
   supersede,
   withoutUnsetCounters,
   withPending,
   type Increments,
 } from './counters.js';
 import { META, type LocalRecord, type OutboxEntry, type PossyncDB, type RecordData } from './db.js';
-import type { Change } from './types.js';
+import { applyServerChanges, type ServerChange } from './merge.js';
 import { randomId } from './util.js';
+
+export type { ServerChange } from './merge.js';
 
 export interface WriteOptions {
   /** Higher is pushed first (default 0). */
@@ -39,12 +40,6 @@ export interface Writer {
   /** The record as a page shows it (counters with pending increments). */
   get(table: string, id: string): Promise<LocalRecord | undefined>;
 }
-
-/** A server change in the shape every source (pull, event, conflict) is turned into. */
-export type ServerChange = Pick<
-  Change,
-  'table_name' | 'record_id' | 'is_deleted' | 'sync_version' | 'server_updated_at'
-> & { data: unknown };
 
 export class LocalStore {
   constructor(
@@ -106,7 +101,7 @@ export class LocalStore {
   async list(table: string, options: { includeDeleted?: boolean } = {}): Promise<LocalRecord[]> {
     const { db } = this;
     const rows = await db.transaction('r', [db.records, db.outbox, db.sentIncrements], async () =>
-      withPending(db, await db.records.where('table_name').equals(table).toArray()),
+      withPending(db, await db.records.where(':id').between([table, Dexie.minKey], [table, Dexie.maxKey]).toArray()),
     );
     return options.includeDeleted ? rows : rows.filter((r) => !r.is_deleted);
   }
@@ -224,19 +219,21 @@ export class LocalStore {
    * sentIncrements, or alone. Returns whether the local record changed.
    */
   async apply(change: ServerChange): Promise<boolean> {
-    return (await this.applyAll([change])).size > 0;
+    return (await applyServerChanges(this.db, [change])).size > 0;
   }
 
   /**
    * Applies one pull page and stores its cursor in the same transaction: after a crash the
-   * device resumes exactly after the last page it kept. Returns the tables that changed.
+   * device resumes exactly after the last page it kept. `headReached` marks the first full
+   * sync done in it too. Returns the tables that changed.
    */
-  async applyPage(changes: ServerChange[], nextCursor: string | null | undefined): Promise<string[]> {
+  async applyPage(changes: ServerChange[], nextCursor: string | null | undefined, headReached = false): Promise<string[]> {
     const { db } = this;
     let touched = new Set<string>();
     await db.transaction('rw', [db.records, db.outbox, db.meta, db.sentIncrements], async () => {
-      touched = await this.applyAll(changes);
+      touched = await applyServerChanges(db, changes);
       if (nextCursor) await db.meta.put({ key: META.cursor, value: nextCursor });
+      if (headReached) await db.meta.put({ key: META.firstSyncDone, value: true });
     });
     if (touched.size > 0) this.onCommitted([...touched], false);
     return [...touched];
@@ -244,48 +241,25 @@ export class LocalStore {
 
   /** Applies changes that came from the server outside a pull (events, resolutions). */
   async applyChanges(changes: ServerChange[]): Promise<string[]> {
-    const touched = await this.applyAll(changes);
+    const touched = await applyServerChanges(this.db, changes);
     if (touched.size > 0) this.onCommitted([...touched], false);
     return [...touched];
   }
 
   /**
-   * {@link apply} for many changes, in order, with three IndexedDB requests in all: one
-   * awaited request per change costs ~2 ms in Chromium, so a 100k-record pull took minutes.
-   * Returns the tables whose local records changed.
+   * Makes the stored cursor one of `tablesKey`'s: when it covers other tables it is dropped
+   * (a till never keeps a cursor past changes of a table it did not pull) and the first full
+   * sync is not done. Returns whether it is done.
    */
-  private async applyAll(changes: ServerChange[]): Promise<Set<string>> {
-    const { db } = this;
-    const touched = new Set<string>();
-    if (changes.length === 0) return touched;
-    const keys = changes.map((c): [string, string] => [c.table_name, c.record_id]);
-    await db.transaction('rw', [db.records, db.outbox, db.sentIncrements], async () => {
-      const found = await db.records.bulkGet(keys);
-      const current = new Map(keys.map((key, i) => [keyOf(key), found[i]]));
-      const queuedKeys = await db.outbox.where('[table_name+record_id]').anyOf(keys).keys();
-      const queued = new Set(queuedKeys.map((key) => keyOf(key as unknown as [string, string])));
-      // Records of counter tables with only increments queued take server changes.
-      const counted = keys.filter((key) => countersOf(key[0]).length > 0 && queued.has(keyOf(key)));
-      if (counted.length > 0) {
-        for (const key of counted) queued.delete(keyOf(key));
-        const entries = await db.outbox.where('[table_name+record_id]').anyOf(counted).toArray();
-        for (const e of entries) if (isDataEdit(e)) queued.add(keyOf([e.table_name, e.record_id]));
-      }
-      const writes = new Map<string, LocalRecord>();
-      for (const change of changes) {
-        const key = keyOf([change.table_name, change.record_id]);
-        const next = merged(current.get(key), change, queued.has(key));
-        if (!next) continue;
-        current.set(key, next.row);
-        writes.set(key, next.row);
-        if (next.changed) touched.add(change.table_name);
-      }
-      if (writes.size > 0) {
-        await db.records.bulkPut([...writes.values()]);
-        await dropHeld(db, [...writes.values()].map((r): [string, string] => [r.table_name, r.record_id]));
-      }
+  async useTables(tablesKey: string): Promise<boolean> {
+    const { meta } = this.db;
+    return this.db.transaction('rw', meta, async () => {
+      const [tables, done] = await meta.bulkGet([META.pullTables, META.firstSyncDone]);
+      if ((tables?.value ?? '*') === tablesKey) return done?.value === true;
+      await meta.bulkDelete([META.cursor, META.firstSyncDone]);
+      await meta.put({ key: META.pullTables, value: tablesKey });
+      return false;
     });
-    return touched;
   }
 
   async cursor(): Promise<string | undefined> {
@@ -301,26 +275,4 @@ export class LocalStore {
   committed(tables: string[], local: boolean): void {
     if (tables.length > 0) this.onCommitted(tables, local);
   }
-}
-
-/**
- * The record after `change`, or nothing to write. With an edit queued only the edit's base
- * moves (the local record is unchanged); otherwise a newer `sync_version` replaces it.
- */
-function merged(current: LocalRecord | undefined, change: ServerChange, queued: boolean): { row: LocalRecord; changed: boolean } | null {
-  const data = (change.data ?? null) as RecordData | null;
-  if (queued) {
-    if (!current || (current.base?.sync_version ?? 0) >= change.sync_version) return null;
-    return { row: { ...current, base: { data, is_deleted: change.is_deleted, sync_version: change.sync_version } }, changed: false };
-  }
-  if (current && current.sync_version >= change.sync_version) return null;
-  const row: LocalRecord = {
-    table_name: change.table_name,
-    record_id: change.record_id,
-    data,
-    is_deleted: change.is_deleted,
-    sync_version: change.sync_version,
-  };
-  if (current?.local_updated_at) row.local_updated_at = current.local_updated_at;
-  return { row, changed: true };
 }

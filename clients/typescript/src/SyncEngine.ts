@@ -17,8 +17,10 @@ import {
 import { electLeader, type LeaderOptions, type Leadership } from './leader.js';
 import { ownVersion, type Increments } from './counters.js';
 import { LocalStore } from './LocalStore.js';
+import { pullScope, tablesKey, type SyncProgress } from './pull.js';
 import { keepConflict, SyncQueue, type QueuedEntry } from './SyncQueue.js';
-import type { Change, Conflict, PullResponse, PushResponse, Resolution, ResolveMovedOn, ResolveResponse, ServerMessage } from './types.js';
+import { syncedTables, type TableName } from './tables.js';
+import type { Change, Conflict, PushResponse, Resolution, ResolveMovedOn, ResolveResponse, ServerMessage } from './types.js';
 import { DEFAULT_RETRY, Emitter, Mutex, nav, randomId, type RetryPolicy } from './util.js';
 import { WebSocketClient, type SocketState } from './WebSocketClient.js';
 
@@ -60,8 +62,15 @@ export interface SyncEngineOptions {
   fetch?: typeof fetch;
   WebSocket?: typeof WebSocket;
   retry?: RetryPolicy;
-  /** Changes per pull page (default 500). */
+  /** Changes per pull page near the server's head (default 500). */
   pullLimit?: number;
+  /** Changes per pull page while catching up: a first sync, a resync, or after a full page (default 5,000). */
+  catchUpLimit?: number;
+  /**
+   * Sync only these tables (default: all 31); an unknown name throws. When the set changes,
+   * the next pull starts from scratch (the old cursor may be past changes of a new table).
+   */
+  tables?: readonly string[];
   /** Delay that gathers local writes into one push (default 50 ms). */
   pushDelayMs?: number;
   /** A full sync at least this often while leader (default 60 s; 0 = never). */
@@ -79,6 +88,7 @@ export interface SyncEngineOptions {
 type ChannelMessage =
   | { type: 'changed'; tables: string[]; local: boolean }
   | { type: 'status'; status: Partial<SyncStatus> }
+  | { type: 'progress'; progress: SyncProgress }
   | { type: 'session' }
   | { type: 'rpc'; id: string; op: string; args: unknown[] }
   | { type: 'rpc-result'; id: string; ok: boolean; value?: unknown; error?: string; name?: string };
@@ -87,6 +97,8 @@ interface Events extends Record<string, unknown> {
   status: SyncStatus;
   /** Tables whose records changed (locally, from the server, or in another tab). */
   change: { tables: string[]; local: boolean };
+  /** A catch-up's progress (also in follower tabs). */
+  progress: SyncProgress;
 }
 
 const DEVICE_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
@@ -122,6 +134,8 @@ export class SyncEngine extends Emitter<Events> {
   private pending = new Map<string, { op: string; args: unknown[]; resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private cleanups: Array<() => void> = [];
   private countsQueued = false;
+  private readonly tables: TableName[] | undefined;
+  private _progress: SyncProgress = { catchingUp: false, pulled: 0, firstSyncDone: false };
   private _status: SyncStatus = {
     connection: 'offline',
     auth: 'logged_out',
@@ -139,6 +153,7 @@ export class SyncEngine extends Emitter<Events> {
     if (!DEVICE_ID.test(options.deviceId)) {
       throw new Error('possync: deviceId must be 1–64 letters, digits or _ - . :');
     }
+    this.tables = syncedTables(options.tables);
     const name = options.dbName ?? `possync-${options.deviceId}`;
     this.db = openDatabase(name, (message) => this.update({ lastError: message }), options.dexie);
     this.store = new LocalStore(this.db, (tables, local) => this.changed(tables, local, true));
@@ -176,6 +191,7 @@ export class SyncEngine extends Emitter<Events> {
     const lastSync = (await this.db.meta.get(META.lastSyncAt))?.value;
     await this.http.currentSession();
     this.update({ auth: this.http.authState, lastSyncAt: typeof lastSync === 'string' ? lastSync : null });
+    this._progress = { ...this._progress, firstSyncDone: await this.store.useTables(tablesKey(this.tables)) };
     await this.refreshCounts();
 
     this.cleanups.push(
@@ -256,6 +272,11 @@ export class SyncEngine extends Emitter<Events> {
 
   get status(): SyncStatus {
     return this._status;
+  }
+
+  /** The last catch-up's progress, and whether the first full sync is done (see `progress` events). */
+  get progress(): SyncProgress {
+    return this._progress;
   }
 
   /** Calls `listener` now and on every status change; returns the unsubscribe function. */
@@ -431,37 +452,19 @@ export class SyncEngine extends Emitter<Events> {
   }
 
   /**
-   * Pulls every change from the stored cursor, one transaction per page with its cursor. A
-   * 410 `resync_required` drops the cursor and pulls from scratch.
+   * Pulls every change from the stored cursor, one transaction per page with its cursor;
+   * large pages while catching up (see `pull.ts`). A 410 `resync_required` drops the cursor
+   * and pulls from scratch.
    */
   pull(): Promise<number> {
-    return this.exchange.run(async () => {
-      let cursor = await this.store.cursor();
-      let applied = 0;
-      let resyncs = 0;
-      for (;;) {
-        const params = new URLSearchParams({ limit: String(this.options.pullLimit ?? 500) });
-        if (cursor) params.set('cursor', cursor);
-        let page: PullResponse;
-        try {
-          page = await this.http.request<PullResponse>('GET', `/api/sync/pull-changes?${params}`, {
-            queueWhenOffline: false,
-            retry: { attempts: 3 },
-          });
-        } catch (err) {
-          if (err instanceof HttpError && err.status === 410 && resyncs < 3) {
-            resyncs += 1;
-            await this.store.dropCursor();
-            cursor = undefined;
-            continue;
-          }
-          throw err;
-        }
-        applied += (await this.store.applyPage(page.changes, page.next_cursor)).length > 0 ? page.changes.length : 0;
-        if (page.next_cursor) cursor = page.next_cursor;
-        if (!page.has_more) return applied;
-      }
-    });
+    const settings = {
+      limit: this.options.pullLimit ?? 500,
+      catchUpLimit: this.options.catchUpLimit ?? 5_000,
+      tables: this.tables,
+    };
+    return this.exchange.run(() =>
+      pullScope(this.http, this.store, settings, this._progress.firstSyncDone, (p) => this.reportProgress(p)),
+    );
   }
 
   // ---- conflicts and refused edits --------------------------------------------------------
@@ -555,7 +558,8 @@ export class SyncEngine extends Emitter<Events> {
     switch (message.type) {
       case 'sync': {
         const missed = this.countSeq(message.branch_id, message.scope_seq);
-        if (message.source_device_id !== this.options.deviceId) {
+        const synced = !this.tables || this.tables.includes(message.table_name as TableName);
+        if (synced && message.source_device_id !== this.options.deviceId) {
           await this.store.applyChanges([
             {
               table_name: message.table_name,
@@ -648,6 +652,12 @@ export class SyncEngine extends Emitter<Events> {
     }
   }
 
+  private reportProgress(progress: SyncProgress): void {
+    this._progress = progress;
+    this.emit('progress', progress);
+    this.post({ type: 'progress', progress });
+  }
+
   private post(message: ChannelMessage): void {
     try {
       this.channel?.postMessage(message);
@@ -687,6 +697,12 @@ export class SyncEngine extends Emitter<Events> {
         return;
       case 'status':
         if (!this.isLeader()) this.update(message.status);
+        return;
+      case 'progress':
+        if (!this.isLeader()) {
+          this._progress = message.progress;
+          this.emit('progress', message.progress);
+        }
         return;
       case 'session':
         this.http.reloadSession();

@@ -7,11 +7,18 @@
 import type { Page } from 'playwright-core';
 import type { Stack } from './stack.js';
 
-/** How much each figure measures: POSSYNC_BENCH_PUSHES / POSSYNC_BENCH_RECORDS, or the short run. */
-export function benchSizes(): { pushes: number; records: number } {
+/**
+ * How much each figure measures: POSSYNC_BENCH_PUSHES / POSSYNC_BENCH_RECORDS, or the short
+ * run; the shop-scale first sync (POSSYNC_BENCH_SHOP_OTHER rows of another branch's history,
+ * 30 % of them shared, and POSSYNC_BENCH_SHOP_OWN rows of the till's own) only when set.
+ */
+export function benchSizes(): { pushes: number; records: number; shopOther: number; shopOwn: number } {
+  const shopOther = Number(process.env.POSSYNC_BENCH_SHOP_OTHER ?? 0);
   return {
     pushes: Number(process.env.POSSYNC_BENCH_PUSHES ?? 20),
     records: Number(process.env.POSSYNC_BENCH_RECORDS ?? 5_000),
+    shopOther,
+    shopOwn: Number(process.env.POSSYNC_BENCH_SHOP_OWN ?? Math.round(shopOther / 30)),
   };
 }
 

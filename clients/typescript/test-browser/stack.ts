@@ -21,6 +21,8 @@ export interface Stack {
   origin: string;
   wsUrl: string;
   ingest: string;
+  /** Runs SQL in the stack's own database (the `mariadb` client); returns its tab-separated rows. */
+  sql(statement: string): string;
   stop(): Promise<void>;
 }
 
@@ -58,8 +60,8 @@ export async function startStack(accessTtlSecs: number): Promise<Stack> {
   const natsUrl = process.env.POSSYNC_TEST_NATS ?? 'nats://127.0.0.1:4222';
   const tag = randomBytes(4).toString('hex');
   const database = `possync_ts_${tag}`;
-  const mariadb = (sql: string) =>
-    execFileSync('mariadb', ['--protocol=tcp', '-h', mysql.hostname, '-P', mysql.port || '3306', '-u', mysql.username || 'root', ...(mysql.password ? [`-p${decodeURIComponent(mysql.password)}`] : []), '-e', sql]);
+  const mariadb = (sql: string, ...args: string[]) =>
+    execFileSync('mariadb', ['--protocol=tcp', '-h', mysql.hostname, '-P', mysql.port || '3306', '-u', mysql.username || 'root', ...(mysql.password ? [`-p${decodeURIComponent(mysql.password)}`] : []), ...args, '-e', sql], { encoding: 'utf8', maxBuffer: 1 << 30 });
   mariadb(`CREATE DATABASE ${database} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
   const databaseUrl = `${mysql.protocol}//${mysql.username || 'root'}${mysql.password ? `:${mysql.password}` : ''}@${mysql.host}/${database}`;
   const [ingestPort, fanoutPort, pagePort] = [await freePort(), await freePort(), await freePort()];
@@ -128,6 +130,7 @@ export async function startStack(accessTtlSecs: number): Promise<Stack> {
     origin,
     wsUrl: `ws://127.0.0.1:${fanoutPort}`,
     ingest,
+    sql: (statement) => mariadb(statement, '-D', database, '-N', '-B'),
     async stop() {
       page.closeAllConnections?.();
       await new Promise((r) => page.close(r));

@@ -14,6 +14,8 @@ export interface TillOptions {
   socket?: boolean;
   /** Runs in a new profile's pages before the bundle (e.g. to wrap `fetch`). */
   init?: () => void;
+  /** More `SyncEngine` options (e.g. `tables`). */
+  engine?: Record<string, unknown>;
 }
 
 /** The stack and one Chromium for a test file; `close` ends every profile it opened. */
@@ -52,18 +54,18 @@ export class Tills {
     const apiUrl = options.api === 'direct' ? stack.ingest : null;
     const wsUrl = options.socket === false ? null : stack.wsUrl;
     await page.evaluate(
-      async ({ deviceId, apiUrl, wsUrl }) => {
+      async ({ deviceId, apiUrl, wsUrl, extra }) => {
         const w = window as any;
         w.opens = 0;
         w.closes = [];
         w.changes = [];
-        w.engine = new w.possync.SyncEngine({ apiUrl: apiUrl ?? location.origin, wsUrl: wsUrl ?? undefined, deviceId, periodicSyncMs: 0, heartbeatMs: 5000 });
+        w.engine = new w.possync.SyncEngine({ apiUrl: apiUrl ?? location.origin, wsUrl: wsUrl ?? undefined, deviceId, periodicSyncMs: 0, heartbeatMs: 5000, ...extra });
         w.engine.socket?.on('open', () => w.opens++);
         w.engine.socket?.on('close', (e: { code: number }) => w.closes.push(e.code));
         w.engine.on('change', (c: { tables: string[] }) => w.changes.push(...c.tables));
         await w.engine.start();
       },
-      { deviceId, apiUrl, wsUrl },
+      { deviceId, apiUrl, wsUrl, extra: options.engine ?? {} },
     );
     // The first tab of a profile: wait for its Web Lock, or a login made before it is granted
     // goes to a leader that is not there yet (and waits 60 s for an answer).

@@ -170,7 +170,7 @@ describe('pull', () => {
   it('pulls every page from the stored cursor', async () => {
     const server = new FakeIngest();
     for (let i = 0; i < 25; i++) server.serverWrite('customers', `c${i}`, { i });
-    const e = await engine(server, { wsUrl: undefined, pullLimit: 10 });
+    const e = await engine(server, { wsUrl: undefined, pullLimit: 10, catchUpLimit: 10 });
     await e.login('cashier1', 'password');
     await until(() => !e.status.syncing && e.status.lastSyncAt !== null);
     expect(await e.list('customers')).toHaveLength(25);

@@ -181,8 +181,13 @@ export class FakeIngest {
       const limit = Number(url.searchParams.get('limit') ?? 100);
       const from = cursor ? Number(cursor) : 0;
       if (cursor && from < this.resyncBelow) return error(410, 'resync_required', 'pull from scratch');
-      const changes = this.log.slice(from, from + limit);
-      const next = from + changes.length;
+      const tables = url.searchParams.get('tables')?.split(',');
+      const changes: Change[] = [];
+      let next = from;
+      while (next < this.log.length && changes.length < limit) {
+        const change = this.log[next++]!;
+        if (!tables || tables.includes(change.table_name)) changes.push(change);
+      }
       return json({ changes, has_more: next < this.log.length, next_cursor: this.log.length ? String(next) : null });
     }
     if (url.pathname === '/api/sync/resolve-conflict') {

@@ -127,6 +127,82 @@ describe('applying server changes', () => {
   });
 });
 
+describe('pages of many changes', () => {
+  const many = (n: number, version: number, prefix = 'r') => Array.from({ length: n }, (_, i) => change(`${prefix}${i}`, version, { i, version }));
+
+  it('adds records the device lacks and merges the ones it holds, across slices', async () => {
+    const { db, store, commits } = setup();
+    await store.applyPage([change('r5', 2, { old: true }), change('r700', 9, { newer: true })], '1');
+    await store.put('products', 'r900', { name: 'mine' });
+    const page = many(1_200, 3);
+    page.push(change('r10', 4, { again: true })); // the same record later in the page
+    expect(await store.applyPage(page, '2', true)).toEqual(['products']);
+    expect(await db.records.count()).toBe(1_200);
+    expect((await store.get('products', 'r0'))!).toMatchObject({ data: { i: 0, version: 3 }, sync_version: 3 });
+    expect((await store.get('products', 'r5'))!).toMatchObject({ data: { i: 5, version: 3 }, sync_version: 3 });
+    expect((await store.get('products', 'r700'))!).toMatchObject({ data: { newer: true }, sync_version: 9 });
+    expect((await store.get('products', 'r10'))!).toMatchObject({ data: { again: true }, sync_version: 4 });
+    const mine = (await store.get('products', 'r900'))!;
+    expect(mine.data).toEqual({ name: 'mine' });
+    expect(mine.base).toMatchObject({ sync_version: 3 });
+    expect(await store.cursor()).toBe('2');
+    expect((await db.meta.get(META.firstSyncDone))?.value).toBe(true);
+    expect(commits.filter((c) => !c.local)).toHaveLength(2); // one change event a page
+  });
+
+  it('a resync over a full store keeps the newest of each record', async () => {
+    const { store } = setup();
+    await store.applyPage(many(1_100, 2), '1');
+    const resync = many(1_100, 1);
+    resync[1_050] = change('r1050', 3, { fresh: true });
+    expect(await store.applyPage(resync, '2')).toEqual(['products']);
+    expect((await store.get('products', 'r0'))!).toMatchObject({ data: { i: 0, version: 2 }, sync_version: 2 });
+    expect((await store.get('products', 'r1050'))!).toMatchObject({ data: { fresh: true }, sync_version: 3 });
+    expect(await store.applyPage(many(1_100, 1), '3')).toEqual([]);
+  });
+
+  it('lists a table by its part of the key', async () => {
+    const { store } = setup();
+    await store.applyPage([change('a', 1), { ...change('a', 1), table_name: 'customers' }, { ...change('z', 1), table_name: 'product_stock' }], '1');
+    expect((await store.list('products')).map((r) => r.record_id)).toEqual(['a']);
+    expect((await store.list('customers')).map((r) => r.table_name)).toEqual(['customers']);
+    expect(await store.list('product')).toEqual([]);
+  });
+
+  it('a database of schema 2 keeps its records when the table index goes', async () => {
+    const name = uniqueName('v2');
+    const { Dexie } = await import('dexie');
+    const old = new Dexie(name);
+    old.version(2).stores({
+      records: '[table_name+record_id], table_name',
+      outbox: '++seq, [table_name+record_id], [rank+seq]',
+      rejected: 'seq, [table_name+record_id]',
+      conflicts: '[table_name+record_id], detected_at',
+      meta: 'key',
+      sentIncrements: 'edit_id, [table_name+record_id]',
+    });
+    await old.table('records').add({ table_name: 'products', record_id: 'kept', data: { n: 1 }, is_deleted: false, sync_version: 1 });
+    old.close();
+    const db = openDatabase(name);
+    const store = new LocalStore(db);
+    expect((await store.list('products')).map((r) => r.record_id)).toEqual(['kept']);
+    expect(db.verno).toBe(3);
+    expect(db.records.schema.indexes).toEqual([]);
+    db.close();
+  });
+
+  it('keeps the cursor for the same tables and drops it for others', async () => {
+    const { store } = setup();
+    expect(await store.useTables('*')).toBe(false);
+    await store.applyPage([change('a', 1)], '7', true);
+    expect(await store.useTables('*')).toBe(true);
+    expect(await store.cursor()).toBe('7');
+    expect(await store.useTables('customers,products')).toBe(false);
+    expect(await store.cursor()).toBeUndefined();
+    expect(await store.get('products', 'a')).toBeDefined();
+  });
+});
+
 describe('the database connection', () => {
   it('is reopened when the browser drops it', async () => {
     let problem = '';
@@ -148,9 +224,9 @@ describe('the database connection', () => {
     await db.open();
     const { Dexie } = await import('dexie');
     const newer = new Dexie(name);
-    newer.version(3).stores({ records: '[table_name+record_id], table_name', extra: 'id' });
+    newer.version(4).stores({ records: '[table_name+record_id]', extra: 'id' });
     await newer.open(); // would hang if the old connection did not close
-    expect(newer.verno).toBe(3);
+    expect(newer.verno).toBe(4);
     await until(() => problem !== '');
     expect(problem).toMatch(/upgraded/);
     await until(() => db.isOpen());

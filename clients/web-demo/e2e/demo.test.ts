@@ -2,12 +2,13 @@
  * The POS web demo in a real headless Chromium against the real ingest, fanout, MariaDB and
  * NATS: two tills (two browser profiles), offline selling, a second tab, a conflict settled
  * from the bar, both tills selling one product offline (stock increments), an offline
- * reload from the service worker, and the Arabic page.
+ * reload from the service worker, a fresh till's first sync with its progress, and the
+ * Arabic page.
  */
 import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
-import { addProduct, backOffice, drained, editPrice, offline, online, pending, sell, stock, tile, Tills } from './till.js';
+import { addProduct, backOffice, drained, editPrice, offline, online, pending, recordProgress, seedProducts, sell, stock, tile, Tills } from './till.js';
 
 const shots = new URL('../screenshots/', import.meta.url).pathname;
 let tills: Tills;
@@ -131,8 +132,27 @@ describe('POS web demo on the real stack', () => {
     await addProduct(ar, 'خبز عربي', '0.75');
     await tile(ar, 'Apple juice').waitFor();
     expect(await ar.getByTestId('checkout').textContent()).toBe('الدفع');
+    await expect.poll(() => ar.getByTestId('sync-progress').textContent()).toMatch(/^اكتملت المزامنة الأولى — السجلات: [\d,]+$/);
     const [first, last] = await ar.getByTestId('product').evaluateAll((tiles) => [tiles[0]!.getBoundingClientRect().x, tiles[1]!.getBoundingClientRect().x]);
     expect(first).toBeGreaterThan(last!); // the first tile is on the right
     await ar.screenshot({ path: `${shots}till-ar.png` });
+  });
+
+  // Last: its catalogue would crowd the screenshots.
+  it('a fresh till shows its first sync’s progress, ending complete, also after a reload', async () => {
+    await seedProducts(tills.stack.ingest, 'Catalogue', 120);
+    const { page } = await tills.open({ init: recordProgress });
+    const progress = page.getByTestId('sync-progress');
+    await expect.poll(() => progress.getAttribute('data-state'), { timeout: 15_000 }).toBe('done');
+    const seen: string[] = await page.evaluate(() => (window as unknown as { progressSeen: string[] }).progressSeen);
+    expect(seen[0]).toMatch(/^first-sync\|First sync — records: \d+$/);
+    const [state, text] = seen.at(-1)!.split('|');
+    expect(state).toBe('done');
+    expect(Number(text!.match(/^First sync complete — records: ([\d,]+)$/)![1]!.replace(/,/g, ''))).toBeGreaterThanOrEqual(120);
+    await tile(page, 'Catalogue 119').waitFor();
+    await page.reload();
+    await expect.poll(() => progress.textContent()).toBe('First sync complete');
+    expect(await progress.getAttribute('data-state')).toBe('done');
+    await page.context().close();
   });
 });

@@ -24,8 +24,9 @@ export class Tills {
 
   /** A till in a new profile, logged in as cashier1 and online; or a new tab of `context`
    * (it shows the syncing tab's connection from that tab's next status change). */
-  async open(options: { context?: BrowserContext; lang?: string } = {}): Promise<{ page: Page; context: BrowserContext }> {
+  async open(options: { context?: BrowserContext; lang?: string; init?: () => void } = {}): Promise<{ page: Page; context: BrowserContext }> {
     const context = options.context ?? (await this.browser.newContext({ viewport: { width: 1000, height: 700 } }));
+    if (options.init) await context.addInitScript(options.init);
     const page = await context.newPage();
     page.on('pageerror', (err) => console.error('[page]', err));
     await page.goto(this.url(options.lang));
@@ -73,6 +74,33 @@ export async function editPrice(page: Page, name: string, price: string): Promis
   await t.getByTestId('edit-price').click();
   await t.locator('input').fill(price);
   await t.getByTestId('save-price').click();
+}
+
+/** Put in a page before the demo: every state and text of the first sync's progress, in `window.progressSeen`. */
+export const recordProgress = () => {
+  const w = window as unknown as { progressSeen: string[] };
+  w.progressSeen = [];
+  new MutationObserver(() => {
+    const el = document.querySelector<HTMLElement>('[data-testid=sync-progress]');
+    const seen = el && `${el.dataset.state}|${el.textContent}`;
+    if (seen && w.progressSeen.at(-1) !== seen) w.progressSeen.push(seen);
+  }).observe(document, { subtree: true, childList: true, characterData: true, attributes: true });
+};
+
+/** `count` products written by an admin through `batch-push` (another till's catalogue). */
+export async function seedProducts(ingest: string, prefix: string, count: number): Promise<void> {
+  const login = await fetch(`${ingest}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'password' }) });
+  const { accessToken } = (await login.json()) as { accessToken: string };
+  for (let from = 0; from < count; from += 50) {
+    const records = Array.from({ length: Math.min(50, count - from) }, (_, i) => ({
+      table_name: 'products',
+      record_id: `${prefix}-${from + i}`,
+      data: { name: `${prefix} ${from + i}`, price: 1 },
+      local_updated_at: new Date().toISOString(),
+    }));
+    const res = await fetch(`${ingest}/api/sync/batch-push`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${accessToken}` }, body: JSON.stringify({ device_id: 'back-office', records }) });
+    if (!res.ok) throw new Error(`seed push: ${res.status} ${await res.text()}`);
+  }
 }
 
 /** An admin's back-office write through the entity routes (PUT replaces `data`). */

@@ -1,14 +1,16 @@
-//! The sync bar: connection state, edits waiting to be pushed, and open conflicts, each
-//! settled with "keep mine" (the till's edit wins) or "keep server".
+//! The sync bar: connection state, the first sync's progress, edits waiting to be pushed, and
+//! open conflicts, each settled with "keep mine" (the till's edit wins) or "keep server".
 import type { StoredConflict, SyncEngine, SyncStatus } from '@possync/client';
 import { h, setText } from './dom';
 import type { Locale } from './i18n';
+import { syncProgress } from './progress';
 
-export function syncBar(engine: SyncEngine, { t, lang, money }: Locale): { el: HTMLElement; update: (s: SyncStatus) => void } {
+export function syncBar(engine: SyncEngine, locale: Locale): { el: HTMLElement; update: (s: SyncStatus) => void } {
+  const { t, lang, money } = locale;
   const state = h('span', { testid: 'connection-state', className: 'state' });
   const pending = h('span', { testid: 'pending-count' });
   const conflicts = h('ul', { className: 'conflicts' });
-  const el = h('header', { className: 'bar' }, state, h('span', { className: 'pending' }, pending, ` ${t.pending}`), conflicts);
+  const el = h('header', { className: 'bar' }, state, syncProgress(engine, locale), h('span', { className: 'pending' }, pending, ` ${t.pending}`), conflicts);
   let shown = '';
 
   const describe = (c: StoredConflict) => {

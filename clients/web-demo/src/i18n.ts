@@ -11,6 +11,10 @@ const en = {
   offline: 'offline',
   connecting: 'connecting',
   pending: 'waiting to sync',
+  firstSync: 'First sync',
+  firstSyncDone: 'First sync complete',
+  catchingUp: 'Catching up',
+  records: 'records',
   conflicts: 'Conflicts',
   keepMine: 'Keep mine',
   keepServer: 'Keep server',
@@ -42,6 +46,10 @@ const ar: typeof en = {
   offline: 'غير متصل',
   connecting: 'جارٍ الاتصال',
   pending: 'بانتظار المزامنة',
+  firstSync: 'المزامنة الأولى',
+  firstSyncDone: 'اكتملت المزامنة الأولى',
+  catchingUp: 'جارٍ جلب التغييرات',
+  records: 'السجلات',
   conflicts: 'تعارضات',
   keepMine: 'احتفظ بنسختي',
   keepServer: 'احتفظ بنسخة الخادم',
@@ -72,13 +80,16 @@ export interface Locale {
   collator: Intl.Collator;
   /** Prices with Latin digits in both languages (receipts and keypads use them). */
   money: (n: number) => string;
+  /** Counts with Latin digits and the language's grouping. */
+  count: (n: number) => string;
 }
 
 export function pickLocale(search: string): Locale {
   const lang: Lang = new URLSearchParams(search).get('lang') === 'ar' ? 'ar' : 'en';
   const format = new Intl.NumberFormat(`${lang}-u-nu-latn`, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  const whole = new Intl.NumberFormat(`${lang}-u-nu-latn`);
   document.documentElement.lang = lang;
   document.documentElement.dir = lang === 'ar' ? 'rtl' : 'ltr';
   document.title = (lang === 'ar' ? ar : en).title;
-  return { lang, t: lang === 'ar' ? ar : en, collator: new Intl.Collator(lang, { numeric: true }), money: (n) => format.format(n) };
+  return { lang, t: lang === 'ar' ? ar : en, collator: new Intl.Collator(lang, { numeric: true }), money: (n) => format.format(n), count: (n) => whole.format(n) };
 }
