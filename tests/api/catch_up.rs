@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 
 use possync_tests::{history, Tenant, TestIngest};
 use serde_json::{json, Value};
-use shared::storage::Text;
 use shared::token::Role;
 
 /// Seeded history before the device's first sync, and during its offline spell.
@@ -65,19 +64,14 @@ async fn changed_after(
     scopes: Option<&[u64]>,
     tables: Option<&[&str]>,
 ) -> Copy {
-    let rows: Vec<(Text, Text, u64, bool, u64)> = sqlx::query_as(
-        "SELECT table_name, record_id, sync_version, is_deleted, branch_scope FROM records \
-         WHERE client_id = ? AND position > ?",
-    )
-    .bind(client_id)
-    .bind(position)
-    .fetch_all(&app.db.pool)
-    .await
-    .unwrap();
-    rows.into_iter()
-        .filter(|row| scopes.is_none_or(|scopes| scopes.contains(&row.4)))
-        .filter(|row| tables.is_none_or(|tables| tables.contains(&row.0 .0.as_str())))
-        .map(|(table, id, version, deleted, _)| ((table.0, id.0), (version, deleted)))
+    let records = history::changed_after(&app.db.pool, client_id, position)
+        .await
+        .unwrap();
+    records
+        .into_iter()
+        .filter(|r| scopes.is_none_or(|scopes| scopes.contains(&r.branch_scope)))
+        .filter(|r| tables.is_none_or(|tables| tables.contains(&r.table_name.as_str())))
+        .map(|r| ((r.table_name, r.record_id), (r.sync_version, r.is_deleted)))
         .collect()
 }
 

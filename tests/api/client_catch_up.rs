@@ -11,7 +11,6 @@ use possync_client::{BadPullOptions, Client, Config, PullOptions, Retry, SyncPro
 use possync_tests::tenant::PASSWORD;
 use possync_tests::{history, TempPath, Tenant, TestIngest};
 use serde_json::{json, Value};
-use shared::storage::Text;
 use shared::token::Role;
 use tokio_util::sync::CancellationToken;
 
@@ -53,21 +52,18 @@ async fn server_scope(
     position: u64,
     tables: Option<&[&str]>,
 ) -> Copy {
-    let rows: Vec<(Text, Text, u64, bool, Text)> = sqlx::query_as(
-        "SELECT table_name, record_id, sync_version, is_deleted, data FROM records \
-         WHERE client_id = ? AND branch_scope IN (?, 0) AND position > ?",
-    )
-    .bind(tenant.client_id)
-    .bind(branch)
-    .bind(position)
-    .fetch_all(&app.db.pool)
-    .await
-    .unwrap();
-    rows.into_iter()
-        .filter(|row| tables.is_none_or(|tables| tables.contains(&row.0 .0.as_str())))
-        .map(|(table, id, version, deleted, data)| {
-            let data = serde_json::from_str(&data.0).unwrap();
-            ((table.0, id.0), (version, deleted, data))
+    let records = history::changed_after(&app.db.pool, tenant.client_id, position)
+        .await
+        .unwrap();
+    records
+        .into_iter()
+        .filter(|r| [branch, 0].contains(&r.branch_scope))
+        .filter(|r| tables.is_none_or(|tables| tables.contains(&r.table_name.as_str())))
+        .map(|r| {
+            (
+                (r.table_name, r.record_id),
+                (r.sync_version, r.is_deleted, r.data),
+            )
         })
         .collect()
 }

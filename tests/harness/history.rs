@@ -3,6 +3,7 @@
 //! API would take minutes): catalogue rows shared by the branches, and sales and cash
 //! movements spread over the branches, at the client's next change positions.
 
+use shared::storage::Text;
 use sqlx::MySqlPool;
 
 /// Rows per `INSERT … SELECT`: one statement stays a short transaction.
@@ -100,4 +101,44 @@ pub async fn seed(
         first: before + 1,
         last: before + rows,
     })
+}
+
+/// A record as the store holds it, read back for comparing with what a device got.
+#[derive(Debug, Clone)]
+pub struct StoredRecord {
+    pub table_name: String,
+    pub record_id: String,
+    pub sync_version: u64,
+    pub is_deleted: bool,
+    pub branch_scope: u64,
+    pub data: serde_json::Value,
+}
+
+/// Every record of `client_id` changed after `position`, straight from the store.
+pub async fn changed_after(
+    pool: &MySqlPool,
+    client_id: u64,
+    position: u64,
+) -> sqlx::Result<Vec<StoredRecord>> {
+    let rows: Vec<(Text, Text, u64, bool, u64, Text)> = sqlx::query_as(
+        "SELECT table_name, record_id, sync_version, is_deleted, branch_scope, data FROM records \
+         WHERE client_id = ? AND position > ?",
+    )
+    .bind(client_id)
+    .bind(position)
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter()
+        .map(|(table, id, version, deleted, branch_scope, data)| {
+            Ok(StoredRecord {
+                table_name: table.0,
+                record_id: id.0,
+                sync_version: version,
+                is_deleted: deleted,
+                branch_scope,
+                data: serde_json::from_str(&data.0)
+                    .map_err(|err| sqlx::Error::Decode(err.into()))?,
+            })
+        })
+        .collect()
 }

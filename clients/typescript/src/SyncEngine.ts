@@ -652,10 +652,11 @@ export class SyncEngine extends Emitter<Events> {
     }
   }
 
-  private reportProgress(progress: SyncProgress): void {
+  /** A catch-up's progress: the leader's own (`broadcast` to the other tabs) or one it sent. */
+  private reportProgress(progress: SyncProgress, broadcast = true): void {
     this._progress = progress;
     this.emit('progress', progress);
-    this.post({ type: 'progress', progress });
+    if (broadcast) this.post({ type: 'progress', progress });
   }
 
   private post(message: ChannelMessage): void {
@@ -699,10 +700,7 @@ export class SyncEngine extends Emitter<Events> {
         if (!this.isLeader()) this.update(message.status);
         return;
       case 'progress':
-        if (!this.isLeader()) {
-          this._progress = message.progress;
-          this.emit('progress', message.progress);
-        }
+        if (!this.isLeader()) this.reportProgress(message.progress, false);
         return;
       case 'session':
         this.http.reloadSession();
