@@ -4,8 +4,8 @@
 //! - [`http`]: calls to ingest with retries (backoff with jitter; never on a 4xx), zstd
 //!   answers unpacked.
 //! - [`realtime`]: the WebSocket to fanout with reconnects, pulls on connect, resync and gaps.
-//! - `pull`: pulls page after page with catch-up progress; `page`: a page read lean and
-//!   stored in one transaction; `options`: which tables, page sizes, compression.
+//! - `pull`: pulls page after page with catch-up progress (each page stored by [`store`] in
+//!   one transaction); `options`: which tables, page sizes, compression.
 //! - `conflicts`: settling a conflict, and a conflict's server side as a change.
 //! - `session`: tokens (login, refresh ahead of expiry) and the calls that carry them.
 //!
@@ -40,33 +40,33 @@
 //! starts that set from scratch, so a new table never misses its history.
 
 mod conflicts;
-mod counters;
 pub mod http;
 mod options;
-mod page;
+mod progress;
 mod pull;
+mod push;
 pub mod realtime;
 mod session;
 pub mod store;
+mod tokens;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use possync_wire::sync::{Conflict, PushRequest, PushResponse, MAX_PUSH_RECORDS};
+use possync_wire::sync::Conflict;
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT_ENCODING};
-use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use tokio::sync::watch;
 
-use crate::conflicts::server_side;
 pub use crate::conflicts::Resolved;
 pub use crate::http::{CallError, Retry};
 pub use crate::options::{BadPullOptions, PullOptions, MAX_PAGE};
-pub use crate::pull::SyncProgress;
-use crate::session::Tokens;
+pub use crate::progress::SyncProgress;
+pub use crate::push::PushReport;
 pub use crate::store::{LocalRecord, Rejected, Store};
+use crate::tokens::Tokens;
 
 /// Where the device syncs, as whom, and where it keeps its data.
 #[derive(Debug, Clone)]
@@ -94,19 +94,6 @@ pub struct Status {
     pub online: bool,
     pub pending: u64,
     pub rejected: u64,
-}
-
-/// What one push round did.
-#[derive(Debug, Clone, Default)]
-pub struct PushReport {
-    pub synced: usize,
-    pub conflicts: Vec<Conflict>,
-    pub rejected: usize,
-}
-
-fn too_large(err: &anyhow::Error) -> bool {
-    err.downcast_ref::<CallError>().and_then(CallError::status)
-        == Some(StatusCode::PAYLOAD_TOO_LARGE)
 }
 
 /// Called for every conflict a push reports; the app answers with [`Client::resolve`].
@@ -250,74 +237,5 @@ impl Client {
         self.inner
             .status
             .send_if_modified(|status| std::mem::replace(&mut status.online, online) != online);
-    }
-
-    /// Pushes every queued edit, then pulls.
-    pub async fn sync(&self) -> anyhow::Result<PushReport> {
-        let report = self.push().await?;
-        self.pull().await?;
-        Ok(report)
-    }
-
-    /// Pushes the queue in batches of 50. Refused records are kept in [`Store::rejected`],
-    /// conflicts go to the handler; network trouble leaves the queue as it was. A batch too
-    /// large for the server (413) is halved until it fits; a record too large on its own is
-    /// refused for good, so it never blocks the queue behind it.
-    pub async fn push(&self) -> anyhow::Result<PushReport> {
-        let _turn = self.inner.exchange.lock().await;
-        let mut report = PushReport::default();
-        let mut batch = MAX_PUSH_RECORDS;
-        loop {
-            let queued = self.inner.store.queued(batch as u32).await?;
-            if queued.is_empty() {
-                return Ok(report);
-            }
-            let body = PushRequest {
-                device_id: self.inner.config.device_id.clone(),
-                records: queued.iter().map(|q| q.record.clone()).collect(),
-            };
-            let answer: PushResponse = match self
-                .authed(Method::POST, "/api/sync/batch-push", Some(&body))
-                .await
-            {
-                Err(err) if too_large(&err) && queued.len() > 1 => {
-                    batch = queued.len() / 2;
-                    continue;
-                }
-                Err(err) if too_large(&err) => {
-                    self.inner
-                        .store
-                        .settle(&queued, &[(0, err.to_string())], &[])
-                        .await?;
-                    self.refresh_pending().await?;
-                    report.rejected += 1;
-                    continue;
-                }
-                other => other?,
-            };
-            batch = MAX_PUSH_RECORDS;
-            let refused: Vec<(usize, String)> = answer
-                .errors
-                .iter()
-                .map(|e| (e.index, e.message.clone()))
-                .collect();
-            self.inner
-                .store
-                .settle(&queued, &refused, &answer.versions)
-                .await?;
-            self.refresh_pending().await?;
-            let handler = self.inner.on_conflict.lock().expect("handler lock").clone();
-            for conflict in &answer.conflicts {
-                // The server kept its version: the local copy follows it until the app
-                // resolves otherwise (a later pull would not bring it again).
-                self.inner.store.apply(&server_side(conflict)).await?;
-                if let Some(handler) = &handler {
-                    handler(conflict);
-                }
-            }
-            report.synced += answer.synced_count;
-            report.rejected += refused.len();
-            report.conflicts.extend(answer.conflicts);
-        }
     }
 }

@@ -7,23 +7,10 @@ use std::sync::atomic::Ordering;
 use reqwest::{Method, StatusCode};
 
 use crate::options::ALL_TABLES;
-use crate::page::{Page, PageEnd};
+use crate::progress::SyncProgress;
+use crate::store::page::{Page, PageEnd};
 use crate::store::Store;
 use crate::{CallError, Client};
-
-/// How far a pull has come, from [`Client::progress`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct SyncProgress {
-    /// Changes received by the pull under way (or the last one), counted as each page is
-    /// stored.
-    pub pulled: u64,
-    /// A pull of the configured tables has reached the server's head once (kept in the
-    /// store, so it holds after a restart; a change of tables clears it until the new set
-    /// is in).
-    pub first_sync_done: bool,
-    /// The pull under way is catching up: a first sync, a resync, or pages coming back full.
-    pub catching_up: bool,
-}
 
 /// Where the next pull starts, as the store says.
 pub(crate) struct PullStart {
@@ -152,7 +139,7 @@ impl Client {
 
 #[cfg(test)]
 mod tests {
-    use crate::page::tests::scratch_store;
+    use crate::store::page::tests::scratch_store;
 
     #[tokio::test]
     async fn a_cursor_pulled_with_other_tables_is_not_a_start() {

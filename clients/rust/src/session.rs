@@ -8,21 +8,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use crate::http::{self, CallError};
+use crate::tokens::Tokens;
 use crate::Client;
-
-pub(crate) struct Tokens {
-    access: String,
-    refresh: String,
-    expires_at: Instant,
-    lifetime: Duration,
-}
-
-impl Tokens {
-    /// Refreshed this long before expiry: a minute, or a third of a shorter lifetime.
-    fn margin(&self) -> Duration {
-        (self.lifetime / 3).min(Duration::from_secs(60))
-    }
-}
 
 impl Client {
     /// How often a long-lived connection should ask [`Client::access_token`] for a fresh

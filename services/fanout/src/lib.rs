@@ -9,6 +9,7 @@
 //! - [`hub`]: rooms, members and the NATS subscriptions that feed them.
 //! - [`recent`]: the message ids a room relayed lately (a retried publish goes out once).
 //! - [`monitor`]: resync requests when NATS may have dropped events.
+//! - [`state`]: what every handler shares.
 //!
 //! [`Application::build`] binds, [`Application::run_until_stopped`] serves and drains.
 
@@ -19,10 +20,11 @@ pub mod devices;
 pub mod hub;
 pub mod monitor;
 pub mod recent;
+pub mod state;
 pub mod upgrade;
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -34,27 +36,13 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 use shared::subject::Subjects;
 use shared::token::TokenKeys;
-use sqlx::MySqlPool;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 pub use crate::config::Config;
-use crate::config::{SocketConfig, DEFAULT_PORT};
+use crate::config::DEFAULT_PORT;
 use crate::hub::Hub;
-
-/// What every handler shares; cheap to clone.
-#[derive(Clone)]
-pub struct AppState {
-    pub nats: async_nats::Client,
-    /// Connects on first use: fanout starts, and keeps its open connections, while MySQL is
-    /// down; new upgrades then answer 503 and `/readyz` reports not ready until it is back.
-    pub pool: MySqlPool,
-    pub hub: Arc<Hub>,
-    pub keys: TokenKeys,
-    pub config: Arc<SocketConfig>,
-    pub draining: Arc<AtomicBool>,
-    pub next_conn: Arc<AtomicU64>,
-}
+use crate::state::AppState;
 
 pub fn app(state: AppState) -> Router {
     let routes = Router::new()

@@ -18,7 +18,8 @@ use shared::token::{bearer_token, Principal};
 use shared::wire::ErrorBody;
 
 use crate::connection::{self, Session};
-use crate::{devices, AppState};
+use crate::devices;
+use crate::state::AppState;
 
 /// Read buffer per connection: devices send only small control messages.
 const READ_BUFFER_BYTES: usize = 512;

@@ -3,7 +3,7 @@
 use shared::token::Role;
 use sqlx::{FromRow, MySqlPool};
 
-use crate::auth::password;
+use crate::password;
 
 /// A user as login sees it.
 #[derive(Debug, Clone)]

@@ -13,6 +13,7 @@ use shared::wire::sync::{Conflict, ResolveMovedOn};
 use shared::wire::ErrorBody;
 
 use crate::devices::DeviceError;
+use crate::sync::cursor::StaleCursor;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -37,8 +38,8 @@ pub enum ApiError {
     /// `accept_client` of a conflict whose record moved on: answered with the new conflict.
     #[error("the record changed after the conflict was reported: its sync_version is now {}", .0.sync_version)]
     MovedOn(Box<Conflict>),
-    #[error("{0}")]
-    ResyncRequired(&'static str),
+    #[error(transparent)]
+    ResyncRequired(#[from] StaleCursor),
     #[error("{0}")]
     Unprocessable(String),
     #[error("too many attempts; retry in {} s", .0.as_secs().max(1))]

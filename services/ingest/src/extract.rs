@@ -10,6 +10,9 @@ use shared::token::{bearer_token, Principal, TokenError, TokenKeys};
 
 use crate::error::ApiError;
 
+/// Largest request body accepted, in bytes.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
 /// A JSON body whose rejections are [`ApiError`]s rather than axum's plain text.
 pub struct ApiJson<T>(pub T);
 
@@ -40,7 +43,7 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
             ApiError::BadRequest(format!("malformed JSON: {}", err.body_text()))
         }
         other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            ApiError::PayloadTooLarge(crate::MAX_BODY_BYTES)
+            ApiError::PayloadTooLarge(MAX_BODY_BYTES)
         }
         other => ApiError::BadRequest(other.body_text()),
     }

@@ -21,7 +21,8 @@ use utoipa::openapi::{KnownFormat, ObjectBuilder, RefOr, Schema, SchemaFormat, T
 use utoipa::{Modify, OpenApi};
 
 use crate::entities::placement::EntityCreate;
-use crate::{auth, entities, health, sync, AppState};
+use crate::state::AppState;
+use crate::{auth, entities, health, sync};
 
 #[derive(OpenApi)]
 #[openapi(

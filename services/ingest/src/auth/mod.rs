@@ -1,7 +1,6 @@
 //! `POST /api/auth/login`, `POST /api/auth/refresh` and `GET /api/auth/me`.
 
 pub mod limiter;
-pub mod password;
 pub mod refresh;
 
 use std::net::{IpAddr, SocketAddr};
@@ -16,8 +15,9 @@ use shared::wire::auth::{LoginRequest, RefreshRequest, TokenResponse, UserInfo, 
 use crate::accounts::{self, User};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, Caller};
-use crate::AppState;
-use shared::wire::ErrorBody;
+use crate::password;
+use crate::responses;
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -29,7 +29,7 @@ pub fn router() -> Router<AppState> {
 #[utoipa::path(get, path = "/api/auth/me", tag = "auth", security(("bearer" = [])),
     responses(
         (status = 200, description = "the caller", body = WhoAmI),
-        (status = 401, description = "missing, invalid or expired token", body = ErrorBody),
+        responses::Unauthenticated,
     ))]
 pub async fn me(Caller(caller): Caller) -> Json<WhoAmI> {
     Json(WhoAmI {
@@ -45,12 +45,12 @@ const BAD_CREDENTIALS: ApiError = ApiError::Unauthorized("invalid username or pa
 #[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest,
     responses(
         (status = 200, description = "tokens", body = TokenResponse),
-        (status = 400, description = "bad input", body = ErrorBody),
-        (status = 401, description = "missing, invalid or expired token", body = ErrorBody),
-        (status = 413, description = "body larger than 1 MiB", body = ErrorBody),
-        (status = 415, description = "body is not JSON", body = ErrorBody),
-        (status = 429, description = "rate limited (Retry-After)", body = ErrorBody),
-        (status = 503, description = "a dependency is down", body = ErrorBody),
+        responses::BadInput,
+        responses::Unauthenticated,
+        responses::TooLarge,
+        responses::NotJson,
+        responses::RateLimited,
+        responses::Unavailable,
     ))]
 pub async fn login(
     State(state): State<AppState>,
@@ -98,11 +98,11 @@ pub async fn login(
 #[utoipa::path(post, path = "/api/auth/refresh", tag = "auth", request_body = RefreshRequest,
     responses(
         (status = 200, description = "new tokens", body = TokenResponse),
-        (status = 400, description = "bad input", body = ErrorBody),
-        (status = 401, description = "missing, invalid or expired token", body = ErrorBody),
-        (status = 413, description = "body larger than 1 MiB", body = ErrorBody),
-        (status = 415, description = "body is not JSON", body = ErrorBody),
-        (status = 503, description = "a dependency is down", body = ErrorBody),
+        responses::BadInput,
+        responses::Unauthenticated,
+        responses::TooLarge,
+        responses::NotJson,
+        responses::Unavailable,
     ))]
 pub async fn refresh_token(
     State(state): State<AppState>,

@@ -8,25 +8,23 @@
 pub mod limit;
 pub mod list;
 pub mod placement;
+mod request;
 pub mod writes;
 
 use std::collections::HashMap;
 
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
-use shared::ids::{DeviceId, RecordId};
-use shared::registry::{self, Table};
 use shared::wire::sync::{Change, EntityPage};
-use shared::wire::ErrorBody;
 
+use self::request::{record_id, respond, table, visible};
 use crate::error::ApiError;
 use crate::extract::{ApiQuery, Caller};
-use crate::scope::CallerScope;
-use crate::store::{read, StoredRecord};
-use crate::AppState;
+use crate::responses;
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -40,74 +38,6 @@ pub fn router() -> Router<AppState> {
         )
 }
 
-fn table(name: &str) -> Result<&'static Table, ApiError> {
-    registry::lookup(name).ok_or_else(|| ApiError::NotFound(format!("no table {name:?}")))
-}
-
-fn record_id(text: &str) -> Result<RecordId, ApiError> {
-    RecordId::parse(text).map_err(|err| ApiError::BadRequest(err.to_string()))
-}
-
-fn writable(scope: &CallerScope, table: &Table) -> Result<(), ApiError> {
-    if scope.may_write(table) {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden(format!(
-            "writing {} needs an admin",
-            table.name
-        )))
-    }
-}
-
-/// The `X-Device-Id` header: the device a write comes from, bound like a push's device, so
-/// its own change is not sent back to it.
-fn device(headers: &HeaderMap) -> Result<Option<DeviceId>, ApiError> {
-    let Some(value) = headers.get("x-device-id") else {
-        return Ok(None);
-    };
-    let text = value.to_str().unwrap_or("");
-    DeviceId::parse(text)
-        .map(Some)
-        .map_err(|err| ApiError::BadRequest(format!("X-Device-Id: {err}")))
-}
-
-/// The `sync_version` in `If-Match` (`"3"` or `3`), if any.
-fn if_match(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
-    let Some(value) = headers.get(header::IF_MATCH) else {
-        return Ok(None);
-    };
-    let text = value
-        .to_str()
-        .unwrap_or("")
-        .trim()
-        .trim_start_matches("W/")
-        .trim_matches('"');
-    text.parse()
-        .map(Some)
-        .map_err(|_| ApiError::BadRequest("If-Match must be the record's sync_version".into()))
-}
-
-fn respond(status: StatusCode, record: &StoredRecord) -> Response {
-    let mut response = (status, Json(record.to_change())).into_response();
-    if let Ok(etag) = HeaderValue::from_str(&format!("\"{}\"", record.sync_version)) {
-        response.headers_mut().insert(header::ETAG, etag);
-    }
-    response
-}
-
-/// The visible, not deleted record, or 404.
-async fn visible(
-    state: &AppState,
-    scope: &CallerScope,
-    table: &'static Table,
-    id: &RecordId,
-) -> Result<StoredRecord, ApiError> {
-    read::get(state.pool(), scope.client_id, table, id.as_str())
-        .await?
-        .filter(|record| scope.sees(record.branch_scope) && !record.is_deleted)
-        .ok_or_else(|| ApiError::NotFound(format!("no {} record {id}", table.name)))
-}
-
 #[utoipa::path(get, path = "/api/{table}", tag = "entities", security(("bearer" = [])),
     params(("table" = String, Path, description = "one of the 31 table names"),
         ("page_size" = Option<u32>, Query, description = "1 to 200, default 50"),
@@ -116,11 +46,11 @@ async fn visible(
         ("updated_since" = Option<String>, Query, description = "RFC 3339")),
     responses(
         (status = 200, description = "a page of records", body = EntityPage),
-        (status = 400, description = "bad input", body = ErrorBody),
-        (status = 401, description = "missing, invalid or expired token", body = ErrorBody),
-        (status = 404, description = "not found", body = ErrorBody),
-        (status = 429, description = "rate limited (Retry-After)", body = ErrorBody),
-        (status = 503, description = "a dependency is down", body = ErrorBody),
+        responses::BadInput,
+        responses::Unauthenticated,
+        responses::NotFound,
+        responses::RateLimited,
+        responses::Unavailable,
     ))]
 pub async fn list_records(
     State(state): State<AppState>,
@@ -136,11 +66,11 @@ pub async fn list_records(
 #[utoipa::path(get, path = "/api/{table}/{id}", tag = "entities", security(("bearer" = [])), params(("table" = String, Path, description = "one of the 31 table names"), ("id" = String, Path, pattern = "^[A-Za-z0-9_.:-]{1,64}$", description = "record id")),
     responses(
         (status = 200, description = "the record; ETag is its sync_version", body = Change),
-        (status = 400, description = "bad input", body = ErrorBody),
-        (status = 401, description = "missing, invalid or expired token", body = ErrorBody),
-        (status = 404, description = "not found", body = ErrorBody),
-        (status = 429, description = "rate limited (Retry-After)", body = ErrorBody),
-        (status = 503, description = "a dependency is down", body = ErrorBody),
+        responses::BadInput,
+        responses::Unauthenticated,
+        responses::NotFound,
+        responses::RateLimited,
+        responses::Unavailable,
     ))]
 pub async fn get_record(
     State(state): State<AppState>,

@@ -12,27 +12,28 @@ use shared::wire::sync::{Change, EntityPatch, EntityWrite};
 use shared::wire::ErrorBody;
 
 use super::placement::{self, EntityCreate};
-use super::{device, if_match, record_id, respond, table, visible, writable};
+use super::request::{device, if_match, record_id, respond, table, visible, writable};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, Caller};
+use crate::responses;
 use crate::scope::CallerScope;
+use crate::state::AppState;
 use crate::store::write::{self, Author, Mode, Outcome};
 use crate::store::{Edit, StoredRecord};
-use crate::AppState;
 
 #[utoipa::path(post, path = "/api/{table}", tag = "entities", security(("bearer" = [])), params(("table" = String, Path, description = "one of the 31 table names"), ("X-Device-Id" = Option<String>, Header, description = "the device writing, bound like a push's; its own change is not sent back to it")), request_body = EntityCreate,
     responses(
         (status = 201, description = "created", body = Change),
-        (status = 400, description = "bad input", body = ErrorBody),
-        (status = 401, description = "missing, invalid or expired token", body = ErrorBody),
-        (status = 403, description = "outside your scope", body = ErrorBody),
-        (status = 404, description = "not found", body = ErrorBody),
+        responses::BadInput,
+        responses::Unauthenticated,
+        responses::OutOfScope,
+        responses::NotFound,
         (status = 409, description = "exists already", body = ErrorBody),
-        (status = 413, description = "body larger than 1 MiB", body = ErrorBody),
-        (status = 415, description = "body is not JSON", body = ErrorBody),
-        (status = 422, description = "invalid record data", body = ErrorBody),
-        (status = 429, description = "rate limited (Retry-After)", body = ErrorBody),
-        (status = 503, description = "a dependency is down", body = ErrorBody),
+        responses::TooLarge,
+        responses::NotJson,
+        responses::InvalidData,
+        responses::RateLimited,
+        responses::Unavailable,
     ))]
 pub async fn create(
     State(state): State<AppState>,
@@ -61,16 +62,16 @@ pub async fn create(
 #[utoipa::path(put, path = "/api/{table}/{id}", tag = "entities", security(("bearer" = [])), params(("table" = String, Path, description = "one of the 31 table names"), ("id" = String, Path, pattern = "^[A-Za-z0-9_.:-]{1,64}$", description = "record id"), ("If-Match" = Option<String>, Header, description = "the sync_version the write expects"), ("X-Device-Id" = Option<String>, Header, description = "the device writing, bound like a push's; its own change is not sent back to it")), request_body = EntityWrite,
     responses(
         (status = 200, description = "replaced", body = Change),
-        (status = 400, description = "bad input", body = ErrorBody),
-        (status = 401, description = "missing, invalid or expired token", body = ErrorBody),
-        (status = 403, description = "outside your scope", body = ErrorBody),
-        (status = 404, description = "not found", body = ErrorBody),
-        (status = 412, description = "If-Match does not match the sync_version", body = ErrorBody),
-        (status = 413, description = "body larger than 1 MiB", body = ErrorBody),
-        (status = 415, description = "body is not JSON", body = ErrorBody),
-        (status = 422, description = "invalid record data", body = ErrorBody),
-        (status = 429, description = "rate limited (Retry-After)", body = ErrorBody),
-        (status = 503, description = "a dependency is down", body = ErrorBody),
+        responses::BadInput,
+        responses::Unauthenticated,
+        responses::OutOfScope,
+        responses::NotFound,
+        responses::VersionMismatch,
+        responses::TooLarge,
+        responses::NotJson,
+        responses::InvalidData,
+        responses::RateLimited,
+        responses::Unavailable,
     ))]
 pub async fn replace(
     State(state): State<AppState>,
@@ -94,16 +95,16 @@ pub async fn replace(
 #[utoipa::path(patch, path = "/api/{table}/{id}", tag = "entities", security(("bearer" = [])), params(("table" = String, Path, description = "one of the 31 table names"), ("id" = String, Path, pattern = "^[A-Za-z0-9_.:-]{1,64}$", description = "record id"), ("If-Match" = Option<String>, Header, description = "the sync_version the write expects"), ("Idempotency-Key" = Option<String>, Header, description = "an id made once per change (a UUID), required with increments: a PATCH with a key is applied once, and repeating it answers the record"), ("X-Device-Id" = Option<String>, Header, description = "the device writing, bound like a push's; its own change is not sent back to it")), request_body = EntityPatch,
     responses(
         (status = 200, description = "merged", body = Change),
-        (status = 400, description = "bad input", body = ErrorBody),
-        (status = 401, description = "missing, invalid or expired token", body = ErrorBody),
-        (status = 403, description = "outside your scope", body = ErrorBody),
-        (status = 404, description = "not found", body = ErrorBody),
-        (status = 412, description = "If-Match does not match the sync_version", body = ErrorBody),
-        (status = 413, description = "body larger than 1 MiB", body = ErrorBody),
-        (status = 415, description = "body is not JSON", body = ErrorBody),
+        responses::BadInput,
+        responses::Unauthenticated,
+        responses::OutOfScope,
+        responses::NotFound,
+        responses::VersionMismatch,
+        responses::TooLarge,
+        responses::NotJson,
         (status = 422, description = "invalid record data or increments", body = ErrorBody),
-        (status = 429, description = "rate limited (Retry-After)", body = ErrorBody),
-        (status = 503, description = "a dependency is down", body = ErrorBody),
+        responses::RateLimited,
+        responses::Unavailable,
     ))]
 pub async fn patch(
     State(state): State<AppState>,
@@ -159,13 +160,13 @@ pub async fn patch(
 #[utoipa::path(delete, path = "/api/{table}/{id}", tag = "entities", security(("bearer" = [])), params(("table" = String, Path, description = "one of the 31 table names"), ("id" = String, Path, pattern = "^[A-Za-z0-9_.:-]{1,64}$", description = "record id"), ("If-Match" = Option<String>, Header, description = "the sync_version the write expects"), ("X-Device-Id" = Option<String>, Header, description = "the device writing, bound like a push's; its own change is not sent back to it")),
     responses(
         (status = 200, description = "the tombstone", body = Change),
-        (status = 400, description = "bad input", body = ErrorBody),
-        (status = 401, description = "missing, invalid or expired token", body = ErrorBody),
-        (status = 403, description = "outside your scope", body = ErrorBody),
-        (status = 404, description = "not found", body = ErrorBody),
-        (status = 412, description = "If-Match does not match the sync_version", body = ErrorBody),
-        (status = 429, description = "rate limited (Retry-After)", body = ErrorBody),
-        (status = 503, description = "a dependency is down", body = ErrorBody),
+        responses::BadInput,
+        responses::Unauthenticated,
+        responses::OutOfScope,
+        responses::NotFound,
+        responses::VersionMismatch,
+        responses::RateLimited,
+        responses::Unavailable,
     ))]
 pub async fn remove(
     State(state): State<AppState>,

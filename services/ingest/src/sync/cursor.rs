@@ -10,8 +10,6 @@ use chrono::{DateTime, Utc};
 use shared::storage::Text;
 use sqlx::MySqlPool;
 
-use crate::error::ApiError;
-
 /// The first position whose time mark reaches a time (binds: client, time): one entry of
 /// `records_by_time_mark`. Marks never decrease along the change order and a record's mark
 /// is at least its `server_updated_at`, so no record changed at or after the time sits
@@ -32,6 +30,17 @@ pub struct Cursor {
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 #[error("cursor is not one this server issued")]
 pub struct MalformedCursor;
+
+/// Why a well-formed cursor cannot be served exactly: the device must resync from scratch.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum StaleCursor {
+    #[error("cursor is from another database; resync from scratch")]
+    OtherDatabase,
+    #[error("cursor is ahead of this server (restored from a backup?); resync from scratch")]
+    AheadOfServer,
+    #[error("cursor is older than the changes this server keeps; resync from scratch")]
+    Compacted,
+}
 
 impl Cursor {
     pub fn encode(&self) -> String {
@@ -111,23 +120,17 @@ impl ChangeOrder {
     }
 
     /// The position to resume after, unless the cursor cannot be served exactly.
-    pub fn check(&self, cursor: &Cursor) -> Result<u64, ApiError> {
+    pub fn check(&self, cursor: &Cursor) -> Result<u64, StaleCursor> {
         if cursor.epoch != self.epoch {
-            return Err(ApiError::ResyncRequired(
-                "cursor is from another database; resync from scratch",
-            ));
+            return Err(StaleCursor::OtherDatabase);
         }
         if cursor.position > self.last_position {
-            return Err(ApiError::ResyncRequired(
-                "cursor is ahead of this server (restored from a backup?); resync from scratch",
-            ));
+            return Err(StaleCursor::AheadOfServer);
         }
         // Below the floor, unless the device's pages began under this same floor (a resync
         // from scratch has every record, so nothing compacted before it is missing).
         if cursor.position < self.retained_from && cursor.floor < self.retained_from {
-            return Err(ApiError::ResyncRequired(
-                "cursor is older than the changes this server keeps; resync from scratch",
-            ));
+            return Err(StaleCursor::Compacted);
         }
         Ok(cursor.position)
     }

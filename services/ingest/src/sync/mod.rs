@@ -12,7 +12,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use tower_http::compression::{CompressionLayer, CompressionLevel};
 
-use crate::AppState;
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -12,17 +12,17 @@ use shared::ids::DeviceId;
 use shared::wire::sync::{
     Conflict, PushRequest, PushResponse, RecordError, SyncedVersion, MAX_PUSH_RECORDS,
 };
-use shared::wire::ErrorBody;
 
 use crate::devices;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, Caller};
+use crate::responses;
 use crate::scope::CallerScope;
+use crate::state::AppState;
 use crate::store::group::Submission;
 use crate::store::write::{Mode, Outcome};
 use crate::store::Edit;
 use crate::sync::incoming;
-use crate::AppState;
 
 /// The push envelope; records stay raw JSON text so each is parsed and checked on its own.
 #[derive(Deserialize)]
@@ -34,12 +34,12 @@ pub struct RawPush {
 #[utoipa::path(post, path = "/api/sync/batch-push", tag = "sync", request_body = PushRequest, security(("bearer" = [])),
     responses(
         (status = 200, description = "applied, conflicts and per-record errors", body = PushResponse),
-        (status = 400, description = "bad input", body = ErrorBody),
-        (status = 401, description = "missing, invalid or expired token", body = ErrorBody),
-        (status = 403, description = "outside your scope", body = ErrorBody),
-        (status = 413, description = "body larger than 1 MiB", body = ErrorBody),
-        (status = 415, description = "body is not JSON", body = ErrorBody),
-        (status = 503, description = "a dependency is down", body = ErrorBody),
+        responses::BadInput,
+        responses::Unauthenticated,
+        responses::OutOfScope,
+        responses::TooLarge,
+        responses::NotJson,
+        responses::Unavailable,
     ))]
 pub async fn batch_push(
     State(state): State<AppState>,

@@ -10,24 +10,24 @@ use shared::wire::sync::{Conflict, Resolution, ResolveMovedOn, ResolveRequest, R
 
 use crate::error::ApiError;
 use crate::extract::{ApiJson, Caller};
+use crate::responses;
 use crate::scope::CallerScope;
+use crate::state::AppState;
 use crate::store::write::{self, Author, Mode, Outcome};
 use crate::store::{read, Edit, StoredRecord};
-use crate::AppState;
-use shared::wire::ErrorBody;
 
 #[utoipa::path(post, path = "/api/sync/resolve-conflict", tag = "sync", request_body = ResolveRequest, security(("bearer" = [])),
     responses(
         (status = 200, description = "the record as the server now holds it", body = ResolveResponse),
-        (status = 400, description = "bad input", body = ErrorBody),
-        (status = 401, description = "missing, invalid or expired token", body = ErrorBody),
-        (status = 403, description = "outside your scope", body = ErrorBody),
-        (status = 404, description = "not found", body = ErrorBody),
+        responses::BadInput,
+        responses::Unauthenticated,
+        responses::OutOfScope,
+        responses::NotFound,
         (status = 409, description = "accept_client: the record moved on after the conflict; the new conflict", body = ResolveMovedOn),
-        (status = 413, description = "body larger than 1 MiB", body = ErrorBody),
-        (status = 415, description = "body is not JSON", body = ErrorBody),
-        (status = 422, description = "invalid record data", body = ErrorBody),
-        (status = 503, description = "a dependency is down", body = ErrorBody),
+        responses::TooLarge,
+        responses::NotJson,
+        responses::InvalidData,
+        responses::Unavailable,
     ))]
 pub async fn resolve_conflict(
     State(state): State<AppState>,

@@ -13,9 +13,9 @@ use sqlx::{MySql, QueryBuilder};
 
 use crate::error::ApiError;
 use crate::extract::{ApiQuery, Caller};
+use crate::responses;
 use crate::scope::CallerScope;
-use crate::AppState;
-use shared::wire::ErrorBody;
+use crate::state::AppState;
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -27,9 +27,9 @@ pub struct StatsQuery {
 #[utoipa::path(get, path = "/api/sync/stats", tag = "sync", params(StatsQuery), security(("bearer" = [])),
     responses(
         (status = 200, description = "outbox backlog, last sync, live records per table", body = StatsResponse),
-        (status = 400, description = "bad input", body = ErrorBody),
-        (status = 401, description = "missing, invalid or expired token", body = ErrorBody),
-        (status = 503, description = "a dependency is down", body = ErrorBody),
+        responses::BadInput,
+        responses::Unauthenticated,
+        responses::Unavailable,
     ))]
 pub async fn stats(
     State(state): State<AppState>,

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
-use crate::store::Store;
+use super::{counters, write_meta, Store};
 
 /// `GET /api/sync/pull-changes` as the device needs it.
 #[derive(Debug, Deserialize)]
@@ -67,7 +67,7 @@ impl Store {
             ("cursor_tables", Some(end.scope)),
             ("first_sync_done", Some(done)),
         ] {
-            crate::store::write_meta(&mut tx, key, value).await?;
+            write_meta(&mut tx, key, value).await?;
         }
         tx.commit().await?;
         Ok(applied)
@@ -103,7 +103,7 @@ pub(crate) async fn upsert(
         );
         applied += query.build().execute(&mut *tx).await?.rows_affected();
     }
-    crate::counters::drop_held(tx).await?;
+    counters::drop_held(tx).await?;
     Ok(applied)
 }
 

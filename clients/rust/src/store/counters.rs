@@ -14,10 +14,10 @@ use possync_wire::sync::SyncedVersion;
 use serde_json::Value;
 use sqlx::{SqliteConnection, SqlitePool};
 
-use crate::store::{LocalRecord, Queued, Store};
+use super::rows::{LocalRecord, Queued};
 
 /// Adds the columns of counters to an outbox made by an older version of this crate.
-pub(crate) async fn upgrade(pool: &SqlitePool) -> sqlx::Result<()> {
+pub(super) async fn upgrade(pool: &SqlitePool) -> sqlx::Result<()> {
     for (column, kind) in [
         ("increments", "TEXT"),
         ("edit_id", "TEXT"),
@@ -39,7 +39,7 @@ pub(crate) async fn upgrade(pool: &SqlitePool) -> sqlx::Result<()> {
 
 /// Before a local write of `data` over `old`: counters `data` leaves out keep their values;
 /// when it sets one, the record's earlier increments stop showing.
-pub(crate) async fn set_by_value(
+pub(super) async fn set_by_value(
     tx: &mut SqliteConnection,
     table: &Table,
     id: &str,
@@ -63,89 +63,86 @@ pub(crate) async fn set_by_value(
     Ok(())
 }
 
-impl Store {
-    /// Queues `increments` of a record the device holds, as the edit `edit_id`.
-    pub async fn increment(
-        &self,
-        table: &str,
-        id: &str,
-        increments: &Value,
-        edit_id: &str,
-    ) -> anyhow::Result<()> {
-        let known = registry::lookup(table).ok_or_else(|| anyhow::anyhow!("no table {table}"))?;
-        known
-            .parse_increments(increments)
-            .map_err(|err| anyhow::anyhow!(err.0))?;
-        let base: Option<i64> = sqlx::query_scalar(
-            "SELECT sync_version FROM records WHERE table_name = ? AND record_id = ?",
-        )
-        .bind(table)
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?;
-        let base = base.ok_or_else(|| anyhow::anyhow!("no {table} record {id} on this device"))?;
-        sqlx::query(
-            "INSERT INTO outbox (table_name, record_id, data, is_deleted, local_updated_at, base_version, increments, edit_id) \
-             VALUES (?, ?, 'null', 0, ?, ?, ?, ?)",
-        )
-        .bind(table)
-        .bind(id)
-        .bind(chrono::Utc::now().to_rfc3339())
-        .bind(Some(base).filter(|version| *version > 0))
-        .bind(increments.to_string())
-        .bind(edit_id)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
+/// Queues `increments` of a record the device holds, as the edit `edit_id`.
+pub(super) async fn queue_increment(
+    pool: &SqlitePool,
+    table: &str,
+    id: &str,
+    increments: &Value,
+    edit_id: &str,
+) -> anyhow::Result<()> {
+    let known = registry::lookup(table).ok_or_else(|| anyhow::anyhow!("no table {table}"))?;
+    known
+        .parse_increments(increments)
+        .map_err(|err| anyhow::anyhow!(err.0))?;
+    let base: Option<i64> = sqlx::query_scalar(
+        "SELECT sync_version FROM records WHERE table_name = ? AND record_id = ?",
+    )
+    .bind(table)
+    .bind(id)
+    .fetch_optional(pool)
+    .await?;
+    let base = base.ok_or_else(|| anyhow::anyhow!("no {table} record {id} on this device"))?;
+    sqlx::query(
+        "INSERT INTO outbox (table_name, record_id, data, is_deleted, local_updated_at, base_version, increments, edit_id) \
+         VALUES (?, ?, 'null', 0, ?, ?, ?, ?)",
+    )
+    .bind(table)
+    .bind(id)
+    .bind(chrono::Utc::now().to_rfc3339())
+    .bind(Some(base).filter(|version| *version > 0))
+    .bind(increments.to_string())
+    .bind(edit_id)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
 
-    /// Adds to `records` the increments of this device that their copies do not hold yet;
-    /// `only` reads those of one record (table, id) instead of all.
-    pub(crate) async fn with_pending(
-        &self,
-        mut records: Vec<LocalRecord>,
-        only: Option<(&str, &str)>,
-    ) -> sqlx::Result<Vec<LocalRecord>> {
-        let (table, id) = only.unzip();
-        let rows: Vec<(String, String, String)> = sqlx::query_as(
-            "SELECT table_name, record_id, increments FROM outbox WHERE increments IS NOT NULL AND counted = 1 \
-             AND (?1 IS NULL OR (table_name = ?1 AND record_id = ?2)) \
-             UNION ALL SELECT s.table_name, s.record_id, s.increments FROM sent_increments s \
-             JOIN records r ON r.table_name = s.table_name AND r.record_id = s.record_id AND s.version > r.sync_version \
-             WHERE ?1 IS NULL OR (s.table_name = ?1 AND s.record_id = ?2)",
-        )
-        .bind(table)
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?;
-        let mut pending: HashMap<(String, String), Vec<String>> = HashMap::new();
-        for (table, id, increments) in rows {
-            pending.entry((table, id)).or_default().push(increments);
-        }
-        for record in &mut records {
-            let key = (record.table_name.clone(), record.record_id.clone());
-            let (Some(table), Some(all)) =
-                (registry::lookup(&record.table_name), pending.get(&key))
-            else {
-                continue;
-            };
-            for increments in all {
-                let parsed = serde_json::from_str(increments)
-                    .ok()
-                    .and_then(|value| table.parse_increments(&value).ok());
-                if let Some(parsed) = parsed {
-                    // A sum out of range stays as it was; the server refuses it the same way.
-                    let _ = apply_increments(&mut record.data, &parsed);
-                }
+/// Adds to `records` the increments of this device that their copies do not hold yet;
+/// `only` reads those of one record (table, id) instead of all.
+pub(super) async fn with_pending(
+    pool: &SqlitePool,
+    mut records: Vec<LocalRecord>,
+    only: Option<(&str, &str)>,
+) -> sqlx::Result<Vec<LocalRecord>> {
+    let (table, id) = only.unzip();
+    let rows: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT table_name, record_id, increments FROM outbox WHERE increments IS NOT NULL AND counted = 1 \
+         AND (?1 IS NULL OR (table_name = ?1 AND record_id = ?2)) \
+         UNION ALL SELECT s.table_name, s.record_id, s.increments FROM sent_increments s \
+         JOIN records r ON r.table_name = s.table_name AND r.record_id = s.record_id AND s.version > r.sync_version \
+         WHERE ?1 IS NULL OR (s.table_name = ?1 AND s.record_id = ?2)",
+    )
+    .bind(table)
+    .bind(id)
+    .fetch_all(pool)
+    .await?;
+    let mut pending: HashMap<(String, String), Vec<String>> = HashMap::new();
+    for (table, id, increments) in rows {
+        pending.entry((table, id)).or_default().push(increments);
+    }
+    for record in &mut records {
+        let key = (record.table_name.clone(), record.record_id.clone());
+        let (Some(table), Some(all)) = (registry::lookup(&record.table_name), pending.get(&key))
+        else {
+            continue;
+        };
+        for increments in all {
+            let parsed = serde_json::from_str(increments)
+                .ok()
+                .and_then(|value| table.parse_increments(&value).ok());
+            if let Some(parsed) = parsed {
+                // A sum out of range stays as it was; the server refuses it the same way.
+                let _ = apply_increments(&mut record.data, &parsed);
             }
         }
-        Ok(records)
     }
+    Ok(records)
 }
 
 /// After a push: the increments the server took move to `sent_increments` with the version
 /// that holds them; those a copy already holds are dropped.
-pub(crate) async fn sent(
+pub(super) async fn sent(
     tx: &mut SqliteConnection,
     pushed: &[Queued],
     refused: &[(usize, String)],
@@ -180,7 +177,7 @@ pub(crate) async fn sent(
 }
 
 /// Drops sent increments that the local copy of their record holds.
-pub(crate) async fn drop_held(tx: &mut SqliteConnection) -> sqlx::Result<()> {
+pub(super) async fn drop_held(tx: &mut SqliteConnection) -> sqlx::Result<()> {
     sqlx::query(
         "DELETE FROM sent_increments WHERE version <= (SELECT r.sync_version FROM records r \
          WHERE r.table_name = sent_increments.table_name AND r.record_id = sent_increments.record_id)",
@@ -194,7 +191,7 @@ pub(crate) async fn drop_held(tx: &mut SqliteConnection) -> sqlx::Result<()> {
 /// that version and the copy is the version before, the copy becomes that version. Returns
 /// `None` when the record has no increments in flight (the marker confirms data as usual),
 /// otherwise whether the copy moved.
-pub(crate) async fn own_version(
+pub(super) async fn own_version(
     tx: &mut SqliteConnection,
     table: &str,
     id: &str,

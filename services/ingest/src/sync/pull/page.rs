@@ -1,75 +1,46 @@
-//! `GET /api/sync/pull-changes`: the caller's scope in change order, streamed.
-//!
-//! A page reads positions in `(cursor, upto]`, where `upto` is the client's last position
-//! read before the page: every position up to it belongs to a committed transaction (the
-//! counter lock orders commits), so a page never passes a change that commits later. A
-//! `since` pull starts just before the first position changed at or after `since`
-//! (`ChangeOrder::position_before`) and keeps the time as a filter. Rows
-//! go from MySQL to the socket as they arrive, through a small bounded channel, so memory
-//! stays flat whatever the page size.
+//! One pull page: the index ranges it reads, their query, and the rows streamed from MySQL
+//! to the socket as they arrive, through a small bounded channel, so memory stays flat
+//! whatever the page size.
 
 use axum::body::{Body, Bytes};
-use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::value::RawValue;
-use shared::registry::{self, Scope, Table};
+use shared::registry::{Scope, Table};
 use shared::storage::Text;
 use sqlx::mysql::MySqlRow;
 use sqlx::{MySql, MySqlPool, QueryBuilder, Row};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 
-use crate::error::ApiError;
-use crate::extract::{ApiQuery, Caller};
 use crate::scope::{CallerScope, SHARED_SCOPE};
 use crate::store;
-use crate::sync::cursor::{ChangeOrder, Cursor};
-use crate::AppState;
-use shared::wire::sync::PullResponse;
-use shared::wire::ErrorBody;
+use crate::sync::cursor::Cursor;
 
-/// Changes per page unless `limit` says otherwise.
-pub const DEFAULT_LIMIT: u64 = 100;
-/// Largest `limit`: a full resync may take a whole scope in one streamed page.
-pub const MAX_LIMIT: u64 = 1_000_000;
 /// Bytes gathered before a chunk goes to the socket.
 const CHUNK_BYTES: usize = 64 * 1024;
 
-#[derive(Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct PullQuery {
-    /// RFC 3339; only without `cursor`.
-    since: Option<String>,
-    /// Opaque, from `next_cursor`.
-    cursor: Option<String>,
-    /// Comma-separated table names.
-    tables: Option<String>,
-    /// 1 to 1000000, default 100.
-    limit: Option<String>,
-}
-
 /// What one page reads.
-struct Page {
-    client_id: u64,
-    ranges: Vec<Range>,
-    after: u64,
-    upto: u64,
-    since: Option<DateTime<Utc>>,
-    limit: u64,
+pub(super) struct Page {
+    pub client_id: u64,
+    pub ranges: Vec<Range>,
+    pub after: u64,
+    pub upto: u64,
+    pub since: Option<DateTime<Utc>>,
+    pub limit: u64,
     /// The compaction floor the next cursor carries.
-    floor: u64,
-    epoch: String,
+    pub floor: u64,
+    pub epoch: String,
 }
 
 /// One index range, read in change order by the index that holds exactly its rows: the
 /// whole client, one scope, or one table of one scope. Every range is an equality prefix
 /// of its index followed by `position`, so a page reads `limit + 1` entries of it from the
 /// cursor on, whatever the client's size and wherever the cursor is.
-struct Range {
+pub(super) struct Range {
     branch_scope: Option<u64>,
     table: Option<&'static str>,
 }
@@ -87,103 +58,9 @@ impl Range {
     }
 }
 
-#[utoipa::path(get, path = "/api/sync/pull-changes", tag = "sync", params(PullQuery), security(("bearer" = [])),
-    responses(
-        (status = 200, description = "changes in change order", body = PullResponse),
-        (status = 400, description = "bad input", body = ErrorBody),
-        (status = 401, description = "missing, invalid or expired token", body = ErrorBody),
-        (status = 410, description = "cursor cannot be served: resync from scratch", body = ErrorBody),
-        (status = 503, description = "a dependency is down", body = ErrorBody),
-    ))]
-pub async fn pull_changes(
-    State(state): State<AppState>,
-    Caller(caller): Caller,
-    ApiQuery(query): ApiQuery<PullQuery>,
-) -> Result<Response, ApiError> {
-    let scope = CallerScope::from(caller);
-    let limit = parse_limit(query.limit.as_deref())?;
-    let tables = parse_tables(query.tables.as_deref())?;
-    let start = parse_start(query.cursor.as_deref(), query.since.as_deref())?;
-    let order = ChangeOrder::read(state.pool(), scope.client_id).await?;
-    // The next cursor's floor: a resync from scratch or a served cursor has everything the
-    // compaction floor left; a `since` pull does not, so its cursors get none.
-    let (after, since, floor) = match start {
-        Start::Cursor(cursor) => (order.check(&cursor)?, None, order.retained_from),
-        Start::Since(since) => {
-            let after = order
-                .position_before(state.pool(), scope.client_id, since)
-                .await?;
-            (after, Some(since), 0)
-        }
-        Start::Scratch => (0, None, order.retained_from),
-    };
-    let page = Page {
-        client_id: scope.client_id,
-        ranges: ranges(state.pool(), &scope, tables).await?,
-        after,
-        upto: order.last_position,
-        since,
-        limit,
-        floor,
-        epoch: order.epoch,
-    };
-    Ok(stream(state.pool().clone(), page))
-}
-
-/// Where a pull starts.
-enum Start {
-    Cursor(Cursor),
-    /// Changes whose `server_updated_at` is at or after this time.
-    Since(DateTime<Utc>),
-    Scratch,
-}
-
-/// With a cursor, `since` is ignored: the cursor is exact, a time is not.
-fn parse_start(cursor: Option<&str>, since: Option<&str>) -> Result<Start, ApiError> {
-    if let Some(text) = cursor.map(str::trim).filter(|c| !c.is_empty()) {
-        let cursor = Cursor::decode(text).map_err(|err| ApiError::BadRequest(err.to_string()))?;
-        return Ok(Start::Cursor(cursor));
-    }
-    match since.filter(|s| !s.is_empty()) {
-        Some(text) => DateTime::parse_from_rfc3339(text)
-            .map(|since| Start::Since(shared::times::clamp_filter_time(since.with_timezone(&Utc))))
-            .map_err(|_| ApiError::BadRequest("since must be an RFC 3339 date-time".into())),
-        None => Ok(Start::Scratch),
-    }
-}
-
-fn parse_limit(text: Option<&str>) -> Result<u64, ApiError> {
-    let Some(text) = text.filter(|t| !t.is_empty()) else {
-        return Ok(DEFAULT_LIMIT);
-    };
-    text.parse::<u64>()
-        .ok()
-        .filter(|limit| (1..=MAX_LIMIT).contains(limit))
-        .ok_or_else(|| {
-            ApiError::BadRequest(format!(
-                "limit must be a whole number from 1 to {MAX_LIMIT}"
-            ))
-        })
-}
-
-fn parse_tables(text: Option<&str>) -> Result<Option<Vec<&'static Table>>, ApiError> {
-    let Some(text) = text.filter(|t| !t.trim().is_empty()) else {
-        return Ok(None);
-    };
-    let mut tables: Vec<&'static Table> = Vec::new();
-    for name in text.split(',').map(str::trim) {
-        let table = registry::lookup(name)
-            .ok_or_else(|| ApiError::BadRequest(format!("unknown table {name:?} in tables")))?;
-        if !tables.iter().any(|seen| seen.name == table.name) {
-            tables.push(table);
-        }
-    }
-    Ok(Some(tables))
-}
-
 /// The ranges a page reads: per visible scope, or per table of the scopes it lives in. A
 /// super admin's branch tables live in every branch of the client, one range each.
-async fn ranges(
+pub(super) async fn ranges(
     pool: &MySqlPool,
     scope: &CallerScope,
     tables: Option<Vec<&'static Table>>,
@@ -268,7 +145,7 @@ fn page_query(page: &Page) -> QueryBuilder<'_, MySql> {
     query
 }
 
-fn stream(pool: MySqlPool, page: Page) -> Response {
+pub(super) fn stream(pool: MySqlPool, page: Page) -> Response {
     let (sender, receiver) = mpsc::channel::<Result<Bytes, std::io::Error>>(4);
     tokio::spawn(async move {
         if let Err(err) = write_page(&pool, &page, &sender).await {

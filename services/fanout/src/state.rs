@@ -1,0 +1,24 @@
+//! `AppState`: what every handler of fanout shares.
+
+use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::Arc;
+
+use shared::token::TokenKeys;
+use sqlx::MySqlPool;
+
+use crate::config::SocketConfig;
+use crate::hub::Hub;
+
+/// What every handler shares; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub nats: async_nats::Client,
+    /// Connects on first use: fanout starts, and keeps its open connections, while MySQL is
+    /// down; new upgrades then answer 503 and `/readyz` reports not ready until it is back.
+    pub pool: MySqlPool,
+    pub hub: Arc<Hub>,
+    pub keys: TokenKeys,
+    pub config: Arc<SocketConfig>,
+    pub draining: Arc<AtomicBool>,
+    pub next_conn: Arc<AtomicU64>,
+}
