@@ -6,14 +6,14 @@
  */
 import { META, openDatabase, type PossyncDB, type RecordData, type RejectedEntry, type StoredConflict } from './db.js';
 import {
-  FastifyClient,
+  HttpClient,
   HttpError,
   LoggedOutError,
   OfflineError,
   type AuthState,
   type Session,
   type SessionStore,
-} from './FastifyClient.js';
+} from './HttpClient.js';
 import { electLeader, type LeaderOptions, type Leadership } from './leader.js';
 import { ownVersion, type Increments } from './counters.js';
 import { LocalStore } from './LocalStore.js';
@@ -117,7 +117,7 @@ export class SyncEngine extends Emitter<Events> {
   readonly db: PossyncDB;
   readonly store: LocalStore;
   readonly queue: SyncQueue;
-  readonly http: FastifyClient;
+  readonly http: HttpClient;
   readonly socket: WebSocketClient | null;
   private readonly channel: BroadcastChannel | null;
   private readonly exchange = new Mutex();
@@ -158,7 +158,7 @@ export class SyncEngine extends Emitter<Events> {
     this.db = openDatabase(name, (message) => this.update({ lastError: message }), options.dexie);
     this.store = new LocalStore(this.db, (tables, local) => this.changed(tables, local, true));
     this.queue = new SyncQueue(this.db, this.store, options.retry ?? DEFAULT_RETRY, options.random);
-    this.http = new FastifyClient({
+    this.http = new HttpClient({
       baseUrl: options.apiUrl,
       sessionStore: sessionStore(this.db),
       ...(options.fetch ? { fetch: options.fetch } : {}),

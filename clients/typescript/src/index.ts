@@ -1,7 +1,7 @@
 export { ConflictMovedOnError, SyncEngine } from './SyncEngine.js';
 export type { SyncEngineOptions, SyncStatus, SyncReport, ConnectionState } from './SyncEngine.js';
-export { FastifyClient, HttpError, OfflineError, LoggedOutError, memorySessionStore } from './FastifyClient.js';
-export type { FastifyClientOptions, RequestOptions, Session, SessionStore, AuthState } from './FastifyClient.js';
+export { HttpClient, FastifyClient, HttpError, OfflineError, LoggedOutError, memorySessionStore } from './HttpClient.js';
+export type { HttpClientOptions, RequestOptions, Session, SessionStore, AuthState } from './HttpClient.js';
 export { WebSocketClient } from './WebSocketClient.js';
 export type { WebSocketClientOptions, SocketState } from './WebSocketClient.js';
 export { SyncQueue } from './SyncQueue.js';

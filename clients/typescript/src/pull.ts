@@ -5,7 +5,7 @@
  * with its cursor in one transaction. A catch-up reports its progress, and the first pull
  * that reaches the head marks the first full sync done (kept in IndexedDB).
  */
-import { HttpError, type FastifyClient } from './FastifyClient.js';
+import { HttpError, type HttpClient } from './HttpClient.js';
 import type { LocalStore } from './LocalStore.js';
 import type { PullResponse } from './types.js';
 
@@ -37,7 +37,7 @@ export const tablesKey = (tables: readonly string[] | undefined) => tables?.join
  * the changes pulled.
  */
 export async function pullScope(
-  http: FastifyClient,
+  http: HttpClient,
   store: LocalStore,
   settings: PullSettings,
   firstSyncDone: boolean,
@@ -83,7 +83,7 @@ export async function pullScope(
 }
 
 /** Asks for one page; a failure is left to whoever awaits it (or drops it). */
-function pageRequester(http: FastifyClient, settings: PullSettings) {
+function pageRequester(http: HttpClient, settings: PullSettings) {
   return (cursor: string | undefined, far: boolean): Promise<PullResponse> => {
     const params = new URLSearchParams({ limit: String(far ? settings.catchUpLimit : settings.limit) });
     if (cursor) params.set('cursor', cursor);

@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { FastifyClient, HttpError, LoggedOutError, memorySessionStore, OfflineError } from '../src/FastifyClient.js';
+import { FastifyClient, HttpClient, HttpError, LoggedOutError, memorySessionStore, OfflineError } from '../src/HttpClient.js';
 import { FakeIngest, json } from './fakes.js';
 
-function client(server: FakeIngest, extra: Partial<ConstructorParameters<typeof FastifyClient>[0]> = {}) {
+function client(server: FakeIngest, extra: Partial<ConstructorParameters<typeof HttpClient>[0]> = {}) {
   const waits: number[] = [];
-  const http = new FastifyClient({
+  const http = new HttpClient({
     baseUrl: 'http://ingest.test/',
     fetch: server.fetch,
     retry: { attempts: 4, baseMs: 100, maxMs: 1000 },
@@ -14,7 +14,7 @@ function client(server: FakeIngest, extra: Partial<ConstructorParameters<typeof 
   return { http, waits };
 }
 
-describe('FastifyClient tokens', () => {
+describe('HttpClient tokens', () => {
   it('refreshes once for many concurrent 401s (single-flight)', async () => {
     const server = new FakeIngest();
     const { http } = client(server);
@@ -69,7 +69,7 @@ describe('FastifyClient tokens', () => {
   });
 });
 
-describe('FastifyClient retries', () => {
+describe('HttpClient retries', () => {
   it('retries network errors and 5xx with jittered exponential backoff', async () => {
     const server = new FakeIngest();
     const { http, waits } = client(server, { random: () => 0.5 });
@@ -125,7 +125,7 @@ describe('FastifyClient retries', () => {
   });
 });
 
-describe('FastifyClient offline queue', () => {
+describe('HttpClient offline queue', () => {
   const g = globalThis as any;
   const saved = { navigator: Object.getOwnPropertyDescriptor(g, 'navigator'), add: g.addEventListener, remove: g.removeEventListener };
   afterEach(() => {
@@ -150,6 +150,16 @@ describe('FastifyClient offline queue', () => {
     events.dispatchEvent(new Event('online'));
     await Promise.allSettled(sessionless);
     expect(server.calls.map((c) => c.path)).toEqual(['/healthz?1', '/healthz?2']);
+    http.dispose();
+  });
+});
+
+describe('HttpClient name', () => {
+  it('keeps FastifyClient, the design note\'s name, as an alias of the same class', () => {
+    const server = new FakeIngest();
+    const http = new FastifyClient({ baseUrl: 'http://ingest.test', fetch: server.fetch });
+    expect(FastifyClient).toBe(HttpClient);
+    expect(http).toBeInstanceOf(HttpClient);
     http.dispose();
   });
 });

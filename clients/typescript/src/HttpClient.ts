@@ -1,5 +1,5 @@
 /**
- * The HTTP client for ingest (the name is the design note's): JSON calls with the session's
+ * The HTTP client for ingest (the design note's `FastifyClient`): JSON calls with the session's
  * access token, refreshed ahead of expiry and after a 401 — single-flight, so that many
  * calls failing at once trade the (single-use) refresh token only once; requests made while
  * the browser is offline wait in order until it is back; network errors, 5xx and 429 are
@@ -72,7 +72,7 @@ export class LoggedOutError extends Error {
 
 export type AuthState = 'logged_in' | 'logged_out';
 
-export interface FastifyClientOptions {
+export interface HttpClientOptions {
   /** ingest, e.g. `https://pos.example.com` (no trailing slash needed). */
   baseUrl: string;
   fetch?: typeof fetch;
@@ -104,7 +104,7 @@ interface Events extends Record<string, unknown> {
   reachable: boolean;
 }
 
-export class FastifyClient extends Emitter<Events> {
+export class HttpClient extends Emitter<Events> {
   private readonly base: string;
   private readonly fetchImpl: typeof fetch;
   private readonly policy: RetryPolicy;
@@ -118,7 +118,7 @@ export class FastifyClient extends Emitter<Events> {
   private detach: (() => void) | undefined;
   authState: AuthState = 'logged_out';
 
-  constructor(private readonly options: FastifyClientOptions) {
+  constructor(private readonly options: HttpClientOptions) {
     super();
     this.base = options.baseUrl.replace(/\/+$/, '');
     this.fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
@@ -347,3 +347,8 @@ export class FastifyClient extends Emitter<Events> {
     throw new HttpError(response.status, code, message, capped, body);
   }
 }
+
+/** @deprecated use HttpClient (the name in the design note, kept for its readers) */
+export const FastifyClient = HttpClient;
+/** @deprecated use HttpClient */
+export type FastifyClient = HttpClient;
