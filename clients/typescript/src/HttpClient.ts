@@ -5,70 +5,10 @@
  * the browser is offline wait in order until it is back; network errors, 5xx and 429 are
  * retried with exponential backoff and jitter, honouring `Retry-After`.
  */
-import type { TokenResponse, UserInfo } from './types.js';
+import { HttpError, LoggedOutError, OfflineError } from './errors.js';
+import { memorySessionStore, type Session, type SessionStore } from './session.js';
+import type { TokenResponse } from './types.js';
 import { backoffDelay, DEFAULT_RETRY, Emitter, nav, parseRetryAfter, sleep, type RetryPolicy } from './util.js';
-
-/** The tokens of a logged-in device. */
-export interface Session {
-  accessToken: string;
-  refreshToken: string;
-  /** When the access token expires (ms since the epoch, this device's clock). */
-  expiresAt: number;
-  /** Its lifetime in ms, as the server announced it. */
-  lifetimeMs: number;
-  user?: UserInfo;
-}
-
-/** Where the session is kept (the engine keeps it in IndexedDB, shared by the tabs). */
-export interface SessionStore {
-  load(): Promise<Session | null>;
-  save(session: Session | null): Promise<void>;
-}
-
-export function memorySessionStore(initial: Session | null = null): SessionStore {
-  let session = initial;
-  return {
-    load: async () => session,
-    save: async (s) => {
-      session = s;
-    },
-  };
-}
-
-/** The server refused the request (4xx); the same request will not succeed. */
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly retryAfterMs?: number,
-    /** The whole JSON body (some refusals carry more than the error, e.g. a new conflict). */
-    readonly body?: unknown,
-  ) {
-    super(message);
-    this.name = 'HttpError';
-  }
-}
-
-/** The server could not be reached, or kept failing (5xx, 429) after every retry. */
-export class OfflineError extends Error {
-  constructor(
-    message: string,
-    readonly status?: number,
-    readonly retryAfterMs?: number,
-  ) {
-    super(message);
-    this.name = 'OfflineError';
-  }
-}
-
-/** There is no session, or the server refused its refresh token: the user must log in. */
-export class LoggedOutError extends Error {
-  constructor(message = 'logged out: log in again') {
-    super(message);
-    this.name = 'LoggedOutError';
-  }
-}
 
 export type AuthState = 'logged_in' | 'logged_out';
 

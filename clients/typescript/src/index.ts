@@ -1,7 +1,12 @@
-export { ConflictMovedOnError, SyncEngine } from './SyncEngine.js';
-export type { SyncEngineOptions, SyncStatus, SyncReport, ConnectionState } from './SyncEngine.js';
-export { HttpClient, FastifyClient, HttpError, OfflineError, LoggedOutError, memorySessionStore } from './HttpClient.js';
-export type { HttpClientOptions, RequestOptions, Session, SessionStore, AuthState } from './HttpClient.js';
+export { SyncEngine } from './SyncEngine.js';
+export type { SyncEngineOptions } from './engineOptions.js';
+export type { SyncStatus, ConnectionState, SyncEvents } from './StatusBoard.js';
+export type { SyncReport } from './SyncLoop.js';
+export { ConflictMovedOnError, HttpError, OfflineError, LoggedOutError } from './errors.js';
+export { HttpClient, FastifyClient } from './HttpClient.js';
+export type { HttpClientOptions, RequestOptions, AuthState } from './HttpClient.js';
+export { memorySessionStore } from './session.js';
+export type { Session, SessionStore } from './session.js';
 export { WebSocketClient } from './WebSocketClient.js';
 export type { WebSocketClientOptions, SocketState } from './WebSocketClient.js';
 export { SyncQueue } from './SyncQueue.js';

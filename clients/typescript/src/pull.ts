@@ -5,7 +5,8 @@
  * with its cursor in one transaction. A catch-up reports its progress, and the first pull
  * that reaches the head marks the first full sync done (kept in IndexedDB).
  */
-import { HttpError, type HttpClient } from './HttpClient.js';
+import { HttpError } from './errors.js';
+import type { HttpClient } from './HttpClient.js';
 import type { LocalStore } from './LocalStore.js';
 import type { PullResponse } from './types.js';
 

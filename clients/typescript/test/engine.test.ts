@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SyncEngine, type SyncEngineOptions } from '../src/SyncEngine.js';
+import type { SyncEngineOptions } from '../src/engineOptions.js';
+import { SyncEngine } from '../src/SyncEngine.js';
 import { FakeIngest, FakeWebSocket, json, uniqueName, until } from './fakes.js';
 
 const engines: SyncEngine[] = [];

@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { FastifyClient, HttpClient, HttpError, LoggedOutError, memorySessionStore, OfflineError } from '../src/HttpClient.js';
+import { HttpError, LoggedOutError, OfflineError } from '../src/errors.js';
+import { FastifyClient, HttpClient } from '../src/HttpClient.js';
+import { memorySessionStore } from '../src/session.js';
 import { FakeIngest, json } from './fakes.js';
 
 function client(server: FakeIngest, extra: Partial<ConstructorParameters<typeof HttpClient>[0]> = {}) {

@@ -5,7 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SyncEngine, type SyncEngineOptions } from '../src/SyncEngine.js';
+import type { SyncEngineOptions } from '../src/engineOptions.js';
+import { SyncEngine } from '../src/SyncEngine.js';
 import type { SyncProgress } from '../src/pull.js';
 import { TABLES } from '../src/tables.js';
 import { FakeIngest, FakeWebSocket, uniqueName, until } from './fakes.js';

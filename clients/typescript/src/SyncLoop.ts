@@ -1,0 +1,142 @@
+/**
+ * When and how the leader syncs: a sync pushes the outbox, then pulls; one runs at a time (a
+ * caller during a run gets the run after it); triggers that come close together are gathered
+ * into one, a backoff is waited out, and a full sync runs periodically while this tab leads.
+ */
+import { META, type PossyncDB } from './db.js';
+import { OfflineError } from './errors.js';
+import type { HttpClient } from './HttpClient.js';
+import type { LocalStore } from './LocalStore.js';
+import { pullScope } from './pull.js';
+import { pushOutbox, type PushReport } from './push.js';
+import type { SyncQueue } from './SyncQueue.js';
+import type { TableName } from './tables.js';
+import { Mutex } from './util.js';
+import type { SyncEngineOptions } from './engineOptions.js';
+import type { StatusBoard } from './StatusBoard.js';
+import type { Tabs } from './Tabs.js';
+
+export interface SyncReport extends PushReport {
+  pulled: number;
+}
+
+export interface LoopParts {
+  db: PossyncDB;
+  http: HttpClient;
+  store: LocalStore;
+  queue: SyncQueue;
+  status: StatusBoard;
+  tabs: Pick<Tabs, 'isLeader' | 'callLeader'>;
+  options: SyncEngineOptions;
+  tables: TableName[] | undefined;
+  running(): boolean;
+}
+
+export class SyncLoop {
+  /** Pushes and pulls, one at a time. */
+  private readonly exchange = new Mutex();
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private due = 0;
+  private periodic: ReturnType<typeof setInterval> | null = null;
+  private inFlight: Promise<SyncReport> | null = null;
+  /** The run that starts after `inFlight`, shared by every `sync()` called meanwhile. */
+  private followUp: Promise<SyncReport> | null = null;
+
+  constructor(private readonly parts: LoopParts) {}
+
+  /** Pushes the queue, then pulls; in a follower tab the leader does it (see `SyncEngine.sync`). */
+  sync(): Promise<SyncReport> {
+    const { tabs, db, status } = this.parts;
+    if (!tabs.isLeader()) return tabs.callLeader('sync', []) as Promise<SyncReport>;
+    if (this.inFlight) {
+      // A failed run fails its follow-up too: the retry waits for its backoff.
+      const settled = () => {
+        this.followUp = null;
+      };
+      this.followUp ??= this.inFlight.finally(settled).then(() => {
+        if (!this.parts.running()) throw new OfflineError('the sync engine was stopped');
+        return this.sync();
+      });
+      return this.followUp;
+    }
+    const run = async (): Promise<SyncReport> => {
+      const pushed = await this.push();
+      const report: SyncReport = { ...pushed, pulled: await this.pull() };
+      const at = new Date().toISOString();
+      await db.meta.put({ key: META.lastSyncAt, value: at });
+      status.update({ lastSyncAt: at, lastError: null });
+      return report;
+    };
+    status.update({ syncing: true });
+    this.inFlight = run()
+      .catch((err: unknown) => {
+        status.update({ lastError: err instanceof Error ? err.message : String(err) });
+        throw err;
+      })
+      .finally(() => {
+        this.inFlight = null;
+        status.update({ syncing: false });
+        void status.refreshCounts();
+      });
+    return this.inFlight;
+  }
+
+  /** Schedules a sync (gathering triggers that come close together). */
+  requestSync(delayMs = this.parts.options.pushDelayMs ?? 50): void {
+    const { tabs, status, queue } = this.parts;
+    if (!this.parts.running() || !tabs.isLeader()) return;
+    if (status.status.auth !== 'logged_in') return;
+    const due = Date.now() + Math.max(delayMs, queue.waitMs());
+    if (this.timer && due >= this.due) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.due = due;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.sync().catch(() => undefined);
+    }, due - Date.now());
+  }
+
+  push(): Promise<PushReport> {
+    const { http, queue, options, status } = this.parts;
+    return this.exchange.run(() =>
+      pushOutbox(http, queue, options.deviceId, {
+        retryIn: (delayMs) => this.requestSync(delayMs),
+        settled: () => status.refreshCounts(),
+      }),
+    );
+  }
+
+  pull(): Promise<number> {
+    const { http, store, options, tables, status } = this.parts;
+    const settings = {
+      limit: options.pullLimit ?? 500,
+      catchUpLimit: options.catchUpLimit ?? 5_000,
+      tables,
+    };
+    return this.exchange.run(() =>
+      pullScope(http, store, settings, status.progress.firstSyncDone, (p) => status.reportProgress(p)),
+    );
+  }
+
+  /** While this tab leads, a full sync at least every `periodicSyncMs` (default 60 s). */
+  lead(leader: boolean): void {
+    if (leader) {
+      const every = this.parts.options.periodicSyncMs ?? 60_000;
+      if (every > 0) this.periodic = setInterval(() => this.requestSync(0), every);
+    } else {
+      if (this.periodic) clearInterval(this.periodic);
+      this.periodic = null;
+    }
+  }
+
+  /** Cancels the scheduled syncs (the one under way goes on: see `finished`). */
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    if (this.periodic) clearInterval(this.periodic);
+  }
+
+  /** Resolves once the sync under way, if any, has ended. */
+  async finished(): Promise<void> {
+    await this.inFlight?.catch(() => undefined);
+  }
+}
