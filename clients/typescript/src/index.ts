@@ -1,27 +1,27 @@
+/**
+ * The public surface of `@possync/client`: what an app uses (the engine, its options, events,
+ * status and progress, the errors it throws, the HTTP client, the tables and record types).
+ * The parts inside the engine are in `@possync/client/internals` (`internals.ts`).
+ */
 export { SyncEngine } from './SyncEngine.js';
 export type { SyncEngineOptions } from './engineOptions.js';
-export type { SyncStatus, ConnectionState, SyncEvents } from './StatusBoard.js';
-export type { SyncReport } from './SyncLoop.js';
-export { ConflictMovedOnError, HttpError, OfflineError, LoggedOutError } from './errors.js';
-export { HttpClient, FastifyClient } from './HttpClient.js';
-export type { HttpClientOptions, RequestOptions, AuthState } from './HttpClient.js';
-export { memorySessionStore } from './session.js';
-export type { Session, SessionStore } from './session.js';
-export { WebSocketClient } from './WebSocketClient.js';
-export type { WebSocketClientOptions, SocketState } from './WebSocketClient.js';
-export { SyncQueue } from './SyncQueue.js';
-export type { SettleReport, QueuedEntry } from './SyncQueue.js';
+export type { ConnectionState, SyncEvents, SyncStatus } from './StatusBoard.js';
 export type { SyncProgress } from './pull.js';
+export type { SyncReport } from './SyncLoop.js';
+export type { PushReport } from './push.js';
+export type { LeaderOptions } from './leader.js';
+export type { RetryPolicy } from './util.js';
+
+export { ConflictMovedOnError, HttpError, LoggedOutError, OfflineError } from './errors.js';
+
+export { FastifyClient, HttpClient } from './HttpClient.js';
+export type { AuthState, HttpClientOptions, RequestOptions } from './HttpClient.js';
+export type { Session, SessionStore } from './session.js';
+
 export { TABLES } from './tables.js';
 export type { TableName } from './tables.js';
-export { LocalStore } from './LocalStore.js';
-export type { Writer, WriteOptions, ServerChange } from './LocalStore.js';
-export { PossyncDB, openDatabase } from './db.js';
-export type { LocalRecord, OutboxEntry, RejectedEntry, StoredConflict, RecordData, SentIncrement } from './db.js';
 export { COUNTERS } from './counters.js';
 export type { Increments } from './counters.js';
-export { electLeader } from './leader.js';
-export type { Leadership, LeaderOptions } from './leader.js';
-export { backoffDelay, backoffCeiling, parseRetryAfter, DEFAULT_RETRY } from './util.js';
-export type { RetryPolicy } from './util.js';
-export * from './types.js';
+export type { LocalRecord, RecordData, RejectedEntry, StoredConflict } from './db.js';
+export type { WriteOptions, Writer } from './LocalStore.js';
+export type { Change, Conflict, Resolution, UserInfo } from './types.js';

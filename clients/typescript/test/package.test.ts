@@ -19,4 +19,13 @@ describe('package', () => {
     expect(pkg.exports['.']).toEqual({ types: './dist/index.d.ts', default: './dist/index.js' });
     expect(Object.keys(pkg.dependencies)).toEqual(['dexie']);
   });
+
+  it('exports what an app uses, and the engine\'s parts only under @possync/client/internals', async () => {
+    const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
+    expect(pkg.exports['./internals']).toEqual({ types: './dist/internals.d.ts', default: './dist/internals.js' });
+    const app = Object.keys(await import('../src/index.js')).sort();
+    const internals = Object.keys(await import('../src/internals.js')).sort();
+    expect(app).toEqual(['COUNTERS', 'ConflictMovedOnError', 'FastifyClient', 'HttpClient', 'HttpError', 'LoggedOutError', 'OfflineError', 'SyncEngine', 'TABLES']);
+    expect(internals).toEqual(['DEFAULT_RETRY', 'LocalStore', 'MAX_PUSH_RECORDS', 'PossyncDB', 'SyncQueue', 'WebSocketClient', 'backoffCeiling', 'backoffDelay', 'electLeader', 'memorySessionStore', 'openDatabase', 'parseRetryAfter']);
+  });
 });
