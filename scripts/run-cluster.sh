@@ -18,7 +18,9 @@ stop_all() {
   trap - INT TERM EXIT
   say "stopping the cluster"
   # Also what a fault tool started again (it writes their new pids to processes.json).
-  stop_processes "${PIDS[@]}" $(grep -oE '"pid": *[0-9]+' "$DIR/processes.json" 2>/dev/null | grep -oE '[0-9]+')
+  local restarted=()
+  [ -s "$DIR/processes.json" ] && mapfile -t restarted < <(jq -r '.[].pid' "$DIR/processes.json")
+  stop_processes "${PIDS[@]}" "${restarted[@]}"
   rm -f "$DIR/processes.json"
   say "stopped"
   exit 0
@@ -27,7 +29,13 @@ stop_all() {
 # started ROLE PORT: records the last background process.
 started() {
   PIDS+=($!)
-  PROCESSES+=("{\"role\": \"$1\", \"pid\": $!, \"port\": $2}")
+  PROCESSES+=("$(jq -cn --arg role "$1" --argjson pid $! --argjson port "$2" '{$role, $pid, $port}')")
+}
+
+# write_processes: processes.json, written whole at once (run-chaos.sh starts when it appears).
+write_processes() {
+  printf '%s\n' "${PROCESSES[@]}" | jq -s . >"$DIR/processes.json.new"
+  mv "$DIR/processes.json.new" "$DIR/processes.json"
 }
 
 # next_port START: sets PORT to a free port from START on that this script has not handed
@@ -70,12 +78,12 @@ CONF
 
 # start_mariadb ROLE SERVER_ID: a MariaDB with binary logs and GTIDs; sets PORT.
 start_mariadb() {
-  local role=$1 id=$2
+  local role=$1 id=$2 read_only=()
+  [ "$role" = mariadb-replica ] && read_only=(--read-only=1)
   next_port 23306
   start_mariadb_in "$DIR/$role" "$PORT" --innodb-buffer-pool-size=256M \
     --server-id="$id" --log-bin="$DIR/$role/binlog" --log-slave-updates --binlog-format=ROW \
-    --gtid-strict-mode=1 --innodb-flush-log-at-trx-commit=1 --sync-binlog=1 \
-    $([ "$role" = mariadb-replica ] && echo --read-only=1)
+    --gtid-strict-mode=1 --innodb-flush-log-at-trx-commit=1 --sync-binlog=1 "${read_only[@]}"
   started "$role" "$PORT"
   wait_for_port "$PORT" "$role"
 }
@@ -122,7 +130,7 @@ CONF
 }
 
 ensure_rust
-ensure_packages curl:curl haproxy:haproxy mariadbd:mariadb-server mariadb:mariadb-client
+ensure_packages curl:curl jq:jq haproxy:haproxy mariadbd:mariadb-server mariadb:mariadb-client
 port_is_open "$CLUSTER_PORT" && die "port $CLUSTER_PORT is already in use; set CLUSTER_PORT"
 if [ "$CLUSTER_PROFILE" = debug ]; then
   BIN="$ROOT/target/debug"
@@ -169,7 +177,7 @@ haproxy_config >"$DIR/haproxy.cfg"
 "$(sbin haproxy)" -db -f "$DIR/haproxy.cfg" >"$DIR/haproxy.log" 2>&1 &
 started balancer "$CLUSTER_PORT"
 wait_for_port "$CLUSTER_PORT" HAProxy
-(IFS=,; echo "[${PROCESSES[*]}]") >"$DIR/processes.json"
+write_processes
 
 cat >&2 <<TXT
 
