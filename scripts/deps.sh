@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034  # (it sets variables for the scripts that source it)
 # possync's local dependencies: sourced by run-stack.sh and run-tests.sh.
 #
 # ensure_packages installs what is missing (Debian/Ubuntu packages). use_mysql and use_nats
@@ -33,6 +34,17 @@ ensure_rust() {
   command -v cargo >/dev/null || die "cargo not found: install Rust 1.85 or newer (https://rustup.rs) and retry"
 }
 
+# build_services PROFILE [ARGS...]: builds what the stack and the cluster run (ingest,
+# possync-admin, fanout, janitor), debug or release, and nothing else of the workspace (the
+# simulator, the fault suite and their chart library take longer than the services); ARGS
+# add other binaries (e.g. --bin possync-chaos).
+build_services() {
+  local flags=(--locked)
+  [ "$1" = release ] && flags+=(--release)
+  shift
+  (cd "$ROOT" && cargo build "${flags[@]}" --bin ingest --bin possync-admin --bin fanout --bin janitor "$@")
+}
+
 port_is_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # free_port START: the first port from START on that nothing listens on.
@@ -43,8 +55,8 @@ free_port() {
 }
 
 wait_for_port() {
-  local port=$1 what=$2 i
-  for i in $(seq 1 150); do port_is_open "$port" && return 0; sleep 0.2; done
+  local port=$1 what=$2
+  for _ in $(seq 1 150); do port_is_open "$port" && return 0; sleep 0.2; done
   die "$what did not start on port $port (see its log under .local/)"
 }
 
@@ -116,12 +128,12 @@ use_nats() {
 # stop_processes PID...: SIGTERM to each (a paused one is let go on), then waits for all of
 # them, up to 10 s each before SIGKILL.
 stop_processes() {
-  local pid n
+  local pid
   for pid in "$@"; do kill -TERM "$pid" 2>/dev/null && kill -CONT "$pid" 2>/dev/null || true; done
   for pid in "$@"; do
     wait "$pid" 2>/dev/null || true
     # Not a child of this shell (a process a fault tool started again): poll until it is gone.
-    for n in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$pid" 2>/dev/null || true
   done
 }

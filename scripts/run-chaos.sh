@@ -16,11 +16,7 @@ if [ "${1:-}" = --short ]; then
   args=(--rounds 1 --hold-seconds 2 --settle-seconds 2 --tills 4 --watchers-per-fanout 100)
 fi
 ensure_rust
-if [ "$profile" = debug ]; then
-  (cd "$ROOT" && cargo build --locked --bins)
-else
-  (cd "$ROOT" && cargo build --release --locked --bins)
-fi
+build_services "$profile" --bin possync-chaos
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 export CLUSTER_DIR="$ROOT/.local/chaos" CLUSTER_PORT CLUSTER_PROFILE=$profile

@@ -134,10 +134,10 @@ ensure_packages curl:curl jq:jq haproxy:haproxy mariadbd:mariadb-server mariadb:
 port_is_open "$CLUSTER_PORT" && die "port $CLUSTER_PORT is already in use; set CLUSTER_PORT"
 if [ "$CLUSTER_PROFILE" = debug ]; then
   BIN="$ROOT/target/debug"
-  [ -x "$BIN/ingest" ] || (cd "$ROOT" && cargo build --locked --bins)
+  [ -x "$BIN/ingest" ] || build_services debug
 else
-  say "building (release)"
-  (cd "$ROOT" && cargo build --release --locked --bins)
+  say "building ingest, possync-admin, fanout and janitor (release)"
+  build_services release
   BIN="$ROOT/target/release"
 fi
 # Each fanout replica holds thousands of sockets; the default soft limit is often 1,024.

@@ -28,8 +28,8 @@ for port in "$INGEST_PORT" "$FANOUT_PORT" "$JANITOR_PORT" $([ "$WEB_DEMO" = 1 ] 
   port_is_open "$port" && die "port $port is already in use; stop what runs there or set INGEST_PORT/FANOUT_PORT/JANITOR_PORT/DEMO_PORT"
 done
 
-say "building (release)"
-(cd "$ROOT" && cargo build --release --locked --bins)
+say "building ingest, possync-admin, fanout and janitor (release)"
+build_services release
 BIN="$ROOT/target/release"
 if [ "$WEB_DEMO" = 1 ]; then
   say "building the POS web demo (clients/web-demo)"
