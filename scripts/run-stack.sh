@@ -66,7 +66,7 @@ wait_for_port "$INGEST_PORT" ingest
 wait_for_port "$FANOUT_PORT" fanout
 wait_for_port "$JANITOR_PORT" janitor
 if [ "$WEB_DEMO" = 1 ]; then
-  (cd "$DEMO_DIR" && exec node node_modules/vite/bin/vite.js preview --host 127.0.0.1 --port "$DEMO_PORT" --strictPort >/dev/null) & SERVICE_PIDS+=($!)
+  (serve_web_demo "$DEMO_PORT" >/dev/null) & SERVICE_PIDS+=($!)
   wait_for_port "$DEMO_PORT" "web demo"
 fi
 

@@ -2,7 +2,8 @@
  * A till in Chromium: a page of the test origin running a SyncEngine (the bundle's
  * `window.possync`), with counters the tests read back (`opens`, `closes`, `changes`).
  */
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from './launch.js';
 import { startStack, type Stack } from './stack.js';
 
 export interface TillOptions {
@@ -29,10 +30,7 @@ export class Tills {
 
   static async start(accessTtlSecs: number): Promise<Tills> {
     const stack = await startStack(accessTtlSecs);
-    const browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-dev-shm-usage'],
-    });
+    const browser = await launchChromium();
     return new Tills(stack, browser);
   }
 

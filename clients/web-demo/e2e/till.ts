@@ -2,8 +2,8 @@
  * Tills for the demo's tests: one Chromium (Debian's, never a downloaded one), a browser
  * profile per till, the demo page driven through its data-testid hooks only.
  */
-import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
-import { startStack, type Stack } from './stack.js';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { launchChromium, startStack, type Stack } from './stack.js';
 
 export class Tills {
   private constructor(
@@ -13,7 +13,7 @@ export class Tills {
 
   static async start(): Promise<Tills> {
     const stack = await startStack();
-    const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+    const browser = await launchChromium();
     return new Tills(stack, browser);
   }
 
