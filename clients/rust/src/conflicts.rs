@@ -4,7 +4,8 @@ use possync_wire::sync::{Change, Conflict, Resolution, ResolveMovedOn, ResolveRe
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::{CallError, Client};
+use crate::client::Client;
+use crate::http::CallError;
 
 /// What settling a conflict did.
 #[derive(Debug, Clone)]

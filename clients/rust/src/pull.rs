@@ -6,11 +6,12 @@ use std::sync::atomic::Ordering;
 
 use reqwest::{Method, StatusCode};
 
+use crate::client::Client;
+use crate::http::CallError;
 use crate::options::ALL_TABLES;
 use crate::progress::SyncProgress;
 use crate::store::page::{Page, PageEnd};
 use crate::store::Store;
-use crate::{CallError, Client};
 
 /// Where the next pull starts, as the store says.
 pub(crate) struct PullStart {

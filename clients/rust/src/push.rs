@@ -4,8 +4,9 @@
 use possync_wire::sync::{Conflict, PushRequest, PushResponse, MAX_PUSH_RECORDS};
 use reqwest::{Method, StatusCode};
 
+use crate::client::Client;
 use crate::conflicts::server_side;
-use crate::{CallError, Client};
+use crate::http::CallError;
 
 /// What one push round did.
 #[derive(Debug, Clone, Default)]

@@ -12,7 +12,7 @@ use possync_wire::sync::Change;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_util::sync::CancellationToken;
 
-use crate::Client;
+use crate::client::Client;
 
 impl Client {
     /// Keeps the device connected until `stop` is cancelled.

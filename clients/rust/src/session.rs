@@ -7,9 +7,9 @@ use possync_wire::auth::TokenResponse;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
+use crate::client::Client;
 use crate::http::{self, CallError};
 use crate::tokens::Tokens;
-use crate::Client;
 
 impl Client {
     /// How often a long-lived connection should ask [`Client::access_token`] for a fresh
