@@ -130,6 +130,10 @@ pub struct LogConfig {
     /// `text` for people, `json` for log collectors.
     #[arg(long, env = "LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
     pub log_format: String,
+    /// Log each span as it closes, with its time (`time.busy`, `time.idle`): a push's group
+    /// commit round and each statement group of its write.
+    #[arg(long, env = "LOG_SPANS", default_value_t = false)]
+    pub log_spans: bool,
 }
 
 #[cfg(test)]

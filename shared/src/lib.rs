@@ -10,6 +10,8 @@
 //! - [`subject`]: NATS subjects and WebSocket rooms, with validated ids.
 //! - [`storage`]: the MySQL pool and the embedded migrations.
 //! - [`stream`]: the JetStream stream of change events and publishing into it.
+//! - [`sync_queue`]: every statement on the sync queue (`sync_queue`), the outbox ingest
+//!   writes and the janitor relays and trims.
 //! - [`shutdown`]: one cancellation token fed by Ctrl-C and SIGTERM.
 
 pub mod config;
@@ -18,6 +20,7 @@ pub mod shutdown;
 pub mod storage;
 pub mod stream;
 pub mod subject;
+pub mod sync_queue;
 pub mod telemetry;
 pub mod token;
 

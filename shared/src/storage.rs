@@ -126,3 +126,27 @@ impl From<Text> for String {
         text.0
     }
 }
+
+/// Runs `statement` (a `DELETE … WHERE … < ? … LIMIT ?`) with `cutoff` and `batch` until it
+/// deletes fewer than `batch` rows, each run its own short transaction; returns how many.
+pub async fn delete_in_batches(
+    pool: &MySqlPool,
+    statement: &'static str,
+    cutoff: chrono::DateTime<chrono::Utc>,
+    batch: u32,
+) -> sqlx::Result<u64> {
+    let mut deleted = 0;
+    loop {
+        let rows = sqlx::query(statement)
+            .bind(cutoff)
+            .bind(batch)
+            .execute(pool)
+            .await?
+            .rows_affected();
+        deleted += rows;
+        if rows < u64::from(batch) {
+            return Ok(deleted);
+        }
+        tokio::task::yield_now().await;
+    }
+}

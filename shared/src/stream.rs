@@ -1,7 +1,7 @@
 //! The JetStream stream that stores change events, and how they are published into it.
 //!
 //! A message carries the changes of one write transaction that share a subject (a JSON
-//! array), with the group's first outbox row id as `Nats-Msg-Id`; within the duplicate window
+//! array), with the group's first sync queue row id as `Nats-Msg-Id`; within the duplicate window
 //! the stream stores a re-published group once, so the janitor's relay may safely publish a
 //! group that ingest published just before crashing.
 
@@ -40,43 +40,43 @@ pub async fn ensure(js: &jetstream::Context, config: &NatsConfig) -> anyhow::Res
     Ok(())
 }
 
-/// Most outbox rows one write transaction may have: a group never has more, so a relay
+/// Most sync queue rows one write transaction may have: a group never has more, so a relay
 /// round that claims this many rows holds at least one whole group.
 pub const MAX_TRANSACTION_ROWS: usize = 500;
 
 /// One JetStream message ready to publish: the changes of one transaction that share a
-/// subject, as a JSON array, with the outbox ids they came from. Its `Nats-Msg-Id` is the
+/// subject, as a JSON array, with the sync queue ids they came from. Its `Nats-Msg-Id` is the
 /// first of them, so ingest and the relay publish the same group under the same id.
 #[derive(Debug, Clone)]
 pub struct Outgoing {
-    pub outbox_ids: Vec<u64>,
+    pub queue_ids: Vec<u64>,
     pub subject: String,
     pub payload: bytes::Bytes,
 }
 
 impl Outgoing {
-    /// The message id: the group's first outbox id.
+    /// The message id: the group's first sync queue id.
     pub fn message_id(&self) -> u64 {
-        self.outbox_ids[0]
+        self.queue_ids[0]
     }
 
-    /// Groups `events` (each with its outbox id and subject, in outbox order) into one
+    /// Groups `events` (each with its sync queue id and subject, in queue order) into one
     /// message per subject, in the order each subject first appears.
     pub fn groups(events: Vec<(u64, String, ChangeEvent)>) -> Vec<Outgoing> {
         let mut groups: Vec<(String, Vec<u64>, Vec<ChangeEvent>)> = Vec::new();
-        for (outbox_id, subject, event) in events {
+        for (queue_id, subject, event) in events {
             match groups.iter_mut().find(|(s, _, _)| *s == subject) {
                 Some((_, ids, events)) => {
-                    ids.push(outbox_id);
+                    ids.push(queue_id);
                     events.push(event);
                 }
-                None => groups.push((subject, vec![outbox_id], vec![event])),
+                None => groups.push((subject, vec![queue_id], vec![event])),
             }
         }
         groups
             .into_iter()
-            .map(|(subject, outbox_ids, events)| Outgoing {
-                outbox_ids,
+            .map(|(subject, queue_ids, events)| Outgoing {
+                queue_ids,
                 subject,
                 payload: serde_json::to_vec(&events)
                     .expect("events serialise")
@@ -118,7 +118,7 @@ pub async fn send(
 }
 
 /// Publishes `messages` in order and waits for the stream's acknowledgements (all at once,
-/// so a stream that does not answer costs one timeout); returns the outbox ids of the
+/// so a stream that does not answer costs one timeout); returns the sync queue ids of the
 /// messages the stream acknowledged (stored now or already stored before).
 pub async fn publish_all(js: &jetstream::Context, messages: &[Outgoing]) -> Vec<u64> {
     let mut answers = Vec::with_capacity(messages.len());
@@ -136,6 +136,6 @@ pub async fn publish_all(js: &jetstream::Context, messages: &[Outgoing]) -> Vec<
         .iter()
         .zip(stored)
         .filter(|(_, stored)| *stored)
-        .flat_map(|(message, _)| message.outbox_ids.iter().copied())
+        .flat_map(|(message, _)| message.queue_ids.iter().copied())
         .collect()
 }

@@ -7,6 +7,7 @@ use axum::http::{HeaderName, Request};
 use axum::Router;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
+use tracing_subscriber::fmt::format::FmtSpan;
 use tracing_subscriber::EnvFilter;
 
 use crate::config::LogConfig;
@@ -14,10 +15,17 @@ use crate::config::LogConfig;
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Installs the global subscriber: `RUST_LOG` filters (default `info`), `LOG_FORMAT` picks text
-/// or JSON. Calling it twice is harmless (tests do).
+/// or JSON, `LOG_SPANS` adds a line per closed span. Calling it twice is harmless (tests do).
 pub fn init(config: &LogConfig) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let spans = if config.log_spans {
+        FmtSpan::CLOSE
+    } else {
+        FmtSpan::NONE
+    };
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_span_events(spans);
     let _ = if config.log_format == "json" {
         builder.json().flatten_event(true).try_init()
     } else {

@@ -1,15 +1,16 @@
 //! The Rust client's realtime loop and its own pushes: the `own` markers keep its scope
 //! numbers whole, so it pulls on connect and on a real gap, never because it pushed.
 
+use ingest::record::{Author, Mode};
 use ingest::scope::CallerScope;
-use ingest::store::outbox::IdAllocation;
-use ingest::store::write::{self, Author, Mode};
+use ingest::store::write;
 use ingest::store::Store;
 use ingest::sync::incoming;
 use possync_client::Client;
 use possync_tests::{TempPath, Tenant, TestFanout, TestIngest};
 use serde_json::json;
 use shared::subject::Subjects;
+use shared::sync_queue::insert::IdAllocation;
 use tokio_util::sync::CancellationToken;
 
 use crate::client::{arrives, go_live, open_device, store_path};
@@ -81,7 +82,7 @@ async fn commit_unannounced(app: &TestIngest, tenant: &Tenant, id: &str) {
     let store = Store {
         pool: app.db.pool.clone(),
         subjects: Subjects::new(&app.config.nats.nats_subject_prefix).unwrap(),
-        outbox_ids: IdAllocation::Consecutive,
+        queue_ids: IdAllocation::Consecutive,
     };
     let author = Author {
         scope: CallerScope {

@@ -27,7 +27,7 @@ async fn server_row(app: &TestIngest, id: &str) -> (u64, f64) {
     (version, data["price"].as_f64().unwrap())
 }
 
-async fn outbox_rows(app: &TestIngest) -> i64 {
+async fn queue_rows(app: &TestIngest) -> i64 {
     sqlx::query_scalar("SELECT COUNT(*) FROM sync_queue")
         .fetch_one(&app.db.pool)
         .await
@@ -110,7 +110,7 @@ async fn a_retried_batch_changes_nothing_and_reports_no_conflict() {
     let (app, token) = setup().await;
     let batch = json!([product("p1", 1.0, 5, None), product("p2", 2.0, 5, None)]);
     app.push(&token, "till-a", batch.clone()).await;
-    let rows_before = outbox_rows(&app).await;
+    let rows_before = queue_rows(&app).await;
 
     let retry = app.push(&token, "till-a", batch).await;
 
@@ -119,7 +119,7 @@ async fn a_retried_batch_changes_nothing_and_reports_no_conflict() {
         json!({"success": true, "synced_count": 2, "conflicts": [], "errors": []})
     );
     assert_eq!(server_row(&app, "p1").await, (1, 1.0));
-    assert_eq!(outbox_rows(&app).await, rows_before);
+    assert_eq!(queue_rows(&app).await, rows_before);
 }
 
 #[tokio::test]
@@ -236,7 +236,7 @@ async fn a_retry_after_another_devices_edit_is_synced_not_a_conflict() {
         (3, 3.0),
         "B's later edit stands"
     );
-    assert_eq!(outbox_rows(&app).await, 3, "the retry wrote nothing");
+    assert_eq!(queue_rows(&app).await, 3, "the retry wrote nothing");
     // Another edit of A's with the same time but other data is not a retry: a conflict.
     let mut same_time = a_edit_record(&retry_source);
     same_time["data"]["price"] = json!(5.0);
@@ -267,7 +267,7 @@ async fn a_retry_from_a_fast_clock_after_another_devices_edit_changes_nothing() 
     assert_eq!(retry["synced_count"], 1, "{retry}");
     assert_eq!(retry["conflicts"], json!([]));
     assert_eq!(server_row(&app, "p1").await, (2, 3.0), "B's edit stands");
-    assert_eq!(outbox_rows(&app).await, 2, "the retry wrote nothing");
+    assert_eq!(queue_rows(&app).await, 2, "the retry wrote nothing");
 }
 
 /// The record of a pushed edit, to vary it.

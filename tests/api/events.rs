@@ -3,14 +3,15 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
+use ingest::record::{Author, Mode};
 use ingest::scope::CallerScope;
-use ingest::store::outbox::IdAllocation;
-use ingest::store::write::{self, Author, Mode};
+use ingest::store::write;
 use ingest::store::Store;
 use ingest::sync::incoming;
 use possync_tests::{changes_in, messages_until_quiet, nats_url, Tenant, TestFanout, TestIngest};
 use serde_json::{json, Value};
 use shared::subject::Subjects;
+use shared::sync_queue::insert::IdAllocation;
 use shared::token::Role;
 
 fn record(table: &str, id: &str, data: Value) -> Value {
@@ -93,18 +94,18 @@ async fn a_subscriber_receives_exactly_the_committed_changes_on_their_subjects()
     assert_eq!(first["data"], json!({"name": "Tea", "price": 2}));
     assert_eq!(first["sync_version"], 1);
     assert_eq!(first["source_device_id"], "till-1");
-    let outbox_ids: Vec<u64> = sqlx::query_scalar("SELECT id FROM sync_queue ORDER BY id")
+    let queue_ids: Vec<u64> = sqlx::query_scalar("SELECT id FROM sync_queue ORDER BY id")
         .fetch_all(&app.db.pool)
         .await
         .unwrap();
-    assert_eq!(outbox_ids.len(), 3);
+    assert_eq!(queue_ids.len(), 3);
     let msg_ids: Vec<String> = received
         .iter()
         .map(|(_, _, id)| id.clone().expect("Nats-Msg-Id set"))
         .collect();
     assert_eq!(
         msg_ids,
-        outbox_ids.iter().map(u64::to_string).collect::<Vec<_>>()
+        queue_ids.iter().map(u64::to_string).collect::<Vec<_>>()
     );
     let positions: Vec<u64> = received
         .iter()
@@ -127,7 +128,7 @@ async fn the_stream_stores_each_change_once_even_when_published_again() {
     app.wait_published().await;
     let js = app.jetstream().await;
 
-    // The relay's situation: the same outbox row published a second time.
+    // The relay's situation: the same sync queue row published a second time.
     let (id, subject): (u64, String) = (
         sqlx::query_scalar("SELECT id FROM sync_queue")
             .fetch_one(&app.db.pool)
@@ -139,7 +140,7 @@ async fn the_stream_stores_each_change_once_even_when_published_again() {
         ),
     );
     let again = shared::stream::Outgoing {
-        outbox_ids: vec![id],
+        queue_ids: vec![id],
         subject,
         payload: "[]".into(),
     };
@@ -254,14 +255,14 @@ async fn events_number_each_scope_without_holes() {
 }
 
 /// Writes a batch over two scopes and one over a single scope with `ids`, and checks the
-/// outbox ids and scope numbers the events carry against the rows.
-async fn outbox_ids_match_rows(ids: IdAllocation) {
+/// sync queue ids and scope numbers the events carry against the rows.
+async fn queue_ids_match_rows(ids: IdAllocation) {
     let app = TestIngest::spawn().await;
     let tenant = Tenant::seed(&app, "ids").await;
     let store = Store {
         pool: app.db.pool.clone(),
         subjects: Subjects::new(&app.config.nats.nats_subject_prefix).unwrap(),
-        outbox_ids: ids,
+        queue_ids: ids,
     };
     let author = Author {
         scope: CallerScope {
@@ -302,13 +303,13 @@ async fn outbox_ids_match_rows(ids: IdAllocation) {
         .iter()
         .flat_map(|message| {
             let changes = changes_in(&message.payload);
-            assert_eq!(changes.len(), message.outbox_ids.len());
-            assert_eq!(message.message_id(), message.outbox_ids[0]);
+            assert_eq!(changes.len(), message.queue_ids.len());
+            assert_eq!(message.message_id(), message.queue_ids[0]);
             let seqs = changes
                 .into_iter()
                 .map(|c| c["scope_seq"].as_u64().unwrap());
             message
-                .outbox_ids
+                .queue_ids
                 .iter()
                 .copied()
                 .zip(seqs)
@@ -320,18 +321,18 @@ async fn outbox_ids_match_rows(ids: IdAllocation) {
     // rows go by scope and table (p1, p2, i1), one message each.
     let seqs: Vec<u64> = rows.iter().map(|(_, seq)| *seq).collect();
     assert_eq!(seqs, [1, 2, 1, 2, 3]);
-    let sizes: Vec<usize> = events.iter().map(|m| m.outbox_ids.len()).collect();
+    let sizes: Vec<usize> = events.iter().map(|m| m.queue_ids.len()).collect();
     assert_eq!(sizes, [2, 1, 2]);
 }
 
 #[tokio::test]
-async fn outbox_ids_from_last_insert_id_match_the_rows() {
-    outbox_ids_match_rows(IdAllocation::Consecutive).await;
+async fn queue_ids_from_last_insert_id_match_the_rows() {
+    queue_ids_match_rows(IdAllocation::Consecutive).await;
 }
 
 #[tokio::test]
-async fn outbox_ids_read_back_from_the_first_id_match_the_rows() {
-    outbox_ids_match_rows(IdAllocation::ReadBack).await;
+async fn queue_ids_read_back_from_the_first_id_match_the_rows() {
+    queue_ids_match_rows(IdAllocation::ReadBack).await;
 }
 
 /// A shop with a NATS subscriber to all its subjects and a device connected to fanout,
@@ -455,7 +456,7 @@ async fn a_group_published_twice_reaches_a_device_once() {
         .await
         .unwrap();
     let again = shared::stream::Outgoing {
-        outbox_ids: vec![id],
+        queue_ids: vec![id],
         subject: published[0].subject.to_string(),
         payload: published[0].payload.clone(),
     };

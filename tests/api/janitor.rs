@@ -1,4 +1,4 @@
-//! The janitor: retention of the outbox and the relay of what was never published.
+//! The janitor: retention of the sync queue and the relay of what was never published.
 
 use std::time::Duration;
 
@@ -291,7 +291,7 @@ async fn retention_never_removes_what_a_recent_cursor_needs() {
         .await
         .unwrap();
 
-    assert_eq!(report.deleted, 10, "every published outbox row went");
+    assert_eq!(report.deleted, 10, "every published sync queue row went");
     let (since_cursor, _) = app.pull_all(&token, cursor, 3).await;
     let ids: Vec<&str> = since_cursor
         .iter()

@@ -42,6 +42,7 @@ async fn fanout_refuses_to_start_with_a_short_secret() {
         jwt,
         log: LogConfig {
             log_format: "text".into(),
+            log_spans: false,
         },
         socket: possync_tests::fanout_app::socket_config(),
     };
@@ -70,6 +71,7 @@ async fn fanout_and_janitor_start_and_report_ready() {
     let base = ingest_app::config(&db);
     let log = LogConfig {
         log_format: "json".into(),
+        log_spans: false,
     };
     let fanout = fanout::Application::build(fanout::Config {
         http: port_zero(),

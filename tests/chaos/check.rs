@@ -2,7 +2,7 @@
 //! acknowledged is on the server and on every device of its scope with what was written,
 //! each stock row is its start minus all sold (increments applied exactly once), nothing is
 //! there that nobody wrote, every device equals the server, each scope's event numbers have
-//! no holes, every outbox group is in the stream exactly once, and no device received an
+//! no holes, every publish group is in the stream exactly once, and no device received an
 //! event twice.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -303,7 +303,7 @@ async fn sequences_without_holes(run: &Run<'_>, verdict: &mut Verdict) {
     );
 }
 
-/// Waits (up to a minute) for the outbox of the run to be published, then reads the stream.
+/// Waits (up to a minute) for the sync queue of the run to be published, then reads the stream.
 async fn stream_holds_each_group_once(run: &Run<'_>, verdict: &mut Verdict) {
     let clients: Vec<u64> = run.shops.iter().map(|s| s.client_id).collect();
     let list = clients
@@ -330,7 +330,7 @@ async fn stream_holds_each_group_once(run: &Run<'_>, verdict: &mut Verdict) {
     ))
     .fetch_all(run.pool)
     .await
-    .expect("outbox groups");
+    .expect("publish groups");
     let whole = groups.iter().all(|(_, n, size)| *n as u64 == *size);
     let expected: HashSet<String> = groups.iter().map(|(id, _, _)| id.to_string()).collect();
     let mut stored: HashMap<String, u32> = HashMap::new();
@@ -351,7 +351,7 @@ async fn stream_holds_each_group_once(run: &Run<'_>, verdict: &mut Verdict) {
     verdict.check(
         unpublished == 0 && whole && missing == 0 && twice == 0 && extra == 0,
         format!(
-            "outbox groups in the stream exactly once: {} groups, {unpublished} unpublished, {missing} missing, {twice} twice, {extra} unknown",
+            "publish groups in the stream exactly once: {} groups, {unpublished} unpublished, {missing} missing, {twice} twice, {extra} unknown",
             expected.len()
         ),
     );

@@ -59,6 +59,7 @@ impl TestFanout {
             jwt: ingest.config.jwt.clone(),
             log: LogConfig {
                 log_format: "text".into(),
+                log_spans: false,
             },
             socket: socket_config(),
         };

@@ -46,6 +46,7 @@ pub fn config(db: &TestDb) -> Config {
         },
         log: LogConfig {
             log_format: "text".into(),
+            log_spans: false,
         },
         login: LoginLimitConfig {
             login_max_failures_per_account: 5,
@@ -168,7 +169,7 @@ impl TestIngest {
         async_nats::jetstream::new(client)
     }
 
-    /// Waits until no outbox row is left unpublished (up to 10 s).
+    /// Waits until no sync queue row is left unpublished (up to 10 s).
     pub async fn wait_published(&self) {
         for _ in 0..200 {
             let pending: i64 =
@@ -181,7 +182,7 @@ impl TestIngest {
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
-        panic!("outbox rows stayed unpublished");
+        panic!("sync queue rows stayed unpublished");
     }
 }
 

@@ -13,8 +13,8 @@ use async_nats::Message;
 /// re-publishes, so a room keeps a busy shop's last minutes of groups.
 const REMEMBERED: usize = 2048;
 
-/// The last [`REMEMBERED`] message ids of one room, oldest first out. The ids are outbox
-/// row ids (numbers), kept as such: no allocation per message.
+/// The last [`REMEMBERED`] message ids of one room, oldest first out. The ids are sync
+/// queue row ids (numbers), kept as such: no allocation per message.
 #[derive(Default)]
 pub struct RecentIds {
     ids: HashSet<u64>,

@@ -13,6 +13,7 @@ use shared::wire::sync::{Conflict, ResolveMovedOn};
 use shared::wire::ErrorBody;
 
 use crate::devices::DeviceError;
+use crate::store::StoreError;
 use crate::sync::cursor::StaleCursor;
 
 #[derive(Debug, thiserror::Error)]
@@ -94,12 +95,18 @@ fn connection_lost(err: &sqlx::Error) -> bool {
     matches!(shared::storage::error_number(err), Some(1053 | 1927 | 4031))
 }
 
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::DeviceBoundElsewhere => ApiError::Forbidden(err.to_string()),
+            StoreError::Database(err) => err.into(),
+        }
+    }
+}
+
 impl From<DeviceError> for ApiError {
     fn from(err: DeviceError) -> Self {
-        match err {
-            DeviceError::BoundElsewhere => ApiError::Forbidden(err.to_string()),
-            DeviceError::Database(err) => err.into(),
-        }
+        StoreError::from(err).into()
     }
 }
 

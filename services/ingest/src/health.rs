@@ -1,5 +1,5 @@
 //! `/healthz` (the process answers), `/readyz` (MySQL and NATS are reachable) and
-//! `/metrics` (Prometheus text, with the outbox backlog read at scrape time).
+//! `/metrics` (Prometheus text, with the sync queue backlog read at scrape time).
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -35,12 +35,8 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) 
 
 #[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus text", body = String, content_type = "text/plain")))]
 pub async fn metrics(State(state): State<AppState>) -> String {
-    let backlog: Result<i64, _> =
-        sqlx::query_scalar("SELECT COUNT(*) FROM sync_queue WHERE published_at IS NULL")
-            .fetch_one(state.pool())
-            .await;
-    if let Ok(backlog) = backlog {
-        metrics::gauge!("possync_outbox_backlog").set(backlog as f64);
+    if let Ok(backlog) = shared::sync_queue::backlog::unpublished(state.pool()).await {
+        metrics::gauge!("possync_sync_queue_backlog").set(backlog as f64);
     }
     shared::metrics::render()
 }

@@ -6,9 +6,12 @@
 //!   hashes.
 //! - [`accounts`]: clients, branches and users (lookups and operator creation).
 //! - [`demo`]: the demo tenant of the local stack.
-//! - [`sync`]: push, pull, conflict resolution and stats; [`store`]: the record store and
-//!   its single write path; [`publish`]: events to JetStream after commit; [`devices`];
-//!   [`scope`]: what a caller may see.
+//! - [`sync`]: push, pull, conflict resolution and stats.
+//! - [`record`]: edits, records, authors and outcomes, what the write path works on;
+//!   [`rules`]: what a write decides for each edit, pure; [`store`]: the record store and
+//!   its single write path; [`publish`]: events to JetStream after commit, and the sync
+//!   queue rows marked published (the queue's statements are `shared::sync_queue`'s);
+//!   [`devices`]; [`scope`]: what a caller may see.
 //! - [`entities`]: list/get/create/replace/patch/delete for every table, rate limited.
 //! - [`health`]: liveness, readiness and metrics; [`openapi`]: the OpenAPI document, whose
 //!   error rows are written once in [`responses`].
@@ -16,8 +19,9 @@
 //!   another origin.
 //!
 //! Imports go one way: handlers (`auth`, `sync`, `entities`, `health`, `openapi`) use
-//! [`state`] and the domain (`store`, `publish`, `accounts`, `devices`, `scope`), which
-//! never uses a handler; no module imports one that imports it back.
+//! [`state`] and the domain (`store`, `rules`, `record`, `publish`, `accounts`, `devices`,
+//! `scope`), which never uses a handler; `rules` uses only `record` (and `scope`); no module
+//! imports one that imports it back.
 //!
 //! [`Application::build`] binds the listener (tests bind port 0) and
 //! [`Application::run_until_stopped`] serves until the shutdown token is cancelled.
@@ -35,7 +39,9 @@ pub mod health;
 pub mod openapi;
 pub mod password;
 pub mod publish;
+pub mod record;
 pub mod responses;
+pub mod rules;
 pub mod scope;
 pub mod state;
 pub mod store;

@@ -1,4 +1,4 @@
-//! Publishes committed changes to JetStream and marks their outbox rows published.
+//! Publishes committed changes to JetStream and marks their sync queue rows published.
 //!
 //! Pushes hand their events to one background task per ingest and answer without waiting,
 //! so NATS latency or an outage never slows or fails a push. The task coalesces what has
@@ -6,20 +6,19 @@
 //! stream did not acknowledge (a stream leader election answers "no responders" for seconds)
 //! or that could not be sent (the client reconnecting to another node) is published again
 //! with growing waits, for up to ~14 s. Whatever is still not acknowledged (NATS down, the
-//! queue full, ingest stopping, the tries used up) stays unpublished in the outbox for the
+//! queue full, ingest stopping, the tries used up) stays unpublished in the sync queue for the
 //! janitor's relay.
 
 use std::time::{Duration, Instant};
 
 use async_nats::connection::State;
 use async_nats::jetstream;
-use chrono::Utc;
 use futures::future::BoxFuture;
 use futures::stream::FuturesUnordered;
 use futures::{FutureExt, StreamExt};
 use shared::config::NatsConfig;
 use shared::stream::{self, Outgoing};
-use sqlx::{MySql, MySqlPool, QueryBuilder};
+use sqlx::MySqlPool;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -171,10 +170,10 @@ async fn settle(pool: &MySqlPool, first: (Tried, bool), in_flight: &mut InFlight
     let (stored, failed): (Vec<_>, Vec<_>) = answers.into_iter().partition(|(_, stored)| *stored);
     let ids: Vec<u64> = stored
         .iter()
-        .flat_map(|((message, _), _)| message.outbox_ids.iter().copied())
+        .flat_map(|((message, _), _)| message.queue_ids.iter().copied())
         .collect();
     if let Err(err) = mark_published(pool, &ids).await {
-        tracing::warn!(error = %err, "could not mark outbox rows published; the relay will re-publish them");
+        tracing::warn!(error = %err, "could not mark sync queue rows published; the relay will re-publish them");
     }
     failed.into_iter().map(|(tried, _)| tried).collect()
 }
@@ -247,25 +246,16 @@ fn give_up(round: &[Tried]) {
     }
 }
 
-/// How many changes (outbox rows) `messages` carry.
+/// How many changes (sync queue rows) `messages` carry.
 fn changes<'a>(messages: impl IntoIterator<Item = &'a Outgoing>) -> u64 {
-    messages
-        .into_iter()
-        .map(|m| m.outbox_ids.len() as u64)
-        .sum()
+    messages.into_iter().map(|m| m.queue_ids.len() as u64).sum()
 }
 
-/// Sets `published_at` on the given outbox rows.
+/// Sets `published_at` on the given sync queue rows.
 pub async fn mark_published(pool: &MySqlPool, ids: &[u64]) -> sqlx::Result<()> {
-    for chunk in ids.chunks(1000) {
-        let mut query = QueryBuilder::<MySql>::new("UPDATE sync_queue SET published_at = ");
-        query.push_bind(Utc::now()).push(" WHERE id IN (");
-        let mut list = query.separated(", ");
-        for id in chunk {
-            list.push_bind(*id);
-        }
-        query.push(")");
-        query.build().execute(pool).await?;
+    if ids.is_empty() {
+        return Ok(());
     }
-    Ok(())
+    let mut conn = pool.acquire().await?;
+    shared::sync_queue::publish::mark_published(&mut conn, ids).await
 }

@@ -9,7 +9,10 @@ use shared::config::{DatabaseConfig, HttpConfig, LogConfig, NatsConfig};
 pub const DEFAULT_PORT: u16 = 3002;
 
 #[derive(Debug, Clone, Parser)]
-#[command(name = "janitor", about = "possync outbox relay and queue retention")]
+#[command(
+    name = "janitor",
+    about = "possync sync queue relay and queue retention"
+)]
 pub struct Config {
     #[command(flatten)]
     pub http: HttpConfig,
@@ -32,14 +35,14 @@ pub struct SweepConfig {
     /// Seconds between sweeps.
     #[arg(long, env = "JANITOR_INTERVAL_SECS", default_value_t = 5.0)]
     pub janitor_interval_secs: f64,
-    /// Published outbox rows older than this many seconds are deleted (default 7 days).
+    /// Published sync queue rows older than this many seconds are deleted (default 7 days).
     #[arg(long, env = "JANITOR_RETENTION_SECS", default_value_t = 7 * 24 * 3600)]
     pub janitor_retention_secs: u64,
     /// Ids of applied edits (`edit_id`, `Idempotency-Key`) older than this many seconds are
     /// forgotten (default 30 days): an edit pushed again after that is applied again.
     #[arg(long, env = "JANITOR_EDIT_RETENTION_SECS", default_value_t = 30 * 24 * 3600)]
     pub janitor_edit_retention_secs: u64,
-    /// Outbox rows unpublished for longer than this many seconds are relayed.
+    /// Sync queue rows unpublished for longer than this many seconds are relayed.
     #[arg(long, env = "JANITOR_GRACE_SECS", default_value_t = 10.0)]
     pub janitor_grace_secs: f64,
     /// Rows handled per statement (and per short transaction).

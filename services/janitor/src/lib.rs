@@ -4,7 +4,9 @@
 //! - [`config`]: flags and environment.
 //! - [`sweep`]: one sweep ([`sweep::Sweeper::sweep_once`]) and the loop around it.
 //! - [`relay`]: overdue unpublished rows to JetStream, claimed with `SKIP LOCKED`.
-//! - [`retention`]: deletion of old published rows in small batches.
+//! - [`retention`]: deletion of old published rows and old edit ids in small batches.
+//!
+//! The statements on `sync_queue` itself are `shared::sync_queue`'s.
 //!
 //! [`Application::build`] binds the health/metrics listener; [`Application::run_until_stopped`]
 //! sweeps and serves until stopped.

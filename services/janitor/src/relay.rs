@@ -1,8 +1,8 @@
-//! Publishes outbox rows that stayed unpublished past the grace period.
+//! Publishes sync queue rows that stayed unpublished past the grace period.
 //!
 //! Rows are claimed with `FOR UPDATE SKIP LOCKED`, so two janitors take different rows; they
 //! are published in the groups ingest publishes (the changes of one transaction on one
-//! subject, named by the group's first outbox id as `Nats-Msg-Id`, so JetStream stores a
+//! subject, named by the group's first sync queue id as `Nats-Msg-Id`, so JetStream stores a
 //! re-publish once) and marked published in the same short transaction. A group only partly
 //! claimed (cut by the round's limit, or partly held by another janitor) waits for a later
 //! round. A janitor killed midway rolls back: its rows stay unpublished and the next sweep
@@ -18,33 +18,9 @@ use shared::registry;
 use shared::storage::Text;
 use shared::stream::{self, Outgoing};
 use shared::subject::Subjects;
-use shared::wire::socket::{ChangeEvent, Operation};
+use shared::sync_queue::{self, publish::Unpublished};
+use shared::wire::socket::ChangeEvent;
 use sqlx::{FromRow, MySql, MySqlConnection, MySqlPool, QueryBuilder};
-
-#[derive(FromRow)]
-struct OutboxRow {
-    id: u64,
-    client_id: u64,
-    branch_scope: u64,
-    table_name: Text,
-    record_id: Text,
-    operation: Text,
-    source_device_id: Option<Text>,
-    scope_seq: u64,
-    group_position: Option<u64>,
-    group_size: u16,
-}
-
-impl OutboxRow {
-    /// The group the row was published in: its transaction's changes on its subject (rows
-    /// from before groups are alone in theirs).
-    fn group(&self) -> (u64, u64) {
-        (
-            self.client_id,
-            self.group_position.unwrap_or(u64::MAX - self.id),
-        )
-    }
-}
 
 #[derive(FromRow)]
 struct CurrentRecord {
@@ -86,18 +62,8 @@ async fn relay_batch(
     grace: Duration,
     batch: u32,
 ) -> anyhow::Result<(u64, u64)> {
-    let cutoff = Utc::now() - grace;
     let mut tx = pool.begin().await?;
-    let rows: Vec<OutboxRow> = sqlx::query_as(
-        "SELECT id, client_id, branch_scope, table_name, record_id, CAST(operation AS CHAR) AS operation, \
-         source_device_id, scope_seq, group_position, group_size FROM sync_queue \
-         WHERE published_at IS NULL AND created_at < ? \
-         ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED",
-    )
-    .bind(cutoff)
-    .bind(batch)
-    .fetch_all(&mut *tx)
-    .await?;
+    let rows = sync_queue::publish::claim_overdue(&mut tx, grace, batch).await?;
     if rows.is_empty() {
         return Ok((0, 0));
     }
@@ -114,24 +80,15 @@ async fn relay_batch(
         })
         .collect();
     let acked = stream::publish_all(js, &messages).await;
-    if !acked.is_empty() {
-        let mut mark = QueryBuilder::<MySql>::new("UPDATE sync_queue SET published_at = ");
-        mark.push_bind(Utc::now()).push(" WHERE id IN (");
-        let mut ids = mark.separated(", ");
-        for id in &acked {
-            ids.push_bind(*id);
-        }
-        mark.push(")");
-        mark.build().execute(&mut *tx).await?;
-    }
+    sync_queue::publish::mark_published(&mut tx, &acked).await?;
     tx.commit().await?;
     Ok((rows.len() as u64, acked.len() as u64))
 }
 
 /// The claimed rows by group, in the order of their first rows, leaving out groups of
 /// which some rows were not claimed.
-fn whole_groups(rows: &[OutboxRow]) -> Vec<Vec<&OutboxRow>> {
-    let mut groups: Vec<Vec<&OutboxRow>> = Vec::new();
+fn whole_groups(rows: &[Unpublished]) -> Vec<Vec<&Unpublished>> {
+    let mut groups: Vec<Vec<&Unpublished>> = Vec::new();
     let mut index: HashMap<(u64, u64), usize> = HashMap::new();
     for row in rows {
         let at = *index.entry(row.group()).or_insert_with(|| {
@@ -148,7 +105,7 @@ type Key = (u64, String, String);
 
 async fn current_records(
     tx: &mut MySqlConnection,
-    rows: &[OutboxRow],
+    rows: &[Unpublished],
 ) -> sqlx::Result<HashMap<Key, CurrentRecord>> {
     let mut query = QueryBuilder::<MySql>::new(
         "SELECT client_id, table_name, record_id, data, is_deleted, sync_version, position, server_updated_at \
@@ -178,7 +135,7 @@ async fn current_records(
 
 fn event_for(
     subjects: &Subjects,
-    row: &OutboxRow,
+    row: &Unpublished,
     current: &HashMap<Key, CurrentRecord>,
 ) -> Option<(u64, String, ChangeEvent)> {
     let table = registry::lookup(&row.table_name.0)?;
@@ -187,15 +144,10 @@ fn event_for(
         row.table_name.0.clone(),
         row.record_id.0.clone(),
     ))?;
-    let operation = match row.operation.0.as_str() {
-        "create" => Operation::Create,
-        "delete" => Operation::Delete,
-        _ => Operation::Update,
-    };
     let event = ChangeEvent {
         table_name: table.name.to_owned(),
         record_id: row.record_id.0.clone(),
-        operation,
+        operation: sync_queue::operation_of(&row.operation.0),
         data: serde_json::from_str(&record.data.0).ok()?,
         is_deleted: record.is_deleted,
         sync_version: record.sync_version,
@@ -214,8 +166,8 @@ fn event_for(
 mod tests {
     use super::*;
 
-    fn row(id: u64, client_id: u64, group: Option<(u64, u16)>) -> OutboxRow {
-        OutboxRow {
+    fn row(id: u64, client_id: u64, group: Option<(u64, u16)>) -> Unpublished {
+        Unpublished {
             id,
             client_id,
             branch_scope: 1,

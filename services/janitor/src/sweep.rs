@@ -3,7 +3,7 @@
 
 use async_nats::connection::State;
 use async_nats::jetstream;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use serde::Serialize;
 use shared::config::NatsConfig;
 use shared::subject::Subjects;
@@ -20,7 +20,7 @@ pub struct Report {
     pub deleted: u64,
     /// Ids of applied edits forgotten (older than the edit retention).
     pub edits_forgotten: u64,
-    /// Age of the oldest outbox row still unpublished after the sweep, in seconds.
+    /// Age of the oldest sync queue row still unpublished after the sweep, in seconds.
     pub oldest_unpublished_secs: Option<f64>,
 }
 
@@ -52,15 +52,12 @@ impl Sweeper {
         report.edits_forgotten =
             retention::forget_edits_before(&self.pool, edits_cutoff, self.config.janitor_batch)
                 .await?;
-        let oldest: Option<DateTime<Utc>> =
-            sqlx::query_scalar("SELECT MIN(created_at) FROM sync_queue WHERE published_at IS NULL")
-                .fetch_one(&self.pool)
-                .await?;
+        let oldest = shared::sync_queue::backlog::oldest_unpublished(&self.pool).await?;
         report.oldest_unpublished_secs =
             oldest.map(|at| (Utc::now() - at).num_milliseconds().max(0) as f64 / 1000.0);
         metrics::counter!("possync_janitor_relayed_total").increment(report.relayed);
         metrics::counter!("possync_janitor_deleted_total").increment(report.deleted);
-        metrics::gauge!("possync_outbox_oldest_unpublished_seconds")
+        metrics::gauge!("possync_sync_queue_oldest_unpublished_seconds")
             .set(report.oldest_unpublished_secs.unwrap_or(0.0));
         Ok(report)
     }

@@ -1216,7 +1216,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description outbox backlog, last sync, live records per table */
+            /** @description sync queue backlog, last sync, live records per table */
             200: {
                 headers: {
                     [name: string]: unknown;

@@ -1,6 +1,6 @@
 //! Entity routes for the 31 tables: list, get, create, replace, patch and soft delete.
 //!
-//! Writes go through the push write path (same transaction with the outbox, same publish),
+//! Writes go through the push write path (same transaction with the sync queue, same publish),
 //! so devices see them in real time and pulls return them. `If-Match` carries the
 //! `sync_version` a write expects (412 otherwise); responses carry it as `ETag`. Reads and
 //! writes are scoped like pulls; tables in `registry::ADMIN_WRITE` need an admin to write.

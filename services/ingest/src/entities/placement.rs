@@ -27,7 +27,7 @@ pub struct EntityCreate {
 }
 
 /// The branch a create places its record in, when one is named and allowed; `None`: the
-/// caller's own. The caller stays the author (its device and the outbox keep its branch).
+/// caller's own. The caller stays the author (its device and its sync queue row keep its branch).
 pub async fn placed(
     pool: &MySqlPool,
     scope: &CallerScope,

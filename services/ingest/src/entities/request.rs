@@ -8,9 +8,10 @@ use shared::ids::{DeviceId, RecordId};
 use shared::registry::{self, Table};
 
 use crate::error::ApiError;
+use crate::record::StoredRecord;
 use crate::scope::CallerScope;
 use crate::state::AppState;
-use crate::store::{read, StoredRecord};
+use crate::store::read;
 
 pub(super) fn table(name: &str) -> Result<&'static Table, ApiError> {
     registry::lookup(name).ok_or_else(|| ApiError::NotFound(format!("no table {name:?}")))

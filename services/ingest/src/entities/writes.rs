@@ -15,11 +15,11 @@ use super::placement::{self, EntityCreate};
 use super::request::{device, if_match, record_id, respond, table, visible, writable};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, Caller};
+use crate::record::{Author, Edit, Mode, Outcome, StoredRecord};
 use crate::responses;
 use crate::scope::CallerScope;
 use crate::state::AppState;
-use crate::store::write::{self, Author, Mode, Outcome};
-use crate::store::{Edit, StoredRecord};
+use crate::store::write;
 
 #[utoipa::path(post, path = "/api/{table}", tag = "entities", security(("bearer" = [])), params(("table" = String, Path, description = "one of the 31 table names"), ("X-Device-Id" = Option<String>, Header, description = "the device writing, bound like a push's; its own change is not sent back to it")), request_body = EntityCreate,
     responses(

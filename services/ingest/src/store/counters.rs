@@ -8,8 +8,7 @@ use sqlx::mysql::MySqlArguments;
 use sqlx::query::Query;
 use sqlx::{MySql, MySqlConnection, QueryBuilder};
 
-use super::write::Applied;
-use super::{key_of, Key, StoredRecord};
+use crate::record::{key_of, Applied, Key, StoredRecord};
 
 /// Bumps the client's counter by `count` and returns the first of the positions taken. The
 /// counter's time mark rises to `now` if it is behind: the write's records take the mark

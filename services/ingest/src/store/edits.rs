@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use shared::storage::Text;
 use sqlx::{MySql, MySqlConnection, QueryBuilder};
 
-use super::Edit;
+use crate::record::Edit;
 
 /// Which of the edits' ids were applied before. A locking read: it sees what committed
 /// since the transaction began, and a concurrent push of the same id waits for this one.

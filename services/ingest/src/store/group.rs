@@ -15,11 +15,12 @@ use std::sync::{Arc, Mutex};
 
 use shared::stream::MAX_TRANSACTION_ROWS;
 use tokio::sync::oneshot;
+use tracing::Instrument;
 
-use super::write::{write_group, Author, Job, Mode, Outcome};
-use super::{Edit, Store};
-use crate::devices::DeviceError;
+use super::write::write_group;
+use super::{Store, StoreError};
 use crate::publish::Publisher;
+use crate::record::{Author, Edit, Job, Mode, Outcome};
 use crate::scope::CallerScope;
 
 /// One caller's write, owned so that it can wait in a client's queue.
@@ -32,7 +33,7 @@ pub struct Submission {
 
 struct Waiting {
     submission: Submission,
-    reply: oneshot::Sender<Result<Vec<Outcome>, DeviceError>>,
+    reply: oneshot::Sender<Result<Vec<Outcome>, StoreError>>,
 }
 
 /// Writes submissions, grouping each client's concurrent ones; publishes what committed.
@@ -57,7 +58,7 @@ impl Committer {
     pub async fn write(
         self: &Arc<Self>,
         submission: Submission,
-    ) -> Result<Vec<Outcome>, DeviceError> {
+    ) -> Result<Vec<Outcome>, StoreError> {
         let client_id = submission.scope.client_id;
         let (reply, answer) = oneshot::channel();
         let waiting = Waiting { submission, reply };
@@ -76,7 +77,7 @@ impl Committer {
         }
         answer
             .await
-            .unwrap_or(Err(DeviceError::Database(sqlx::Error::WorkerCrashed)))
+            .unwrap_or(Err(StoreError::Database(sqlx::Error::WorkerCrashed)))
     }
 
     /// Writes the client's queue round by round until it is empty.
@@ -103,7 +104,13 @@ impl Committer {
 
     async fn write_round(&self, round: Vec<Waiting>) {
         let jobs: Vec<Job> = round.iter().map(|w| job_of(&w.submission)).collect();
-        match write_group(&self.store, &jobs).await {
+        let span = tracing::info_span!(
+            "group_commit",
+            client_id = jobs[0].author.scope.client_id,
+            jobs = jobs.len(),
+            edits = jobs.iter().map(|job| job.edits.len()).sum::<usize>(),
+        );
+        match write_group(&self.store, &jobs).instrument(span).await {
             Ok(written) => {
                 self.publisher.submit(written.events);
                 for (waiting, outcomes) in round.into_iter().zip(written.outcomes) {

@@ -9,7 +9,7 @@ use shared::storage::Text;
 use sqlx::mysql::MySqlRow;
 use sqlx::{MySql, MySqlConnection, MySqlPool, QueryBuilder, Row};
 
-use super::{Edit, StoredRecord};
+use crate::record::{Edit, StoredRecord};
 
 /// The columns [`decode`] reads, in a `SELECT`.
 pub const COLUMNS: &str = "table_name, record_id, branch_scope, data, is_deleted, sync_version, \

@@ -12,7 +12,7 @@ use shared::registry;
 use shared::times;
 use shared::wire::sync::RecordError;
 
-use crate::store::Edit;
+use crate::record::Edit;
 
 /// Checks record `index` of a push, received at `now`, from its raw JSON text: a value the
 /// parser refuses (a number out of range, a lone surrogate, nesting past the parser's

@@ -1,7 +1,6 @@
 //! The sync API: `/api/sync/batch-push`, `pull-changes`, `resolve-conflict` and `stats`.
 
 pub mod cursor;
-pub mod decide;
 pub mod incoming;
 pub mod pull;
 pub mod push;

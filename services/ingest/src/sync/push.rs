@@ -16,12 +16,11 @@ use shared::wire::sync::{
 use crate::devices;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, Caller};
+use crate::record::{Edit, Mode, Outcome};
 use crate::responses;
 use crate::scope::CallerScope;
 use crate::state::AppState;
 use crate::store::group::Submission;
-use crate::store::write::{Mode, Outcome};
-use crate::store::Edit;
 use crate::sync::incoming;
 
 /// The push envelope; records stay raw JSON text so each is parsed and checked on its own.

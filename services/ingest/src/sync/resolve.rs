@@ -10,11 +10,11 @@ use shared::wire::sync::{Conflict, Resolution, ResolveMovedOn, ResolveRequest, R
 
 use crate::error::ApiError;
 use crate::extract::{ApiJson, Caller};
+use crate::record::{Author, Edit, Mode, Outcome, StoredRecord};
 use crate::responses;
 use crate::scope::CallerScope;
 use crate::state::AppState;
-use crate::store::write::{self, Author, Mode, Outcome};
-use crate::store::{read, Edit, StoredRecord};
+use crate::store::{read, write};
 
 #[utoipa::path(post, path = "/api/sync/resolve-conflict", tag = "sync", request_body = ResolveRequest, security(("bearer" = [])),
     responses(

@@ -1,4 +1,4 @@
-//! `GET /api/sync/stats`: pending outbox rows, last sync and live records per table, in scope.
+//! `GET /api/sync/stats`: pending sync queue rows, last sync and live records per table, in scope.
 
 use std::collections::HashMap;
 
@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use shared::registry::TABLES;
 use shared::storage::Text;
+use shared::sync_queue::backlog;
 use shared::wire::sync::{StatsResponse, TableStat};
 use sqlx::{MySql, QueryBuilder};
 
@@ -26,7 +27,7 @@ pub struct StatsQuery {
 
 #[utoipa::path(get, path = "/api/sync/stats", tag = "sync", params(StatsQuery), security(("bearer" = [])),
     responses(
-        (status = 200, description = "outbox backlog, last sync, live records per table", body = StatsResponse),
+        (status = 200, description = "sync queue backlog, last sync, live records per table", body = StatsResponse),
         responses::BadInput,
         responses::Unauthenticated,
         responses::Unavailable,
@@ -39,12 +40,9 @@ pub async fn stats(
     let scope = CallerScope::from(caller);
     let pool = state.pool();
 
-    let mut pending =
-        QueryBuilder::<MySql>::new("SELECT COUNT(*) FROM sync_queue WHERE client_id = ");
-    pending.push_bind(scope.client_id);
-    push_scope_filter(&mut pending, &scope, "branch_scope");
-    pending.push(" AND published_at IS NULL");
-    let pending_queue_count: i64 = pending.build_query_scalar().fetch_one(pool).await?;
+    let scopes = scope.visible_scopes();
+    let pending_queue_count =
+        backlog::unpublished_of(pool, scope.client_id, scopes.as_ref().map(|s| &s[..])).await?;
 
     let mut last_sync =
         QueryBuilder::<MySql>::new("SELECT MAX(last_sync_at) FROM devices WHERE client_id = ");

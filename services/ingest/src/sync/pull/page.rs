@@ -223,7 +223,7 @@ fn write_change(buffer: &mut Vec<u8>, row: &MySqlRow) -> anyhow::Result<u64> {
     let change = ChangeOut {
         table_name: &table_name.0,
         record_id: &record_id.0,
-        branch_id: store::branch_of(row.try_get("branch_scope")?),
+        branch_id: crate::record::branch_of(row.try_get("branch_scope")?),
         data: serde_json::from_str(&data.0)?,
         server_updated_at: row.try_get("server_updated_at")?,
         is_deleted: row.try_get("is_deleted")?,
