@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test of the workspace against a real MariaDB and a real NATS with JetStream,
+# Checks the Rust module graph (scripts/check-imports.py), runs every test of the workspace against a real MariaDB and a real NATS with JetStream,
 # schemathesis against the live API, and the TypeScript package's checks, unit tests and
 # real-stack tests in headless Chromium (scripts/ts.sh), and the POS web demo's end-to-end
 # tests in Chromium (scripts/web-demo.sh), a short possync-sim run and a short fault suite on
@@ -21,6 +21,8 @@ ensure_schemathesis
 
 export POSSYNC_TEST_MYSQL="$MYSQL_SERVER_URL" POSSYNC_TEST_NATS="$NATS_URL"
 cd "$ROOT"
+# No import cycle between the Rust crates' files.
+python3 scripts/check-imports.py
 log=$(mktemp)
 status=0
 # --include-ignored runs the tests that need what this script sets up (schemathesis).
