@@ -9,7 +9,7 @@ use shared::storage::Text;
 use sqlx::mysql::MySqlRow;
 use sqlx::{MySql, MySqlConnection, MySqlPool, QueryBuilder, Row};
 
-use crate::record::{Edit, StoredRecord};
+use crate::record::{key_of, Edit, Key, StoredRecord};
 
 /// The columns [`decode`] reads, in a `SELECT`.
 pub const COLUMNS: &str = "table_name, record_id, branch_scope, data, is_deleted, sync_version, \
@@ -43,7 +43,7 @@ pub async fn for_update(
     tx: &mut MySqlConnection,
     client_id: u64,
     edits: &[&Edit],
-) -> sqlx::Result<HashMap<(&'static str, String), StoredRecord>> {
+) -> sqlx::Result<HashMap<Key, StoredRecord>> {
     if edits.is_empty() {
         return Ok(HashMap::new());
     }
@@ -76,9 +76,7 @@ pub async fn for_update(
     query.push(") FOR UPDATE");
     let rows = query.build().fetch_all(&mut *tx).await?;
     rows.iter()
-        .map(|row| {
-            decode(row).map(|record| ((record.table.name, record.record_id.clone()), record))
-        })
+        .map(|row| decode(row).map(|record| (key_of(&record), record)))
         .collect()
 }
 
