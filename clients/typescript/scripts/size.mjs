@@ -3,7 +3,9 @@
 import { build } from 'esbuild';
 import { gzipSync } from 'node:zlib';
 
-export const BUDGET_BYTES = 45 * 1024; // min+gz, Dexie included
+// 45 KiB until the packed copies (`copies.ts`, +0.8 KiB) brought a first sync of 100,000
+// records from 8.4-8.8 s to about 2 s in Chromium (2026-12-04).
+export const BUDGET_BYTES = 46 * 1024; // min+gz, Dexie included
 
 export async function measure() {
   const result = await build({

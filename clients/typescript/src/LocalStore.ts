@@ -4,7 +4,6 @@
  * changes (pull pages, realtime events, conflict outcomes) are applied idempotently by
  * `sync_version`. Reads show counters with this device's pending increments (`counters.ts`).
  */
-import { Dexie } from 'dexie';
 import {
   checkIncrements,
   countersOf,
@@ -15,6 +14,7 @@ import {
   withPending,
   type Increments,
 } from './counters.js';
+import { copyOf, copyTables, tableCopies } from './copies.js';
 import { META, type LocalRecord, type OutboxEntry, type PossyncDB, type RecordData } from './db.js';
 import { applyServerChanges, type ServerChange } from './merge.js';
 import { randomId } from './util.js';
@@ -56,7 +56,7 @@ export class LocalStore {
   async write<T>(fn: (writer: Writer) => Promise<T>): Promise<T> {
     const { db } = this;
     const touched = new Set<string>();
-    const result = await db.transaction('rw', [db.records, db.outbox, db.meta, db.sentIncrements], async () => {
+    const result = await db.transaction('rw', [...copyTables(db), db.outbox, db.sentIncrements], async () => {
       const writer: Writer = {
         put: (table, id, data, options) => this.record(table, id, data, () => ({ data, is_deleted: false }), options, touched),
         patch: (table, id, fields, options) =>
@@ -91,8 +91,8 @@ export class LocalStore {
   /** The record as a page shows it: counters include this device's pending increments. */
   async get(table: string, id: string): Promise<LocalRecord | undefined> {
     const { db } = this;
-    return db.transaction('r', [db.records, db.outbox, db.sentIncrements], async () => {
-      const row = await db.records.get([table, id]);
+    return db.transaction('r', [...copyTables(db), db.outbox, db.sentIncrements], async () => {
+      const row = await copyOf(db, [table, id]);
       return row && (await withPending(db, [row]))[0];
     });
   }
@@ -100,8 +100,8 @@ export class LocalStore {
   /** The live (not deleted) records of a table, as a page shows them (see `get`). */
   async list(table: string, options: { includeDeleted?: boolean } = {}): Promise<LocalRecord[]> {
     const { db } = this;
-    const rows = await db.transaction('r', [db.records, db.outbox, db.sentIncrements], async () =>
-      withPending(db, await db.records.where(':id').between([table, Dexie.minKey], [table, Dexie.maxKey]).toArray()),
+    const rows = await db.transaction('r', [...copyTables(db), db.outbox, db.sentIncrements], async () =>
+      withPending(db, await tableCopies(db, table)),
     );
     return options.includeDeleted ? rows : rows.filter((r) => !r.is_deleted);
   }
@@ -122,7 +122,7 @@ export class LocalStore {
   ): Promise<void> {
     if (!table || !id) throw new Error('possync: a record needs a table and an id');
     const { db } = this;
-    const current = await db.records.get([table, id]);
+    const current = await copyOf(db, [table, id]);
     const edit = next(current);
     const { is_deleted } = edit;
     let { data } = edit;
@@ -177,7 +177,7 @@ export class LocalStore {
     touched: Set<string>,
   ): Promise<void> {
     checkIncrements(table, increments);
-    const current = await this.db.records.get([table, id]);
+    const current = await copyOf(this.db, [table, id]);
     if (!current || current.is_deleted || !current.data) {
       throw new Error(`possync: no ${table} record ${id} on this device to add increments to`);
     }
@@ -216,7 +216,7 @@ export class LocalStore {
    * has an edit of the record's data queued (the push decides first; the change is
    * remembered as the edit's base). Queued increments do not hold it back: they show on top
    * of the new value. Must run inside a transaction over records, outbox and
-   * sentIncrements, or alone. Returns whether the local record changed.
+   * sentIncrements (and `copyTables`), or alone. Returns whether the local record changed.
    */
   async apply(change: ServerChange): Promise<boolean> {
     return (await applyServerChanges(this.db, [change])).size > 0;
@@ -230,7 +230,7 @@ export class LocalStore {
   async applyPage(changes: ServerChange[], nextCursor: string | null | undefined, headReached = false): Promise<string[]> {
     const { db } = this;
     let touched = new Set<string>();
-    await db.transaction('rw', [db.records, db.outbox, db.meta, db.sentIncrements], async () => {
+    await db.transaction('rw', [...copyTables(db), db.outbox, db.sentIncrements], async () => {
       touched = await applyServerChanges(db, changes);
       if (nextCursor) await db.meta.put({ key: META.cursor, value: nextCursor });
       if (headReached) await db.meta.put({ key: META.firstSyncDone, value: true });

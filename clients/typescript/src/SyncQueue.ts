@@ -3,6 +3,7 @@
  * (priority, then the order edits were made), settled from a push answer in one
  * transaction, with per-record refusals set aside and a retry schedule for everything else.
  */
+import { copyOf, copyTables } from './copies.js';
 import { dropHeld, isDataEdit, keepSent } from './counters.js';
 import type { LocalRecord, OutboxEntry, PossyncDB, RejectedEntry, StoredConflict } from './db.js';
 import type { LocalStore } from './LocalStore.js';
@@ -106,7 +107,7 @@ export class SyncQueue {
     const report: SettleReport = { synced: answer.synced_count, conflicts: [], rejected: [] };
     const touched = new Set<string>();
     const stamp = new Date(this.now()).toISOString();
-    await db.transaction('rw', [db.records, db.outbox, db.rejected, db.conflicts, db.sentIncrements], async () => {
+    await db.transaction('rw', [...copyTables(db), db.outbox, db.rejected, db.conflicts, db.sentIncrements], async () => {
       const refused = new Map<number, string>();
       for (const error of answer.errors) refused.set(error.index, error.message);
       for (const [index, entry] of batch.entries()) {
@@ -127,7 +128,7 @@ export class SyncQueue {
       const refusedKeys = new Set(report.rejected.filter(isDataEdit).map((r) => `${r.table_name}\u0000${r.record_id}`));
       for (const [k, key] of keys) {
         if ((await db.outbox.where('[table_name+record_id]').equals(key).filter(isDataEdit).count()) > 0) continue;
-        const record = await db.records.get(key);
+        const record = await copyOf(db, key);
         if (!record) continue;
         if (refusedKeys.has(k) && record.base) {
           await db.records.put({ ...record, ...record.base, base: null });

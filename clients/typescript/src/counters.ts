@@ -8,7 +8,8 @@
  * push answer (`versions`) says which version holds a sent increment; once the copy reaches
  * it, the increment is dropped. Mirrors `clients/rust/src/counters.rs`.
  */
-import type { LocalRecord, OutboxEntry, PossyncDB, RecordData, SentIncrement } from './db.js';
+import { copiesOf, copyOf, copyTables } from './copies.js';
+import { keyOf, type Key, type LocalRecord, type OutboxEntry, type PossyncDB, type RecordData, type SentIncrement } from './db.js';
 import type { PushResponse } from './types.js';
 
 /** Amounts to add to counter fields, e.g. `{ quantity: -1 }`. */
@@ -23,8 +24,6 @@ export const COUNTERS: ReadonlyMap<string, readonly string[]> = new Map([
 
 export const countersOf = (table: string): readonly string[] => COUNTERS.get(table) ?? [];
 
-type Key = readonly [string, string];
-export const keyOf = ([table, id]: Key): string => `${table}\u0000${id}`;
 
 /** Whether a queued edit writes data (not only increments). */
 export const isDataEdit = (entry: OutboxEntry): boolean => !entry.increments;
@@ -150,7 +149,7 @@ export async function dropHeld(db: PossyncDB, keys: Key[]): Promise<void> {
   if (counted.length === 0) return;
   const sent = await db.sentIncrements.where('[table_name+record_id]').anyOf(counted).toArray();
   if (sent.length === 0) return;
-  const copies = await db.records.bulkGet(sent.map((s): [string, string] => [s.table_name, s.record_id]));
+  const copies = await copiesOf(db, sent.map((s): Key => [s.table_name, s.record_id]));
   const held = sent.filter((s, i) => s.version <= (copies[i]?.sync_version ?? 0)).map((s) => s.edit_id);
   if (held.length > 0) await db.sentIncrements.bulkDelete(held);
 }
@@ -163,9 +162,9 @@ export async function dropHeld(db: PossyncDB, keys: Key[]): Promise<void> {
  */
 export async function ownVersion(db: PossyncDB, table: string, id: string, version: number): Promise<void> {
   if (!COUNTERS.has(table)) return;
-  await db.transaction('rw', db.records, db.sentIncrements, async () => {
+  await db.transaction('rw', [...copyTables(db), db.sentIncrements], async () => {
     const [copy, sent] = await Promise.all([
-      db.records.get([table, id]),
+      copyOf(db, [table, id]),
       db.sentIncrements.where('[table_name+record_id]').equals([table, id]).toArray(),
     ]);
     const mine = sent.find((s) => s.version === version);

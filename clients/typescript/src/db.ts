@@ -1,8 +1,8 @@
 /**
- * The device's IndexedDB database (through Dexie): its copy of the records, the outbox of
- * local edits not yet pushed, counter increments pushed but not yet in the copy, edits the
- * server refused, conflicts waiting for the user, and small metadata (pull cursor, session,
- * leader lease, whether the first full sync is done).
+ * The device's IndexedDB database (through Dexie): its copy of the records (rows and packs,
+ * `copies.ts`), the outbox of local edits not yet pushed, counter increments pushed but not
+ * yet in the copy, edits the server refused, conflicts waiting for the user, and small
+ * metadata (pull cursor, session, leader lease, whether the first full sync is done).
  */
 import { Dexie, type Table } from 'dexie';
 
@@ -14,6 +14,12 @@ export interface ServerBase {
   is_deleted: boolean;
   sync_version: number;
 }
+
+/** A record's key: `[table_name, record_id]`. */
+export type Key = readonly [string, string];
+
+/** A record's key as one string (for maps and sets). */
+export const keyOf = ([table, id]: Key): string => `${table}\u0000${id}`;
 
 /** A record as the device holds it. */
 export interface LocalRecord {
@@ -27,6 +33,23 @@ export interface LocalRecord {
   local_updated_at?: string;
   /** Present while local edits of the record are queued. */
   base?: ServerBase | null;
+}
+
+/** Server copies a table's first sync stored together (`copies.ts`). */
+export interface Pack {
+  pack?: number;
+  table_name: string;
+  rows: LocalRecord[];
+}
+
+/**
+ * The ids of a pack's rows, joined by NUL: which pack holds a record is read from these in
+ * one request (a multi-entry index of the packs took 15 µs a record to read back).
+ */
+export interface PackIds {
+  pack: number;
+  table_name: string;
+  ids: string;
 }
 
 /** An edit waiting to be pushed. */
@@ -96,6 +119,8 @@ export class PossyncDB extends Dexie {
   conflicts!: Table<StoredConflict, [string, string]>;
   meta!: Table<MetaRow, string>;
   sentIncrements!: Table<SentIncrement, string>;
+  packs!: Table<Pack, number>;
+  packIds!: Table<PackIds, number>;
 
   constructor(name: string, options?: ConstructorParameters<typeof Dexie>[1]) {
     super(name, options);
@@ -111,6 +136,8 @@ export class PossyncDB extends Dexie {
     // No `table_name` index: the key's first part lists a table, and every index entry is
     // one more write per pulled record (~10 % of a first sync in Chromium).
     this.version(3).stores({ records: '[table_name+record_id]' });
+    // A table's first sync stores its records in packs (`copies.ts`).
+    this.version(4).stores({ packs: '++pack, table_name', packIds: 'pack' });
   }
 }
 
@@ -164,4 +191,6 @@ export const META = {
   lastLocalTime: 'last_local_time',
   lastSyncAt: 'last_sync_at',
   lease: 'leader_lease',
+  /** Bumped whenever packs are added or cleared (tabs re-read which records are packed). */
+  packs: 'packs_generation',
 } as const;

@@ -3,8 +3,9 @@
  * applied by `sync_version`, a record with a queued data edit only moves its base, and a
  * page is written with as few IndexedDB requests as its records allow.
  */
-import { countersOf, dropHeld, isDataEdit, keyOf } from './counters.js';
-import type { LocalRecord, PossyncDB, RecordData } from './db.js';
+import { copiesOf, copyTables, PACK_ROWS, packedKeys, packNew } from './copies.js';
+import { countersOf, dropHeld, isDataEdit } from './counters.js';
+import { keyOf, type LocalRecord, type PossyncDB, type RecordData } from './db.js';
 import type { Change } from './types.js';
 
 /** A server change in the shape every source (pull, event, conflict) is turned into. */
@@ -22,22 +23,35 @@ export type ServerChange = Pick<
 const SLICE = 250;
 
 /**
- * Applies server changes, in order, in one transaction (see `LocalStore.apply`). Chromium spends 50-100 µs
- * on every IndexedDB request, whatever its size, so a record the device does not hold yet
- * costs one request (an `add`, which the store refuses for a record it holds, whoever
- * wrote it), and only held records are read and merged (three requests a slice; first
- * thing, while slices come back mostly held, as in a resync of a full store). Each slice of
- * {@link SLICE} is one main-thread task. Returns the tables whose local records changed.
+ * Applies server changes, in order, in one transaction (see `LocalStore.apply`). Chromium
+ * spends 50-100 µs on every IndexedDB request, whatever its size, so the records of a large
+ * batch (a catch-up page) the device holds no copy of are packed, 250 a request
+ * (`copies.ts`); otherwise a record the device does not hold yet costs one request (an
+ * `add`, which the store refuses for a record it holds as a row, whoever wrote it), and only
+ * held records are read and merged (three requests a slice; first thing, while slices come
+ * back mostly held, as in a resync of a full store). Each slice of {@link SLICE} is one
+ * main-thread task. Returns the tables whose local records changed.
  */
 export async function applyServerChanges(db: PossyncDB, changes: ServerChange[]): Promise<Set<string>> {
   const touched = new Set<string>();
   if (changes.length === 0) return touched;
-  await db.transaction('rw', [db.records, db.outbox, db.sentIncrements], async () => {
+  await db.transaction('rw', [...copyTables(db), db.outbox, db.sentIncrements], async () => {
+    let rest = changes;
+    if (changes.length >= PACK_ROWS) {
+      rest = await packNew(db, changes, (c) => merged(undefined, c, false)!.row);
+      const left = new Set(rest);
+      for (const c of changes) if (!left.has(c)) touched.add(c.table_name);
+    }
+    const packed = await packedKeys(db);
     let readFirst = false;
-    for (let i = 0; i < changes.length; i += SLICE) {
-      const slice = changes.slice(i, i + SLICE);
-      const held: ServerChange[] = readFirst ? slice : await addNew(db, slice, touched);
-      const found: number = held.length > 0 ? await mergeHeld(db, held, touched) : 0;
+    for (let i = 0; i < rest.length; i += SLICE) {
+      const slice = rest.slice(i, i + SLICE);
+      // A packed record is held without a row: an `add` would hide its copy, whatever version.
+      const inPacks = new Set(slice.filter((c) => packed.has(keyOf([c.table_name, c.record_id]))));
+      const rowsOnly = slice.filter((c) => !inPacks.has(c));
+      const held = new Set(readFirst ? rowsOnly : await addNew(db, rowsOnly, touched));
+      const merging = slice.filter((c) => inPacks.has(c) || held.has(c));
+      const found: number = merging.length > 0 ? await mergeHeld(db, merging, touched) : 0;
       readFirst = found > slice.length / 2;
     }
   });
@@ -64,7 +78,7 @@ async function addNew(db: PossyncDB, changes: ServerChange[], touched: Set<strin
  */
 async function mergeHeld(db: PossyncDB, changes: ServerChange[], touched: Set<string>): Promise<number> {
   const keys = changes.map((c): [string, string] => [c.table_name, c.record_id]);
-  const found = await db.records.bulkGet(keys);
+  const found = await copiesOf(db, keys);
   const current = new Map(keys.map((key, i) => [keyOf(key), found[i]]));
   const queuedKeys = await db.outbox.where('[table_name+record_id]').anyOf(keys).keys();
   const queued = new Set(queuedKeys.map((key) => keyOf(key as unknown as [string, string])));

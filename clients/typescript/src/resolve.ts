@@ -4,6 +4,7 @@
  * server's; the answer is applied locally and the conflict removed. When the record changed
  * again since, the new conflict replaces the stored one and `ConflictMovedOnError` is thrown.
  */
+import { copyTables } from './copies.js';
 import type { RecordData } from './db.js';
 import { ConflictMovedOnError, HttpError } from './errors.js';
 import type { HttpClient } from './HttpClient.js';
@@ -45,13 +46,13 @@ export async function resolveConflict(
     const newer = movedOn(err);
     if (!newer) throw err;
     const stamp = new Date().toISOString();
-    await db.transaction('rw', [db.records, db.outbox, db.conflicts, db.sentIncrements], () =>
+    await db.transaction('rw', [...copyTables(db), db.outbox, db.conflicts, db.sentIncrements], () =>
       keepConflict(db, store, newer, stamp),
     );
     await parts.changed(table);
     throw new ConflictMovedOnError(newer);
   }
-  await db.transaction('rw', [db.records, db.outbox, db.conflicts, db.sentIncrements], async () => {
+  await db.transaction('rw', [...copyTables(db), db.outbox, db.conflicts, db.sentIncrements], async () => {
     await store.apply(answer.record);
     await db.conflicts.delete([table, id]);
   });

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { benchSizes, percentile, pushToOtherPage, seedRecords, stampPushes, timedSync } from './bench.js';
-import { describeFigure, observeLongTasks, serverRecords, tillRecords, timedFirstSync } from './first-sync.js';
+import { describeFigure, everyCopy, observeLongTasks, serverRecords, tillRecords, timedFirstSync } from './first-sync.js';
 import { seedHistory } from './history.js';
 import { login, Tills, type TillOptions } from './till.js';
 
@@ -38,6 +38,21 @@ describe('figures in Chromium', () => {
       expect(figure.progress).toEqual({ catchingUp: false, pulled: expected.length, firstSyncDone: true });
       expect(await tillRecords(page)).toEqual(expected);
       console.log(`[bench] ${describeFigure('shop scale', expected.length, figure, sizes.shopOther + sizes.shopOwn)}; seeding the history in SQL took ${seeded.toFixed(1)} s`);
+      // Reads of what the first sync stored: in a new tab (its first read learns where each
+      // record is), then one record at a time.
+      const ids = expected.filter((_, i) => i % Math.ceil(expected.length / 200) === 0).map(([table, id]) => [table, id]);
+      const tab = await till('bench-shop', { context: page.context() }); // the same till's database
+      const reads: number[] = await tab.evaluate(async (ids) => {
+        const engine = (window as any).engine;
+        const times: number[] = [];
+        for (const [table, id] of ids) {
+          const started = performance.now();
+          if (!(await engine.get(table, id))) throw new Error(`${table} ${id} not held`);
+          times.push(performance.now() - started);
+        }
+        return times;
+      }, ids);
+      console.log(`[bench] reads of single records after it, in a new tab: first ${ms(reads[0]!)}, then p50 ${ms(percentile(reads.slice(1), 50))}, p99 ${ms(percentile(reads.slice(1), 99))} (${reads.length - 1} reads)`);
       await page.context().close();
     },
     TIMEOUT,
@@ -66,7 +81,7 @@ describe('figures in Chromium', () => {
     const page = await till('bench-pull', { socket: false });
     await login(page);
     await page.waitForFunction(() => (window as any).engine.status.lastSyncAt && !(window as any).engine.status.syncing);
-    const before: number = await page.evaluate(() => (window as any).engine.db.records.count());
+    const before = (await page.evaluate(everyCopy)).length;
     const seeded = await seedRecords(tills.stack, sizes.records);
 
     const { seconds, pulled, stored } = await timedSync(page);

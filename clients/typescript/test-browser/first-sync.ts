@@ -28,9 +28,17 @@ export interface FirstSyncFigure {
   longTasks: number;
 }
 
+/** Runs in a till's page: every copy it holds (rows and packs), deleted ones too. */
+export const everyCopy = async () => {
+  const { engine, possync } = window as any;
+  let all: Array<{ table_name: string; record_id: string; sync_version: number; is_deleted: boolean; data: unknown }> = [];
+  for (const table of possync.TABLES as string[]) all = all.concat(await engine.list(table, { includeDeleted: true }));
+  return all;
+};
+
 /** Logs `page`'s fresh till in as cashier1 and waits for its first full sync. */
-export function timedFirstSync(page: Page, timeoutMs: number): Promise<FirstSyncFigure> {
-  return page.evaluate(async (timeoutMs) => {
+export async function timedFirstSync(page: Page, timeoutMs: number): Promise<FirstSyncFigure> {
+  const figure = await page.evaluate(async (timeoutMs) => {
     const w = window as any;
     const engine = w.engine;
     let progressEvents = 0;
@@ -59,13 +67,13 @@ export function timedFirstSync(page: Page, timeoutMs: number): Promise<FirstSync
     const longTasks: number[] = w.longTasks;
     return {
       seconds,
-      stored: await engine.db.records.count(),
       progress: engine.progress,
       progressEvents,
       longestTaskMs: longTasks.length ? Math.max(...longTasks) : 0,
       longTasks: longTasks.length,
     };
   }, timeoutMs);
+  return { ...figure, stored: (await page.evaluate(everyCopy)).length };
 }
 
 /** One record as the server or the till holds it, for comparing the two. */
@@ -90,10 +98,8 @@ export function serverRecords(stack: Stack, branch: number, tables?: string[]): 
 
 /** Every record in the till's store, in the same shape. */
 export async function tillRecords(page: Page): Promise<Held[]> {
-  const rows: Array<[string, string, number, boolean, unknown]> = await page.evaluate(async () =>
-    ((await (window as any).engine.db.records.toArray()) as any[]).map((r) => [r.table_name, r.record_id, r.sync_version, r.is_deleted, r.data]),
-  );
-  return rows.map(([t, id, v, d, data]): Held => [t, id, v, d, canonical(data)]).sort(byKey);
+  const rows = await page.evaluate(everyCopy);
+  return rows.map((r): Held => [r.table_name, r.record_id, r.sync_version, r.is_deleted, canonical(r.data)]).sort(byKey);
 }
 
 const byKey = (a: Held, b: Held) => (a[0] === b[0] ? (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0) : a[0] < b[0] ? -1 : 1);
