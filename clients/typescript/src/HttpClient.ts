@@ -22,6 +22,11 @@ export interface HttpClientOptions {
   timeoutMs?: number;
   /** Longest `Retry-After` honoured (default 5 min). */
   maxRetryAfterMs?: number;
+  /**
+   * Longest wait for the browser to come back online before a request fails with an
+   * `OfflineError` (default 30 s): a sync never stays `syncing` for a network that is gone.
+   */
+  offlineWaitMs?: number;
   random?: () => number;
   sleep?: (ms: number) => Promise<void>;
   now?: () => number;
@@ -67,17 +72,22 @@ export class HttpClient extends Emitter<Events> {
     this.random = options.random ?? Math.random;
     this.wait = options.sleep ?? sleep;
     this.now = options.now ?? Date.now;
+    this.listen();
+  }
+
+  /** Listens to the browser's `online` events (again, after `dispose`). */
+  listen(): void {
     const target = globalThis as unknown as Partial<EventTarget>;
-    if (typeof target.addEventListener === 'function') {
-      const release = () => this.releaseOfflineQueue();
-      target.addEventListener('online', release);
-      this.detach = () => target.removeEventListener?.('online', release);
-    }
+    if (this.detach || typeof target.addEventListener !== 'function') return;
+    const release = () => this.releaseOfflineQueue();
+    target.addEventListener('online', release);
+    this.detach = () => target.removeEventListener?.('online', release);
   }
 
   /** Stops listening to the browser's `online` events. */
   dispose(): void {
     this.detach?.();
+    this.detach = undefined;
     this.releaseOfflineQueue();
   }
 
@@ -204,9 +214,17 @@ export class HttpClient extends Emitter<Events> {
 
   private waitOnline(signal?: AbortSignal): Promise<void> {
     if (this.browserOnline) return Promise.resolve();
+    const waitMs = this.options.offlineWaitMs ?? 30_000;
     return new Promise((resolve, reject) => {
-      this.offlineWaiters.push(resolve);
-      signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
+      const stop = (error: unknown) => {
+        clearTimeout(timer);
+        this.offlineWaiters = this.offlineWaiters.filter((w) => w !== resume);
+        reject(error);
+      };
+      const resume = () => (clearTimeout(timer), resolve());
+      const timer = setTimeout(() => stop(new OfflineError(`the browser stayed offline for ${waitMs} ms`)), waitMs);
+      this.offlineWaiters.push(resume);
+      signal?.addEventListener('abort', () => stop(signal.reason), { once: true });
     });
   }
 
@@ -268,8 +286,19 @@ export class HttpClient extends Emitter<Events> {
     const retryAfter = parseRetryAfter(response.headers.get('retry-after'), this.now());
     const capped = retryAfter === undefined ? undefined : Math.min(retryAfter, this.options.maxRetryAfterMs ?? 300_000);
     if (response.ok) {
-      const text = await response.text();
-      return text ? JSON.parse(text) : undefined;
+      let text: string;
+      try {
+        text = await response.text();
+      } catch (err) {
+        return new OfflineError(`network error while reading the answer: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      if (!text) return undefined;
+      try {
+        return JSON.parse(text);
+      } catch {
+        // Whatever answered was not ingest: a captive portal, a proxy's page.
+        return new OfflineError(`${response.status} answer is not JSON (a captive portal or a proxy in the way?)`);
+      }
     }
     let code = `http_${response.status}`;
     let message = response.statusText || `status ${response.status}`;

@@ -72,6 +72,7 @@ export class SyncEngine extends Emitter<SyncEvents> {
     if (this.running) return;
     this.running = true;
     await this.db.open();
+    this.http.listen();
     if (this.options.persist ?? true) void nav()?.storage?.persist?.().catch(() => false);
     const lastSync = (await this.db.meta.get(META.lastSyncAt))?.value;
     await this.http.currentSession();
@@ -145,9 +146,13 @@ export class SyncEngine extends Emitter<SyncEvents> {
     return this.store.list(table, options);
   }
 
+  /**
+   * Logs in from this tab, leader or not: the password never crosses the BroadcastChannel.
+   * The session is kept in IndexedDB; the other tabs (the leader too) are told to read it.
+   */
   async login(username: string, password: string): Promise<void> {
-    if (!this.isLeader() && this.tabs.connected) return this.forwardSessionCall('login', [username, password]);
     await this.http.login(username, password);
+    this.tabs.shareSession();
   }
 
   async logout(): Promise<void> {
@@ -265,8 +270,8 @@ export class SyncEngine extends Emitter<SyncEvents> {
     this.requestSync(0);
   }
 
-  /** A follower's login or logout, done by the leader; the session is then read from the database. */
-  private async forwardSessionCall(op: 'login' | 'logout', args: unknown[]): Promise<void> {
+  /** A follower's logout, done by the leader; the session is then read from the database. */
+  private async forwardSessionCall(op: 'logout', args: unknown[]): Promise<void> {
     await this.tabs.callLeader(op, args);
     this.http.reloadSession();
     await this.http.currentSession();
@@ -284,7 +289,6 @@ export class SyncEngine extends Emitter<SyncEvents> {
   /** A call another tab (or this one, before it led) asked of the leader. */
   private async perform(op: string, args: unknown[]): Promise<unknown> {
     if (op === 'sync') return this.sync();
-    if (op === 'login') return void (await this.http.login(args[0] as string, args[1] as string));
     if (op === 'logout') return this.http.logout();
     if (op === 'resolve')
       return this.resolveConflict(args[0] as string, args[1] as string, args[2] as Resolution, args[3] as RecordData);

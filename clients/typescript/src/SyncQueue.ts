@@ -5,7 +5,7 @@
  */
 import { copyOf, copyTables } from './copies.js';
 import { dropHeld, isDataEdit, keepSent } from './counters.js';
-import type { LocalRecord, OutboxEntry, PossyncDB, RejectedEntry, StoredConflict } from './db.js';
+import type { LocalRecord, OutboxEntry, PossyncDB, RecordData, RejectedEntry, StoredConflict } from './db.js';
 import type { LocalStore } from './LocalStore.js';
 import { type Conflict, MAX_PUSH_RECORDS, type PushRecord, type PushResponse } from './types.js';
 import { backoffDelay, DEFAULT_RETRY, type RetryPolicy } from './util.js';
@@ -193,21 +193,48 @@ export class SyncQueue {
     this.retryAt = 0;
   }
 
-  /** Puts a refused edit back in the queue, optionally with corrected data, as a new edit. */
+  /**
+   * Puts a refused edit back in the queue, optionally with corrected data, as a new edit: in
+   * one transaction with its removal from the refused ones, so a crash keeps one or the other.
+   */
   async retryRejected(seq: number, data?: OutboxEntry['data']): Promise<void> {
-    const entry = await this.db.rejected.get(seq);
-    if (!entry) return;
-    const options = { priority: entry.priority };
-    // Increments again as a new edit (it throws, keeping the entry, if the record is gone).
-    if (entry.increments) await this.store.increment(entry.table_name, entry.record_id, entry.increments, options);
-    await this.db.rejected.delete(seq);
-    if (entry.increments) return;
-    if (entry.is_deleted) await this.store.delete(entry.table_name, entry.record_id, { priority: entry.priority });
-    else await this.store.put(entry.table_name, entry.record_id, (data ?? entry.data ?? {}) as never, { priority: entry.priority });
+    const { db } = this;
+    await db.transaction('rw', [...copyTables(db), db.outbox, db.sentIncrements, db.rejected], async () => {
+      const entry = await db.rejected.get(seq);
+      if (!entry) return;
+      const { table_name: table, record_id: id } = entry;
+      const options = { priority: entry.priority };
+      await this.store.write(async (w) => {
+        // Increments again as a new edit (it throws, keeping the entry, if the record is gone).
+        if (entry.increments) await w.increment(table, id, entry.increments, options);
+        else if (entry.is_deleted) await w.delete(table, id, options);
+        else await w.put(table, id, (data ?? entry.data ?? {}) as RecordData, options);
+      });
+      await db.rejected.delete(seq);
+    });
   }
 
+  /**
+   * Forgets a refused edit. A record the server never took (made on this device, its only
+   * edits refused) goes with it: nothing else would ever remove it.
+   */
   async discardRejected(seq: number): Promise<void> {
-    await this.db.rejected.delete(seq);
-    this.store.committed(['*'], false);
+    const { db } = this;
+    const tables: string[] = [];
+    await db.transaction('rw', [...copyTables(db), db.outbox, db.rejected], async () => {
+      const entry = await db.rejected.get(seq);
+      if (!entry) return;
+      await db.rejected.delete(seq);
+      tables.push(entry.table_name);
+      const key: [string, string] = [entry.table_name, entry.record_id];
+      const record = await db.records.get(key);
+      if (!record || record.sync_version > 0 || record.base) return;
+      const [queued, refused] = await Promise.all([
+        db.outbox.where('[table_name+record_id]').equals(key).count(),
+        db.rejected.where('[table_name+record_id]').equals(key).count(),
+      ]);
+      if (queued === 0 && refused === 0) await db.records.delete(key);
+    });
+    this.store.committed(tables, false);
   }
 }

@@ -4,14 +4,14 @@
  * a follower's calls that need the server are forwarded to the leader and answered there.
  */
 import type { PossyncDB } from './db.js';
-import { OfflineError } from './errors.js';
+import { OfflineError, revive, sendable, type SentError } from './errors.js';
 import { electLeader, type LeaderOptions, type Leadership } from './leader.js';
 import type { SyncProgress } from './pull.js';
 import { randomId } from './util.js';
 import type { SyncStatus } from './StatusBoard.js';
 
 /** The calls a follower forwards to the leader. */
-export type LeaderCall = 'sync' | 'login' | 'logout' | 'resolve';
+export type LeaderCall = 'sync' | 'logout' | 'resolve';
 
 type TabMessage =
   | { type: 'changed'; tables: string[]; local: boolean }
@@ -19,7 +19,7 @@ type TabMessage =
   | { type: 'progress'; progress: SyncProgress }
   | { type: 'session' }
   | { type: 'rpc'; id: string; op: string; args: unknown[] }
-  | { type: 'rpc-result'; id: string; ok: boolean; value?: unknown; error?: string; name?: string };
+  | { type: 'rpc-result'; id: string; ok: boolean; value?: unknown; error?: SentError };
 
 /** What the tabs tell the engine. */
 export interface TabHandlers {
@@ -45,7 +45,7 @@ interface Waiter {
 }
 
 export class Tabs {
-  private readonly channel: BroadcastChannel | null;
+  private channel: BroadcastChannel | null;
   private leadership: Leadership | null = null;
   /** Calls forwarded to the leader, waiting for its answer. */
   private readonly waiting = new Map<string, Waiter>();
@@ -57,8 +57,7 @@ export class Tabs {
     private readonly options: LeaderOptions | undefined,
     private readonly handlers: TabHandlers,
   ) {
-    const Channel = (globalThis as { BroadcastChannel?: typeof BroadcastChannel }).BroadcastChannel;
-    this.channel = Channel ? new Channel(`possync:${name}`) : null;
+    this.channel = openChannel(name);
   }
 
   /** Whether other tabs can be reached (the browser has BroadcastChannel). */
@@ -72,6 +71,7 @@ export class Tabs {
 
   /** Listens to the other tabs and joins the election. */
   join(): void {
+    this.channel ??= openChannel(this.name); // closed by an earlier `close`
     this.channel?.addEventListener('message', this.listener);
     this.leadership = electLeader(this.name, this.db, (leader) => this.handlers.onLeadership(leader), this.options);
   }
@@ -86,6 +86,7 @@ export class Tabs {
   /** Closes the channel (after `leave`, once the last sync has told the others its changes). */
   close(): void {
     this.channel?.close();
+    this.channel = null;
   }
 
   shareChange(tables: string[], local: boolean): void {
@@ -176,11 +177,7 @@ export class Tabs {
     if (!waiter) return;
     this.waiting.delete(message.id);
     if (message.ok) waiter.resolve(message.value);
-    else {
-      const error = new Error(message.error);
-      error.name = message.name ?? 'Error';
-      waiter.reject(error);
-    }
+    else waiter.reject(revive(message.error ?? { name: 'Error', message: 'the leader tab failed' }));
   }
 
   private async answer(id: string, op: string, args: unknown[]): Promise<void> {
@@ -188,8 +185,13 @@ export class Tabs {
       const value = await this.handlers.perform(op, args);
       this.post({ type: 'rpc-result', id, ok: true, value });
     } catch (err) {
-      const e = err as Error;
-      this.post({ type: 'rpc-result', id, ok: false, error: e?.message ?? String(err), name: e?.name });
+      this.post({ type: 'rpc-result', id, ok: false, error: sendable(err) });
     }
   }
+}
+
+/** The tabs' channel of database `name`, where the browser has BroadcastChannel. */
+function openChannel(name: string): BroadcastChannel | null {
+  const Channel = (globalThis as { BroadcastChannel?: typeof BroadcastChannel }).BroadcastChannel;
+  return Channel ? new Channel(`possync:${name}`) : null;
 }

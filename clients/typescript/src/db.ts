@@ -179,6 +179,11 @@ export function openDatabase(
     if (!opts || opts.disableAutoOpen) stopped = true;
     return close(opts);
   };
+  const open = db.open.bind(db);
+  db.open = () => {
+    stopped = false; // opened again after a close: reopen when the browser drops it
+    return open();
+  };
   return db;
 }
 

@@ -43,3 +43,32 @@ export class ConflictMovedOnError extends Error {
     this.name = 'ConflictMovedOnError';
   }
 }
+
+/** An error as it crosses the tabs' channel: a structured clone keeps no class. */
+export interface SentError {
+  name: string;
+  message: string;
+  fields?: Record<string, unknown>;
+}
+
+/** `err` as the leader tab sends it to the tab that asked. */
+export function sendable(err: unknown): SentError {
+  const e = err instanceof Error ? err : new Error(String(err));
+  const { name, message } = e;
+  if (e instanceof HttpError) return { name, message, fields: { status: e.status, code: e.code, retryAfterMs: e.retryAfterMs, body: e.body } };
+  if (e instanceof OfflineError) return { name, message, fields: { status: e.status, retryAfterMs: e.retryAfterMs } };
+  if (e instanceof ConflictMovedOnError) return { name, message, fields: { conflict: e.conflict } };
+  return { name, message };
+}
+
+/** The error the leader sent, of its class again (`instanceof` works in the tab that asked). */
+export function revive({ name, message, fields = {} }: SentError): Error {
+  const f = fields as { status: number; code: string; retryAfterMs?: number; body?: unknown; conflict: Conflict };
+  if (name === 'HttpError') return new HttpError(f.status, f.code, message, f.retryAfterMs, f.body);
+  if (name === 'OfflineError') return new OfflineError(message, f.status, f.retryAfterMs);
+  if (name === 'LoggedOutError') return new LoggedOutError(message);
+  if (name === 'ConflictMovedOnError') return new ConflictMovedOnError(f.conflict);
+  const error = new Error(message);
+  error.name = name;
+  return error;
+}

@@ -81,7 +81,15 @@ export class Mutex {
 export function randomId(): string {
   const c = (globalThis as { crypto?: Crypto }).crypto;
   if (c?.randomUUID) return c.randomUUID();
-  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+  // `randomUUID` needs a secure context (a till on plain http in the shop's LAN has none);
+  // `getRandomValues` does not. The server applies an edit id's increments once, so ids
+  // must never repeat: never `Math.random`.
+  if (!c?.getRandomValues) throw new Error('possync: this runtime has no crypto.getRandomValues for edit ids');
+  const bytes = c.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6]! & 0x0f) | 0x40; // version 4
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80; // RFC 4122 variant
+  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 /** `navigator`, when there is one (browsers, Electron renderers). */

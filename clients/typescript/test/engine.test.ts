@@ -86,6 +86,42 @@ describe('push', () => {
     expect(server.rows.get('products/p1')!.data).toEqual({ price: 3 });
   });
 
+  it('discarding the refused edit of a record the server never took removes the record', async () => {
+    const server = new FakeIngest();
+    server.serverWrite('products', 'p1', { price: 1 });
+    const e = await engine(server, { wsUrl: undefined });
+    await e.login('cashier1', 'password');
+    await e.sync();
+    await e.put('products', 'new', { price: -1, invalid: true });
+    await e.put('products', 'p1', { price: -2, invalid: true });
+    await e.sync();
+    expect(e.status.rejected.map((r) => r.record_id).sort()).toEqual(['new', 'p1']);
+    for (const { seq } of await e.rejected()) await e.discardRejected(seq);
+    expect(await e.get('products', 'new')).toBeUndefined();
+    expect((await e.list('products')).map((r) => r.record_id)).toEqual(['p1']);
+    expect((await e.get('products', 'p1'))!.data).toEqual({ price: 1 }); // the server's, kept
+    expect(await e.rejected()).toEqual([]);
+  });
+
+  it('a retried refused edit is queued and leaves the refused ones in one transaction', async () => {
+    const server = new FakeIngest();
+    const e = await engine(server, { wsUrl: undefined });
+    await e.login('cashier1', 'password');
+    await e.put('products', 'p1', { price: -1, invalid: true });
+    await e.sync();
+    const [refused] = await e.rejected();
+    // The write of the retry fails (the database refuses the outbox entry): nothing changes.
+    const add = e.db.outbox.add.bind(e.db.outbox);
+    e.db.outbox.add = (() => Promise.reject(new Error('disk full'))) as unknown as typeof add;
+    await expect(e.retryRejected(refused!.seq, { price: 3 })).rejects.toThrow('disk full');
+    e.db.outbox.add = add;
+    expect((await e.rejected()).map((r) => r.seq)).toEqual([refused!.seq]);
+    expect(await e.db.outbox.count()).toBe(0);
+    await e.retryRejected(refused!.seq, { price: 3 });
+    expect(await e.rejected()).toEqual([]);
+    expect((await e.db.outbox.toArray()).map((o) => o.data)).toEqual([{ price: 3 }]);
+  });
+
   it('5xx and network errors keep the batch queued and retry with backoff; Retry-After wins', async () => {
     const server = new FakeIngest();
     const e = await engine(server, { wsUrl: undefined, random: () => 1 });
@@ -374,6 +410,20 @@ describe('tabs', () => {
     expect(Date.now() - started).toBeLessThan(10_000);
   });
 
+  it('a tab stopped and started again hears the other tabs', async () => {
+    const server = new FakeIngest();
+    const dbName = uniqueName('restart');
+    const lease = { forceLease: true, leaseMs: 1500 };
+    const a = await engine(server, { dbName, wsUrl: undefined, leader: lease });
+    await a.stop();
+    await a.start();
+    const b = await engine(server, { dbName, wsUrl: undefined, leader: lease });
+    const seen: string[] = [];
+    a.on('change', ({ tables }) => seen.push(...tables));
+    await b.put('customers', 'from-b', { n: 1 });
+    await until(() => seen.includes('customers'));
+  });
+
   it('one tab leads; the others see every change and their writes are pushed by the leader', async () => {
     const server = new FakeIngest();
     const dbName = uniqueName('tabs');
@@ -383,8 +433,14 @@ describe('tabs', () => {
     const b = await engine(server, { dbName, wsUrl: undefined, leader: lease });
     await new Promise((r) => setTimeout(r, 100));
     expect([a.isLeader(), b.isLeader()]).toEqual([true, false]);
-    await b.login('cashier1', 'password'); // forwarded to the leader
+    const heard: string[] = [];
+    const listener = new BroadcastChannel(`possync:${dbName}`);
+    listener.onmessage = (event) => heard.push(JSON.stringify(event.data));
+    await b.login('cashier1', 'secret-password'); // b logs in itself and tells the leader
     await until(() => b.status.auth === 'logged_in' && a.status.auth === 'logged_in');
+    listener.close();
+    expect(heard.some((m) => m.includes('"session"'))).toBe(true);
+    expect(heard.filter((m) => m.includes('secret-password'))).toEqual([]);
     const seen: string[][] = [];
     a.on('change', ({ tables }) => seen.push(tables));
     await b.put('products', 'from-b', { n: 1 });

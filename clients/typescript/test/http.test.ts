@@ -125,11 +125,30 @@ describe('HttpClient retries', () => {
     await expect(http.login('a', 'b')).rejects.toBeInstanceOf(OfflineError);
     expect(waits).toHaveLength(1); // login: 2 attempts
   });
+
+  it('takes a 200 that is not JSON (a captive portal) for an unreachable server, and retries it', async () => {
+    const server = new FakeIngest();
+    const { http, waits } = client(server);
+    server.overrides.push(() => new Response('<html>Sign in to the shop Wi-Fi</html>', { status: 200, headers: { 'content-type': 'text/html' } }));
+    const err = await http.login('a', 'b').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OfflineError);
+    expect((err as OfflineError).message).toMatch(/not JSON/);
+    expect(waits).toHaveLength(1); // login: 2 attempts
+  });
 });
 
 describe('HttpClient offline queue', () => {
   const g = globalThis as any;
   const saved = { navigator: Object.getOwnPropertyDescriptor(g, 'navigator'), add: g.addEventListener, remove: g.removeEventListener };
+  /** A browser that is offline until the test says otherwise (`onLine`, then an `online` event). */
+  const offlineBrowser = () => {
+    const events = new EventTarget();
+    const fakeNavigator = { onLine: false };
+    Object.defineProperty(g, 'navigator', { value: fakeNavigator, configurable: true });
+    g.addEventListener = events.addEventListener.bind(events);
+    g.removeEventListener = events.removeEventListener.bind(events);
+    return { events, fakeNavigator };
+  };
   afterEach(() => {
     if (saved.navigator) Object.defineProperty(g, 'navigator', saved.navigator);
     else delete g.navigator;
@@ -138,11 +157,7 @@ describe('HttpClient offline queue', () => {
   });
 
   it('holds requests made while the browser is offline and sends them, in order, when it is back', async () => {
-    const events = new EventTarget();
-    const fakeNavigator = { onLine: false };
-    Object.defineProperty(g, 'navigator', { value: fakeNavigator, configurable: true });
-    g.addEventListener = events.addEventListener.bind(events);
-    g.removeEventListener = events.removeEventListener.bind(events);
+    const { events, fakeNavigator } = offlineBrowser();
     const server = new FakeIngest();
     const { http } = client(server);
     const sessionless = [http.request('GET', '/healthz?1', { auth: false }), http.request('GET', '/healthz?2', { auth: false })];
@@ -152,6 +167,32 @@ describe('HttpClient offline queue', () => {
     events.dispatchEvent(new Event('online'));
     await Promise.allSettled(sessionless);
     expect(server.calls.map((c) => c.path)).toEqual(['/healthz?1', '/healthz?2']);
+    http.dispose();
+  });
+
+  it('fails a request with an OfflineError when the browser stays offline too long, and never sends it', async () => {
+    const { events, fakeNavigator } = offlineBrowser();
+    const server = new FakeIngest();
+    const { http } = client(server, { offlineWaitMs: 30 });
+    await expect(http.request('GET', '/healthz', { auth: false })).rejects.toBeInstanceOf(OfflineError);
+    fakeNavigator.onLine = true;
+    events.dispatchEvent(new Event('online'));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(server.calls).toEqual([]);
+    http.dispose();
+  });
+
+  it('listens to online events again after dispose (an engine stopped and started)', async () => {
+    const { events, fakeNavigator } = offlineBrowser();
+    const server = new FakeIngest();
+    const { http } = client(server);
+    http.dispose();
+    http.listen();
+    const held = http.request('GET', '/healthz', { auth: false });
+    fakeNavigator.onLine = true;
+    events.dispatchEvent(new Event('online'));
+    await held.catch(() => undefined); // the fake answers 401: what matters is that it was sent
+    expect(server.calls.map((c) => c.path)).toEqual(['/healthz']);
     http.dispose();
   });
 });

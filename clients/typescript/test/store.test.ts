@@ -218,6 +218,17 @@ describe('the database connection', () => {
     expect(problem).toBe('');
   });
 
+  it('is reopened when the browser drops it, also after it was closed and opened again', async () => {
+    const db = openDatabase(uniqueName('drop-again'));
+    await db.open();
+    db.close(); // an engine's stop()
+    await db.open(); // and start()
+    db.backendDB().onclose!(new Event('close'));
+    await until(() => db.isOpen());
+    await new LocalStore(db).put('products', 'a', { n: 1 });
+    expect(await db.outbox.count()).toBe(1);
+  });
+
   it('closes for another tab\'s upgrade instead of blocking it, and reports it', async () => {
     const name = uniqueName('upgrade');
     let problem = '';

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { backoffCeiling, backoffDelay, parseRetryAfter } from '../src/util.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { backoffCeiling, backoffDelay, parseRetryAfter, randomId } from '../src/util.js';
 
 describe('backoff', () => {
   const policy = { attempts: 5, baseMs: 100, maxMs: 1000 };
@@ -25,5 +25,25 @@ describe('backoff', () => {
     expect(parseRetryAfter('Wed, 01 Jan 2025 00:00:30 GMT', now)).toBe(30_000);
     expect(parseRetryAfter(null)).toBeUndefined();
     expect(parseRetryAfter('soon')).toBeUndefined();
+  });
+});
+
+describe('edit ids', () => {
+  afterEach(() => vi.unstubAllGlobals());
+  const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+  it('are random UUIDs without randomUUID (plain http): from getRandomValues, never Math.random', () => {
+    const { getRandomValues } = globalThis.crypto;
+    vi.stubGlobal('crypto', { getRandomValues: getRandomValues.bind(globalThis.crypto) });
+    const random = vi.spyOn(Math, 'random');
+    const ids = Array.from({ length: 1_000 }, randomId);
+    expect(ids.every((id) => uuid.test(id))).toBe(true);
+    expect(new Set(ids).size).toBe(1_000);
+    expect(random).not.toHaveBeenCalled();
+  });
+
+  it('refuse to be made without a random source', () => {
+    vi.stubGlobal('crypto', undefined);
+    expect(() => randomId()).toThrow(/getRandomValues/);
   });
 });
