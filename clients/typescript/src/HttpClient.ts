@@ -109,12 +109,17 @@ export class HttpClient extends Emitter<Events> {
     if (!this.refreshing) this.session = undefined;
   }
 
-  async login(username: string, password: string): Promise<Session> {
+  /**
+   * Logs in; `accept` sees who logged in before the session is kept (a throw keeps the
+   * previous session and is the login's error).
+   */
+  async login(username: string, password: string, accept?: (user: TokenResponse['user']) => Promise<unknown>): Promise<Session> {
     const answer = await this.request<TokenResponse>('POST', '/api/auth/login', {
       body: { username, password },
       auth: false,
       retry: { attempts: 2 },
     });
+    await accept?.(answer.user);
     return this.adopt(answer);
   }
 

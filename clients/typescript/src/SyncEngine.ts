@@ -8,6 +8,8 @@
 import type { Increments } from './counters.js';
 import { META, openDatabase, type PossyncDB, type RecordData, type RejectedEntry, type StoredConflict } from './db.js';
 import { checkDeviceId, databaseName, httpClientOptions, type SyncEngineOptions } from './engineOptions.js';
+import { PendingEditsError } from './errors.js';
+import { takeOver, wipeData } from './handover.js';
 import { HttpClient } from './HttpClient.js';
 import { LocalStore } from './LocalStore.js';
 import { listenToPage } from './pageEvents.js';
@@ -19,7 +21,7 @@ import { databaseSessionStore } from './session.js';
 import { StatusBoard, type SyncEvents, type SyncStatus } from './StatusBoard.js';
 import { SyncLoop, type SyncReport } from './SyncLoop.js';
 import { SyncQueue } from './SyncQueue.js';
-import { syncedTables, type TableName } from './tables.js';
+import { syncedTables, TABLES, type TableName } from './tables.js';
 import { Tabs } from './Tabs.js';
 import type { Change, Resolution } from './types.js';
 import { DEFAULT_RETRY, Emitter, nav } from './util.js';
@@ -151,13 +153,42 @@ export class SyncEngine extends Emitter<SyncEvents> {
    * The session is kept in IndexedDB; the other tabs (the leader too) are told to read it.
    */
   async login(username: string, password: string): Promise<void> {
-    await this.http.login(username, password);
+    // A user of another client or branch: the device's data is wiped before the session is
+    // kept (refused, with a PendingEditsError, while the previous user's edits are queued).
+    await this.http.login(username, password, async (user) => {
+      if (await takeOver(this.db, user)) this.afterWipe();
+    });
     this.tabs.shareSession();
   }
 
-  async logout(): Promise<void> {
-    if (!this.isLeader() && this.tabs.connected) return this.forwardSessionCall('logout', []);
-    await this.http.logout();
+  /**
+   * Logs out. With `wipe`, the device's data goes too (a till handed to someone else): the
+   * queue is pushed first, and while edits remain queued (offline) nothing is done and a
+   * `PendingEditsError` says how many.
+   */
+  async logout(options: { wipe?: boolean } = {}): Promise<void> {
+    if (!this.isLeader() && this.tabs.connected) return this.forwardSessionCall('logout', [options]);
+    if (options.wipe && (await this.db.outbox.count()) > 0) {
+      this.queue.resetBackoff(); // the user is waiting: try now, not after the last failure's backoff
+      // A run failing as we ask fails our call too; the next run is ours.
+      await this.sync()
+        .catch(() => this.sync())
+        .catch(() => undefined);
+      const pending = await this.db.outbox.count();
+      if (pending > 0) throw new PendingEditsError(pending);
+    }
+    await this.http.logout(); // the socket closes: no event lands after the wipe
+    if (options.wipe) {
+      await this.loop.finished();
+      await wipeData(this.db);
+      this.afterWipe();
+    }
+  }
+
+  /** After a wipe: every table changed, and the first sync is to do again. */
+  private afterWipe(): void {
+    this.board.reportProgress({ catchingUp: false, pulled: 0, firstSyncDone: false });
+    this.store.committed([...TABLES], false);
   }
 
   /**
@@ -289,7 +320,7 @@ export class SyncEngine extends Emitter<SyncEvents> {
   /** A call another tab (or this one, before it led) asked of the leader. */
   private async perform(op: string, args: unknown[]): Promise<unknown> {
     if (op === 'sync') return this.sync();
-    if (op === 'logout') return this.http.logout();
+    if (op === 'logout') return this.logout(args[0] as { wipe?: boolean });
     if (op === 'resolve')
       return this.resolveConflict(args[0] as string, args[1] as string, args[2] as Resolution, args[3] as RecordData);
     throw new Error(`unknown request ${op}`);

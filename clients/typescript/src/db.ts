@@ -196,6 +196,8 @@ export const META = {
   lastLocalTime: 'last_local_time',
   lastSyncAt: 'last_sync_at',
   lease: 'leader_lease',
+  /** Whose data the device holds (`handover.ts`). */
+  scope: 'data_scope',
   /** Bumped whenever packs are added or cleared (tabs re-read which records are packed). */
   packs: 'packs_generation',
 } as const;

@@ -44,6 +44,18 @@ export class ConflictMovedOnError extends Error {
   }
 }
 
+/**
+ * The device holds edits not pushed yet, of the user whose data it holds: they would be lost
+ * by a wipe (`logout({ wipe: true })`), or given to another shop (a login of another client
+ * or branch). Nothing was changed; push them first (log in as that user, online).
+ */
+export class PendingEditsError extends Error {
+  constructor(readonly pending: number) {
+    super(`${pending} edit(s) on this device are not pushed yet: push them first (online, as the user who made them)`);
+    this.name = 'PendingEditsError';
+  }
+}
+
 /** An error as it crosses the tabs' channel: a structured clone keeps no class. */
 export interface SentError {
   name: string;
@@ -58,16 +70,18 @@ export function sendable(err: unknown): SentError {
   if (e instanceof HttpError) return { name, message, fields: { status: e.status, code: e.code, retryAfterMs: e.retryAfterMs, body: e.body } };
   if (e instanceof OfflineError) return { name, message, fields: { status: e.status, retryAfterMs: e.retryAfterMs } };
   if (e instanceof ConflictMovedOnError) return { name, message, fields: { conflict: e.conflict } };
+  if (e instanceof PendingEditsError) return { name, message, fields: { pending: e.pending } };
   return { name, message };
 }
 
 /** The error the leader sent, of its class again (`instanceof` works in the tab that asked). */
 export function revive({ name, message, fields = {} }: SentError): Error {
-  const f = fields as { status: number; code: string; retryAfterMs?: number; body?: unknown; conflict: Conflict };
+  const f = fields as { status: number; code: string; retryAfterMs?: number; body?: unknown; conflict: Conflict; pending: number };
   if (name === 'HttpError') return new HttpError(f.status, f.code, message, f.retryAfterMs, f.body);
   if (name === 'OfflineError') return new OfflineError(message, f.status, f.retryAfterMs);
   if (name === 'LoggedOutError') return new LoggedOutError(message);
   if (name === 'ConflictMovedOnError') return new ConflictMovedOnError(f.conflict);
+  if (name === 'PendingEditsError') return new PendingEditsError(f.pending);
   const error = new Error(message);
   error.name = name;
   return error;

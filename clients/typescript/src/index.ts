@@ -12,7 +12,7 @@ export type { PushReport } from './push.js';
 export type { LeaderOptions } from './leader.js';
 export type { RetryPolicy } from './util.js';
 
-export { ConflictMovedOnError, HttpError, LoggedOutError, OfflineError } from './errors.js';
+export { ConflictMovedOnError, HttpError, LoggedOutError, OfflineError, PendingEditsError } from './errors.js';
 
 export { FastifyClient, HttpClient } from './HttpClient.js';
 export type { AuthState, HttpClientOptions, RequestOptions } from './HttpClient.js';

@@ -8,7 +8,7 @@ import { LocalStore } from '../src/LocalStore.js';
 import { SyncEngine } from '../src/SyncEngine.js';
 import { SyncQueue } from '../src/SyncQueue.js';
 import type { PushResponse } from '../src/types.js';
-import { FakeIngest, FakeWebSocket, json, uniqueName, until } from './fakes.js';
+import { FakeIngest, FakeWebSocket, json, startEngine, uniqueName, until } from './fakes.js';
 
 function setup() {
   const db = openDatabase(uniqueName('counters'));
@@ -246,20 +246,8 @@ describe('increments through the engine', () => {
 
   async function engine(server: FakeIngest, wsUrl?: string) {
     FakeWebSocket.instances = [];
-    const e = new SyncEngine({
-      apiUrl: 'http://ingest.test',
-      ...(wsUrl ? { wsUrl, WebSocket: FakeWebSocket as unknown as typeof WebSocket } : {}),
-      deviceId: 'till-1',
-      dbName: uniqueName('engine-counters'),
-      fetch: server.fetch,
-      retry: { attempts: 3, baseMs: 10, maxMs: 50 },
-      periodicSyncMs: 0,
-      pushDelayMs: 5,
-      leader: { forceLease: true, leaseMs: 200 },
-    });
-    engines.push(e);
-    await e.start();
-    await until(() => e.status.leader);
+    const socket = wsUrl ? { wsUrl, WebSocket: FakeWebSocket as unknown as typeof WebSocket } : {};
+    const e = await startEngine(server, engines, { ...socket, dbName: uniqueName('engine-counters') });
     await e.login('cashier1', 'password');
     await e.sync();
     return e;

@@ -119,7 +119,7 @@ describe('push', () => {
     expect(await e.db.outbox.count()).toBe(0);
     await e.retryRejected(refused!.seq, { price: 3 });
     expect(await e.rejected()).toEqual([]);
-    expect((await e.db.outbox.toArray()).map((o) => o.data)).toEqual([{ price: 3 }]);
+    await until(() => (server.rows.get('products/p1')?.data as { price?: number } | undefined)?.price === 3);
   });
 
   it('5xx and network errors keep the batch queued and retry with backoff; Retry-After wins', async () => {

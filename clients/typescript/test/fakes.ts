@@ -1,4 +1,6 @@
 /** Small fakes for pure-unit tests: an in-memory ingest behind `fetch`, and a WebSocket. */
+import type { SyncEngineOptions } from '../src/engineOptions.js';
+import { SyncEngine } from '../src/SyncEngine.js';
 import type { Change, PushRecord, PushResponse } from '../src/types.js';
 
 /** The server's counter fields (`wire/src/registry.rs`), written out again on purpose. */
@@ -60,6 +62,13 @@ export class FakeIngest {
     return this.calls.filter((c) => c.path.startsWith(path));
   }
 
+  /** Who logs in by name (others are cashier1 of client 1, branch 1). */
+  users: Record<string, object> = {
+    cashier2: { id: 2, username: 'cashier2', role: 'cashier', client_id: 1, branch_id: 2 },
+    other: { id: 3, username: 'other', role: 'cashier', client_id: 2, branch_id: 7 },
+  };
+  private user: object = { id: 1, username: 'cashier1', role: 'cashier', client_id: 1, branch_id: 1 };
+
   issue(): { accessToken: string; refreshToken: string; expiresIn: number; user: object } {
     this.tokenCounter += 1;
     const accessToken = `access-${this.tokenCounter}`;
@@ -70,7 +79,7 @@ export class FakeIngest {
       accessToken,
       refreshToken,
       expiresIn: this.tokenLifetime,
-      user: { id: 1, username: 'cashier1', role: 'cashier', client_id: 1, branch_id: 1 },
+      user: this.user,
     };
   }
 
@@ -103,7 +112,10 @@ export class FakeIngest {
 
   private handle(call: Call, url: URL): Response {
     const error = (status: number, code: string, message = code) => json({ error: { code, message } }, status);
-    if (call.path === '/api/auth/login') return json(this.issue());
+    if (call.path === '/api/auth/login') {
+      this.user = this.users[call.body?.username] ?? { id: 1, username: call.body?.username, role: 'cashier', client_id: 1, branch_id: 1 };
+      return json(this.issue());
+    }
     if (call.path === '/api/auth/refresh') {
       const token = call.body?.refreshToken;
       if (!this.refreshTokens.has(token)) return error(401, 'invalid_token');
@@ -253,3 +265,25 @@ export async function until(check: () => boolean | Promise<boolean>, timeoutMs =
 
 let n = 0;
 export const uniqueName = (prefix = 'db') => `${prefix}-${Date.now()}-${++n}`;
+
+/**
+ * A started engine on `server` with its own database, leading, quick to retry and push;
+ * added to `started` (the test stops them).
+ */
+export async function startEngine(server: FakeIngest, started: SyncEngine[], extra: Partial<SyncEngineOptions> = {}): Promise<SyncEngine> {
+  const e = new SyncEngine({
+    apiUrl: 'http://ingest.test',
+    deviceId: 'till-1',
+    dbName: uniqueName('engine'),
+    fetch: server.fetch,
+    retry: { attempts: 3, baseMs: 10, maxMs: 50 },
+    periodicSyncMs: 0,
+    pushDelayMs: 5,
+    leader: { forceLease: true, leaseMs: 200 },
+    ...extra,
+  });
+  started.push(e);
+  await e.start();
+  await until(() => e.status.leader);
+  return e;
+}
