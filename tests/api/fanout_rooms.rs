@@ -217,6 +217,58 @@ async fn bad_tokens_and_device_ids_are_refused_before_the_upgrade() {
     );
 }
 
+/// Browsers cannot send headers on a WebSocket but can name subprotocols: the token rides as
+/// `possync.token.<JWT>` next to `possync`, out of the URL, and the answer selects `possync`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_sent_as_a_subprotocol_is_accepted_and_never_echoed() {
+    let app = TestIngest::spawn().await;
+    let shop = Tenant::seed(&app, "shop").await;
+    let other = Tenant::seed(&app, "other").await;
+    let fanout = TestFanout::spawn(&app).await;
+    let with_protocols = |protocols: String| {
+        let mut request = fanout.request("device_id=t3");
+        request
+            .headers_mut()
+            .insert("sec-websocket-protocol", protocols.parse().unwrap());
+        request
+    };
+
+    let good = shop.token(&app, 0, Role::Cashier);
+    let (socket, response) =
+        tokio_tungstenite::connect_async(with_protocols(format!("possync, possync.token.{good}")))
+            .await
+            .expect("the upgrade is accepted");
+    assert_eq!(response.headers()["sec-websocket-protocol"], "possync");
+    drop(socket);
+
+    for protocols in [
+        "possync, possync.token.nonsense".to_owned(),
+        "possync".to_owned(),
+    ] {
+        match tokio_tungstenite::connect_async(with_protocols(protocols.clone())).await {
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+                assert_eq!(response.status(), 401, "{protocols}")
+            }
+            other => panic!("{protocols}: expected 401, got {:?}", other.map(|_| ())),
+        }
+    }
+    // Another tenant's token on a device bound to this shop is refused.
+    let foreign = other.token(&app, 0, Role::Cashier);
+    match tokio_tungstenite::connect_async(with_protocols(format!(
+        "possync, possync.token.{foreign}"
+    )))
+    .await
+    {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), 403)
+        }
+        other => panic!(
+            "another tenant's token: expected 403, got {:?}",
+            other.map(|_| ())
+        ),
+    }
+}
+
 #[tokio::test]
 async fn devices_on_two_replicas_both_receive_and_one_replica_survives_the_other() {
     let app = TestIngest::spawn().await;

@@ -9,6 +9,8 @@ use std::collections::HashMap;
 use futures::{SinkExt, StreamExt};
 use possync_wire::socket::{ChangeEvent, ServerMessage};
 use possync_wire::sync::Change;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::header::AUTHORIZATION;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_util::sync::CancellationToken;
 
@@ -36,11 +38,13 @@ impl Client {
     async fn connect_once(&self, stop: &CancellationToken) -> anyhow::Result<()> {
         let token = self.access_token().await?;
         let config = &self.inner.config;
-        let url = format!(
-            "{}/ws?token={token}&device_id={}",
-            config.ws_url, config.device_id
-        );
-        let (mut socket, _) = tokio_tungstenite::connect_async(url).await?;
+        // The token goes in a header, never in the URL (proxies log URLs).
+        let mut request =
+            format!("{}/ws?device_id={}", config.ws_url, config.device_id).into_client_request()?;
+        request
+            .headers_mut()
+            .insert(AUTHORIZATION, format!("Bearer {token}").parse()?);
+        let (mut socket, _) = tokio_tungstenite::connect_async(request).await?;
         self.set_online(true);
         self.sync().await?;
         let mut scopes = ScopeCounts::default();

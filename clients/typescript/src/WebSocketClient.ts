@@ -3,6 +3,7 @@
  * control messages while disconnected (and re-subscribes rooms), hands incoming messages to
  * one handler strictly in order (the next waits until the previous one is done), keeps its
  * token fresh on the open socket with `{"type":"auth","token":…}`, and reports its state.
+ * The token goes as a subprotocol (`possync.token.<JWT>` next to `possync`), never in the URL.
  */
 import type { ClientMessage, ServerMessage } from './types.js';
 import { backoffDelay, Emitter, type RetryPolicy } from './util.js';
@@ -151,10 +152,12 @@ export class WebSocketClient extends Emitter<Events> {
     }
     if (!this.running) return;
     const base = this.options.url.replace(/\/+$/, '');
-    const url = `${base}/ws?token=${encodeURIComponent(token)}&device_id=${encodeURIComponent(this.options.deviceId)}`;
+    const url = `${base}/ws?device_id=${encodeURIComponent(this.options.deviceId)}`;
     let socket: WebSocket;
     try {
-      socket = new this.Impl(url);
+      // The token rides as a subprotocol, out of the URL (and of proxies' access logs); the
+      // server answers `possync`, never the token.
+      socket = new this.Impl(url, ['possync', `possync.token.${token}`]);
     } catch (err) {
       this.emit('error', err);
       this.setState('closed');

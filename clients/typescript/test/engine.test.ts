@@ -279,7 +279,9 @@ describe('realtime', () => {
     await e.login('cashier1', 'password');
     await until(() => FakeWebSocket.instances.length === 1);
     const socket = FakeWebSocket.last();
-    expect(socket.url).toBe('ws://fanout.test/ws?token=access-1&device_id=till-1');
+    // The token is never in the URL: it rides as a subprotocol next to `possync`.
+    expect(socket.url).toBe('ws://fanout.test/ws?device_id=till-1');
+    expect(socket.protocols).toEqual(['possync', 'possync.token.access-1']);
     socket.open();
     await until(() => e.status.connection === 'online');
     await until(() => pulls(server).length >= 1 && !e.status.syncing);

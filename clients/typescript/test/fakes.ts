@@ -231,7 +231,10 @@ export class FakeWebSocket {
   onclose: ((e: { code: number; reason: string }) => void) | null = null;
   onerror: ((e: unknown) => void) | null = null;
 
-  constructor(readonly url: string) {
+  constructor(
+    readonly url: string,
+    readonly protocols: string[] = [],
+  ) {
     FakeWebSocket.instances.push(this);
   }
   send(data: string): void {

@@ -1,8 +1,10 @@
 //! `GET /ws`: checks the token, device id, origin and capacity before upgrading.
 //!
-//! The token comes from `?token=` or `Authorization: Bearer`; the request span records the
-//! path only, so it never reaches the logs. A refusal is an HTTP answer in the REST error
-//! shape, before any WebSocket exists.
+//! The token comes from the `Sec-WebSocket-Protocol` header (`possync.token.<JWT>` next to
+//! `possync`, which browsers can send and proxies do not log), `Authorization: Bearer`, or
+//! `?token=` (the contract's form, kept for clients that have nothing else); the request span
+//! records the path only, so it never reaches the logs. A refusal is an HTTP answer in the
+//! REST error shape, before any WebSocket exists.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -20,6 +22,12 @@ use shared::wire::ErrorBody;
 use crate::connection::{self, Session};
 use crate::devices;
 use crate::state::AppState;
+
+/// The subprotocol a device asks for when it sends its token as another one; the answer
+/// selects it, never the token.
+pub const SUBPROTOCOL: &str = "possync";
+/// The prefix of the subprotocol entry that carries the token.
+pub const TOKEN_SUBPROTOCOL_PREFIX: &str = "possync.token.";
 
 /// Read buffer per connection: devices send only small control messages.
 const READ_BUFFER_BYTES: usize = 512;
@@ -96,6 +104,7 @@ async fn admit(
     };
     let max_inbound = state.config.ws_max_inbound_bytes;
     Ok(upgrade
+        .protocols([SUBPROTOCOL])
         .max_message_size(max_inbound)
         .max_frame_size(max_inbound)
         .read_buffer_size(READ_BUFFER_BYTES)
@@ -115,7 +124,8 @@ fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), Refusal> {
     }
 }
 
-/// The caller and its token's expiry, from `?token=` or else the bearer header.
+/// The caller and its token's expiry, from the subprotocol header, the bearer header or
+/// `?token=`, in that order.
 fn authenticate(
     state: &AppState,
     token: Option<String>,
@@ -126,15 +136,25 @@ fn authenticate(
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
         .and_then(bearer_token);
-    let token = token
-        .as_deref()
+    let token = subprotocol_token(headers)
         .or(bearer)
+        .or(token.as_deref())
         .ok_or(unauthorized("missing token"))?;
     state
         .keys
         .verify(token)
         .and_then(|claims| Ok((claims.principal()?, claims.exp)))
         .map_err(|_| unauthorized("invalid or expired token"))
+}
+
+/// The token a browser sent as a subprotocol (`Sec-WebSocket-Protocol: possync, possync.token.<JWT>`).
+fn subprotocol_token(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .find_map(|protocol| protocol.trim().strip_prefix(TOKEN_SUBPROTOCOL_PREFIX))
 }
 
 /// The device id must be the caller's: unused (it becomes so) or bound to its client and branch.
