@@ -1,5 +1,6 @@
 /**
- * The device's copy of the records, in two layers. A table's first sync stores its records
+ * The device's copy of the records, in two layers. The records a catch-up page brings that
+ * the device holds no copy of (a first sync, a till far behind) are stored
  * {@link PACK_ROWS} to an IndexedDB value (`packs`): Chromium spends 50-100 µs on every
  * request whatever its size, so one request per record cannot store 100,000 records in
  * seconds, and one per pack can. Everything else (local edits, realtime events, pulls near
@@ -19,7 +20,6 @@ const MAX_ROWS_BESIDE_PACKS = 20_000;
 
 /** Between the ids of a pack (`PackIds`); the server refuses record ids holding it. */
 const SEPARATOR = '\u0000';
-
 
 /** The stores a transaction reading or writing copies must span. */
 export const copyTables = (db: PossyncDB) => [db.records, db.packs, db.packIds, db.meta];

@@ -35,7 +35,7 @@ export interface LocalRecord {
   base?: ServerBase | null;
 }
 
-/** Server copies a table's first sync stored together (`copies.ts`). */
+/** Server copies a catch-up page brought, stored together (`copies.ts`). */
 export interface Pack {
   pack?: number;
   table_name: string;
