@@ -1,29 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SyncEngineOptions } from '../src/engineOptions.js';
 import { SyncEngine } from '../src/SyncEngine.js';
-import { FakeIngest, FakeWebSocket, json, uniqueName, until } from './fakes.js';
+import { FakeIngest, FakeWebSocket, json, startEngine, uniqueName, until } from './fakes.js';
 
 const engines: SyncEngine[] = [];
 
-async function engine(server: FakeIngest, extra: Partial<SyncEngineOptions> = {}) {
-  const e = new SyncEngine({
-    apiUrl: 'http://ingest.test',
-    wsUrl: 'ws://fanout.test',
-    deviceId: 'till-1',
-    dbName: uniqueName('engine'),
-    fetch: server.fetch,
-    WebSocket: FakeWebSocket as unknown as typeof WebSocket,
-    retry: { attempts: 3, baseMs: 10, maxMs: 50 },
-    periodicSyncMs: 0,
-    pushDelayMs: 5,
-    leader: { forceLease: true, leaseMs: 200 },
-    ...extra,
-  });
-  engines.push(e);
-  await e.start();
-  await until(() => e.status.leader || extra.dbName !== undefined);
-  return e;
-}
+/** An engine with a (fake) socket; a second tab of a database (`dbName` given) need not lead. */
+const engine = (server: FakeIngest, extra: Partial<SyncEngineOptions> = {}) =>
+  startEngine(server, engines, { wsUrl: 'ws://fanout.test', WebSocket: FakeWebSocket as unknown as typeof WebSocket, ...extra }, extra.dbName === undefined);
 
 beforeEach(() => {
   FakeWebSocket.instances = [];

@@ -270,10 +270,15 @@ let n = 0;
 export const uniqueName = (prefix = 'db') => `${prefix}-${Date.now()}-${++n}`;
 
 /**
- * A started engine on `server` with its own database, leading, quick to retry and push;
- * added to `started` (the test stops them).
+ * A started engine on `server` with its own database, quick to retry and push, leading once
+ * it returns unless `leading` is false (a second tab); added to `started` (the test stops them).
  */
-export async function startEngine(server: FakeIngest, started: SyncEngine[], extra: Partial<SyncEngineOptions> = {}): Promise<SyncEngine> {
+export async function startEngine(
+  server: FakeIngest,
+  started: SyncEngine[],
+  extra: Partial<SyncEngineOptions> = {},
+  leading = true,
+): Promise<SyncEngine> {
   const e = new SyncEngine({
     apiUrl: 'http://ingest.test',
     deviceId: 'till-1',
@@ -287,6 +292,6 @@ export async function startEngine(server: FakeIngest, started: SyncEngine[], ext
   });
   started.push(e);
   await e.start();
-  await until(() => e.status.leader);
+  if (leading) await until(() => e.status.leader);
   return e;
 }

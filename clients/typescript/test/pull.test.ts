@@ -9,28 +9,13 @@ import type { SyncEngineOptions } from '../src/engineOptions.js';
 import { SyncEngine } from '../src/SyncEngine.js';
 import type { SyncProgress } from '../src/pull.js';
 import { TABLES } from '../src/tables.js';
-import { FakeIngest, FakeWebSocket, uniqueName, until } from './fakes.js';
+import { FakeIngest, FakeWebSocket, startEngine, uniqueName, until } from './fakes.js';
 
 const engines: SyncEngine[] = [];
 
-async function engine(server: FakeIngest, extra: Partial<SyncEngineOptions> = {}) {
-  const e = new SyncEngine({
-    apiUrl: 'http://ingest.test',
-    deviceId: 'till-1',
-    dbName: uniqueName('pull'),
-    fetch: server.fetch,
-    retry: { attempts: 3, baseMs: 10, maxMs: 50 },
-    periodicSyncMs: 0,
-    pushDelayMs: 5,
-    leader: { forceLease: true, leaseMs: 200 },
-    pullLimit: 10,
-    catchUpLimit: 100,
-    ...extra,
-  });
-  engines.push(e);
-  await e.start();
-  return e;
-}
+/** An engine pulling in small pages (10 near the head, 100 catching up); it may be a second tab. */
+const engine = (server: FakeIngest, extra: Partial<SyncEngineOptions> = {}) =>
+  startEngine(server, engines, { dbName: uniqueName('pull'), pullLimit: 10, catchUpLimit: 100, ...extra }, false);
 
 afterEach(async () => {
   for (const e of engines.splice(0)) await e.stop();
