@@ -43,10 +43,13 @@ export async function packedKeys(db: PossyncDB): Promise<Map<string, number>> {
   return packs;
 }
 
-/** The copies of `keys` (undefined: the device holds no copy), in order. */
-export async function copiesOf(db: PossyncDB, keys: Key[]): Promise<(LocalRecord | undefined)[]> {
+/**
+ * The copies of `keys` (undefined: the device holds no copy), in order; `packed` is
+ * `packedKeys(db)` when the caller has it already.
+ */
+export async function copiesOf(db: PossyncDB, keys: Key[], packed?: Map<string, number>): Promise<(LocalRecord | undefined)[]> {
   const rows = await db.records.bulkGet(keys as [string, string][]);
-  const packed = await packedKeys(db);
+  packed ??= await packedKeys(db);
   const wanted = new Set<number>();
   keys.forEach((key, i) => {
     const pack = rows[i] ? undefined : packed.get(keyOf(key));

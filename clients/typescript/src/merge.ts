@@ -51,7 +51,7 @@ export async function applyServerChanges(db: PossyncDB, changes: ServerChange[])
       const rowsOnly = slice.filter((c) => !inPacks.has(c));
       const held = new Set(readFirst ? rowsOnly : await addNew(db, rowsOnly, touched));
       const merging = slice.filter((c) => inPacks.has(c) || held.has(c));
-      const found: number = merging.length > 0 ? await mergeHeld(db, merging, touched) : 0;
+      const found: number = merging.length > 0 ? await mergeHeld(db, merging, touched, packed) : 0;
       readFirst = found > slice.length / 2;
     }
   });
@@ -76,9 +76,9 @@ async function addNew(db: PossyncDB, changes: ServerChange[], touched: Set<strin
  * Merges changes by what the device holds: three requests (read, outbox, write) for all.
  * Returns how many of their records it held.
  */
-async function mergeHeld(db: PossyncDB, changes: ServerChange[], touched: Set<string>): Promise<number> {
+async function mergeHeld(db: PossyncDB, changes: ServerChange[], touched: Set<string>, packed: Map<string, number>): Promise<number> {
   const keys = changes.map((c): [string, string] => [c.table_name, c.record_id]);
-  const found = await copiesOf(db, keys);
+  const found = await copiesOf(db, keys, packed);
   const current = new Map(keys.map((key, i) => [keyOf(key), found[i]]));
   const queuedKeys = await db.outbox.where('[table_name+record_id]').anyOf(keys).keys();
   const queued = new Set(queuedKeys.map((key) => keyOf(key as unknown as [string, string])));
