@@ -17,6 +17,7 @@ import {
 import { copyOf, copyTables, tableCopies } from './copies.js';
 import { META, type LocalRecord, type OutboxEntry, type PossyncDB, type RecordData } from './db.js';
 import { applyServerChanges, type ServerChange } from './merge.js';
+import { checkData, checkKey } from './rules.js';
 import { randomId } from './util.js';
 
 export type { ServerChange } from './merge.js';
@@ -88,8 +89,13 @@ export class LocalStore {
     return this.write((w) => w.increment(table, id, increments, options));
   }
 
-  /** The record as a page shows it: counters include this device's pending increments. */
-  async get(table: string, id: string): Promise<LocalRecord | undefined> {
+  /**
+   * The record as a page shows it: counters include this device's pending increments. Reads
+   * return the transaction's own promise (no `async` around it): inside a live query, an
+   * `async` method around a transaction let it commit before it was done (Dexie's
+   * PrematureCommitError, seen under vitest).
+   */
+  get(table: string, id: string): Promise<LocalRecord | undefined> {
     const { db } = this;
     return db.transaction('r', [...copyTables(db), db.outbox, db.sentIncrements], async () => {
       const row = await copyOf(db, [table, id]);
@@ -98,12 +104,11 @@ export class LocalStore {
   }
 
   /** The live (not deleted) records of a table, as a page shows them (see `get`). */
-  async list(table: string, options: { includeDeleted?: boolean } = {}): Promise<LocalRecord[]> {
+  list(table: string, options: { includeDeleted?: boolean } = {}): Promise<LocalRecord[]> {
     const { db } = this;
-    const rows = await db.transaction('r', [...copyTables(db), db.outbox, db.sentIncrements], async () =>
-      withPending(db, await tableCopies(db, table)),
-    );
-    return options.includeDeleted ? rows : rows.filter((r) => !r.is_deleted);
+    return db
+      .transaction('r', [...copyTables(db), db.outbox, db.sentIncrements], async () => withPending(db, await tableCopies(db, table)))
+      .then((rows) => (options.includeDeleted ? rows : rows.filter((r) => !r.is_deleted)));
   }
 
   /**
@@ -120,15 +125,16 @@ export class LocalStore {
     options: WriteOptions | undefined,
     touched: Set<string>,
   ): Promise<void> {
-    if (!table || !id) throw new Error('possync: a record needs a table and an id');
+    checkKey(table, id);
     const { db } = this;
     const current = await copyOf(db, [table, id]);
     const edit = next(current);
     const { is_deleted } = edit;
     let { data } = edit;
     let pushed = data;
+    if (data && countersOf(table).length > 0) pushed = withoutUnsetCounters(table, data, given);
+    if (!is_deleted) checkData(table, id, pushed, this.now());
     if (data && countersOf(table).length > 0) {
-      pushed = withoutUnsetCounters(table, data, given);
       data = keepCounters(table, data, current?.data);
       if (countersOf(table).some((c) => given[c] !== undefined)) await supersede(db, table, id);
     }
@@ -176,6 +182,7 @@ export class LocalStore {
     options: WriteOptions | undefined,
     touched: Set<string>,
   ): Promise<void> {
+    checkKey(table, id);
     checkIncrements(table, increments);
     const current = await copyOf(this.db, [table, id]);
     if (!current || current.is_deleted || !current.data) {

@@ -5,12 +5,15 @@
  * every change and forward their calls to it; `StatusBoard.ts` keeps what the UI shows. This
  * file builds those parts and wires them to each other and to the page.
  */
+import { liveQuery, type Observable } from 'dexie';
+import { indexCopies } from './copies.js';
 import type { Increments } from './counters.js';
 import { META, openDatabase, type PossyncDB, type RecordData, type RejectedEntry, type StoredConflict } from './db.js';
 import { checkDeviceId, databaseName, httpClientOptions, type SyncEngineOptions } from './engineOptions.js';
 import { PendingEditsError } from './errors.js';
 import { takeOver, wipeData } from './handover.js';
 import { HttpClient } from './HttpClient.js';
+import { Indexes } from './indexes.js';
 import { LocalStore } from './LocalStore.js';
 import { listenToPage } from './pageEvents.js';
 import { tablesKey, type SyncProgress } from './pull.js';
@@ -21,6 +24,7 @@ import { databaseSessionStore } from './session.js';
 import { StatusBoard, type SyncEvents, type SyncStatus } from './StatusBoard.js';
 import { SyncLoop, type SyncReport } from './SyncLoop.js';
 import { SyncQueue } from './SyncQueue.js';
+import { SyncTable } from './SyncTable.js';
 import { syncedTables, TABLES, type TableName } from './tables.js';
 import { Tabs } from './Tabs.js';
 import type { Change, Resolution } from './types.js';
@@ -38,6 +42,7 @@ export class SyncEngine extends Emitter<SyncEvents> {
   private readonly board: StatusBoard;
   private readonly loop: SyncLoop;
   private running = false;
+  private readonly typedTables = new Map<string, SyncTable<TableName>>();
   private cleanups: Array<() => void> = [];
 
   constructor(private readonly options: SyncEngineOptions) {
@@ -45,7 +50,8 @@ export class SyncEngine extends Emitter<SyncEvents> {
     checkDeviceId(options.deviceId);
     this.tables = syncedTables(options.tables);
     const name = databaseName(options);
-    this.db = openDatabase(name, (message) => this.board.update({ lastError: message }), options.dexie);
+    const indexes = new Indexes(options.indexes);
+    this.db = openDatabase(name, (message) => this.board.update({ lastError: message }), options.dexie, indexes);
     this.store = new LocalStore(this.db, (tables, local) => this.changed(tables, local, true));
     this.queue = new SyncQueue(this.db, this.store, options.retry ?? DEFAULT_RETRY, options.random);
     this.http = new HttpClient(httpClientOptions(options, databaseSessionStore(this.db)));
@@ -74,6 +80,7 @@ export class SyncEngine extends Emitter<SyncEvents> {
     if (this.running) return;
     this.running = true;
     await this.db.open();
+    await indexCopies(this.db);
     this.http.listen();
     if (this.options.persist ?? true) void nav()?.storage?.persist?.().catch(() => false);
     const lastSync = (await this.db.meta.get(META.lastSyncAt))?.value;
@@ -142,6 +149,23 @@ export class SyncEngine extends Emitter<SyncEvents> {
 
   get(table: string, id: string) {
     return this.store.get(table, id);
+  }
+
+  /** A synced table as a typed local table: checked writes, reads by id and by index. */
+  table<T extends TableName>(name: T): SyncTable<T> {
+    if (!(TABLES as readonly string[]).includes(name)) throw new Error(`possync: no synced table ${JSON.stringify(name)}`);
+    let table = this.typedTables.get(name);
+    if (!table) this.typedTables.set(name, (table = new SyncTable(this.store, name)));
+    return table as SyncTable<T>;
+  }
+
+  /**
+   * Watches a query (Dexie's `liveQuery`): `querier` runs again whenever a write touches
+   * what it read — here, in another tab, or from the server — and its result includes
+   * pending counter increments. Subscribe to get each result.
+   */
+  live<T>(querier: () => T | Promise<T>): Observable<T> {
+    return liveQuery(querier);
   }
 
   list(table: string, options?: { includeDeleted?: boolean }) {

@@ -11,6 +11,8 @@
  */
 import { Dexie } from 'dexie';
 import { keyOf, META, type Key, type LocalRecord, type PossyncDB } from './db.js';
+import { bare } from './indexes.js';
+import { packTermsOf } from './packedTerms.js';
 
 /** Records per pack: reading one record from a pack unpacks them all (~1.5 ms for 250). */
 export const PACK_ROWS = 250;
@@ -22,7 +24,7 @@ const MAX_ROWS_BESIDE_PACKS = 20_000;
 const SEPARATOR = '\u0000';
 
 /** The stores a transaction reading or writing copies must span. */
-export const copyTables = (db: PossyncDB) => [db.records, db.packs, db.packIds, db.meta];
+export const copyTables = (db: PossyncDB) => [db.records, db.packs, db.packIds, db.packTerms, db.meta];
 
 /** Which pack holds each packed record, per database, as of a packs generation. */
 const packedByDb = new WeakMap<PossyncDB, { generation: number; packs: Map<string, number> }>();
@@ -48,7 +50,7 @@ export async function packedKeys(db: PossyncDB): Promise<Map<string, number>> {
  * `packedKeys(db)` when the caller has it already.
  */
 export async function copiesOf(db: PossyncDB, keys: Key[], packed?: Map<string, number>): Promise<(LocalRecord | undefined)[]> {
-  const rows = await db.records.bulkGet(keys as [string, string][]);
+  const rows = (await db.records.bulkGet(keys as [string, string][])).map(bare);
   packed ??= await packedKeys(db);
   const wanted = new Set<number>();
   keys.forEach((key, i) => {
@@ -69,7 +71,7 @@ export async function copyOf(db: PossyncDB, key: Key): Promise<LocalRecord | und
 
 /** Every copy of a table's records, by id. */
 export async function tableCopies(db: PossyncDB, table: string): Promise<LocalRecord[]> {
-  const rows = await db.records.where(':id').between([table, Dexie.minKey], [table, Dexie.maxKey]).toArray();
+  const rows = (await db.records.where(':id').between([table, Dexie.minKey], [table, Dexie.maxKey]).toArray()).map(bare);
   const packs = await db.packs.where('table_name').equals(table).toArray();
   if (packs.length === 0) return rows;
   const hidden = new Set(rows.map((r) => r.record_id));
@@ -85,6 +87,33 @@ export async function allCopies(db: PossyncDB): Promise<LocalRecord[]> {
   let all: LocalRecord[] = [];
   for (const table of [...tables].sort()) all = all.concat(await tableCopies(db, table));
   return all;
+}
+
+/** Stores the index terms of a pack's rows (none for a table without indexes). */
+function addPackTerms(db: PossyncDB, pack: number, table: string, rows: LocalRecord[]): Promise<unknown> {
+  const fields = packTermsOf(db.indexes, table, rows);
+  return fields ? db.packTerms.add({ pack, table_name: table, ids: rows.map((r) => r.record_id).join(SEPARATOR), fields }) : Promise.resolve();
+}
+
+/**
+ * Stores the index terms of every copy again when the index spec (`db.indexes`) is not the
+ * one they were made with; returns whether it did.
+ */
+export async function indexCopies(db: PossyncDB): Promise<boolean> {
+  return db.transaction('rw', copyTables(db), async () => {
+    if ((await db.meta.get(META.indexes))?.value === db.indexes.key) return false;
+    await db.records.bulkPut(await db.records.toArray());
+    await db.packTerms.clear();
+    const adds: Promise<unknown>[] = [];
+    await db.packs.each((pack) => adds.push(addPackTerms(db, pack.pack!, pack.table_name, pack.rows)));
+    await Promise.all(adds);
+    const generation = Number((await db.meta.get(META.packs))?.value ?? 0) + 1;
+    await db.meta.bulkPut([
+      { key: META.indexes, value: db.indexes.key },
+      { key: META.packs, value: generation }, // tabs read the packs' terms again
+    ]);
+    return true;
+  });
 }
 
 /**
@@ -124,6 +153,7 @@ export async function packNew<T extends { table_name: string; record_id: string 
       const rows = fresh.slice(i, i + PACK_ROWS).map(copyOf);
       const id = await db.packs.add({ table_name: table, rows });
       await db.packIds.add({ pack: id, table_name: table, ids: rows.map((r) => r.record_id).join(SEPARATOR) });
+      await addPackTerms(db, id, table, rows);
       for (const row of rows) packed.set(keyOf([table, row.record_id]), id);
       newPacks++;
     }

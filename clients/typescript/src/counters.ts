@@ -10,17 +10,14 @@
  */
 import { copiesOf, copyOf, copyTables } from './copies.js';
 import { keyOf, type Key, type LocalRecord, type OutboxEntry, type PossyncDB, type RecordData, type SentIncrement } from './db.js';
+import { COUNTER_FIELDS } from './rules.js';
 import type { PushResponse } from './types.js';
 
 /** Amounts to add to counter fields, e.g. `{ quantity: -1 }`. */
 export type Increments = Record<string, number>;
 
-/** The counter fields of each table (the server's registry: `wire/src/registry.rs`). */
-export const COUNTERS: ReadonlyMap<string, readonly string[]> = new Map([
-  ['customers', ['balance', 'points']],
-  ['shifts', ['expected_cash']],
-  ['product_stock', ['quantity']],
-]);
+/** The counter fields of each table (generated from the server's registry: `rules.ts`). */
+export const COUNTERS: ReadonlyMap<string, readonly string[]> = COUNTER_FIELDS;
 
 export const countersOf = (table: string): readonly string[] => COUNTERS.get(table) ?? [];
 

@@ -5,6 +5,7 @@
  * metadata (pull cursor, session, leader lease, whether the first full sync is done).
  */
 import { Dexie, type Table } from 'dexie';
+import { Indexes } from './indexes.js';
 
 export type RecordData = Record<string, unknown>;
 
@@ -50,6 +51,14 @@ export interface PackIds {
   pack: number;
   table_name: string;
   ids: string;
+}
+
+/** The index terms of a pack's records (`packedTerms.ts`): per field, values joined in `ids` order. */
+export interface PackTerms {
+  pack: number;
+  table_name: string;
+  ids: string;
+  fields: Record<string, string>;
 }
 
 /** An edit waiting to be pushed. */
@@ -121,8 +130,14 @@ export class PossyncDB extends Dexie {
   sentIncrements!: Table<SentIncrement, string>;
   packs!: Table<Pack, number>;
   packIds!: Table<PackIds, number>;
+  packTerms!: Table<PackTerms, number>;
 
-  constructor(name: string, options?: ConstructorParameters<typeof Dexie>[1]) {
+  constructor(
+    name: string,
+    options?: ConstructorParameters<typeof Dexie>[1],
+    /** The local indexes (`indexes.ts`): their terms are added to every copy stored. */
+    readonly indexes = new Indexes(),
+  ) {
     super(name, options);
     this.version(1).stores({
       records: '[table_name+record_id], table_name',
@@ -138,6 +153,9 @@ export class PossyncDB extends Dexie {
     this.version(3).stores({ records: '[table_name+record_id]' });
     // A table's first sync stores its records in packs (`copies.ts`).
     this.version(4).stores({ packs: '++pack, table_name', packIds: 'pack' });
+    // Local queries (`indexes.ts`): the index terms of rows, and of packs (`packedTerms.ts`).
+    this.version(5).stores({ records: '[table_name+record_id], *terms', packTerms: 'pack, table_name' });
+    this.use(indexes.middleware());
   }
 }
 
@@ -151,8 +169,9 @@ export function openDatabase(
   name: string,
   onProblem: (message: string) => void = () => {},
   options?: ConstructorParameters<typeof Dexie>[1],
+  indexes?: Indexes,
 ): PossyncDB {
-  const db = new PossyncDB(name, options);
+  const db = new PossyncDB(name, options, indexes);
   let stopped = false;
   const reopen = (why: string) => {
     if (stopped) return;
@@ -200,4 +219,6 @@ export const META = {
   scope: 'data_scope',
   /** Bumped whenever packs are added or cleared (tabs re-read which records are packed). */
   packs: 'packs_generation',
+  /** The index spec the stored terms were made with (`Indexes.key`). */
+  indexes: 'indexes',
 } as const;

@@ -1,6 +1,7 @@
 /** What a `SyncEngine` is built with, and the checks and defaults that go with it. */
 import type { PossyncDB } from './db.js';
 import type { HttpClientOptions } from './HttpClient.js';
+import type { IndexSpec } from './indexes.js';
 import type { LeaderOptions } from './leader.js';
 import type { SessionStore } from './session.js';
 import type { RetryPolicy } from './util.js';
@@ -35,6 +36,11 @@ export interface SyncEngineOptions {
   leader?: LeaderOptions;
   /** Ask the browser to keep the database (`navigator.storage.persist()`, default true). */
   persist?: boolean;
+  /**
+   * More local indexes, added to `DEFAULT_INDEXES` (e.g. `{ products: { brand: 'exact' } }`):
+   * `engine.table(t).where(field)` needs one. A changed set re-indexes the copies at start.
+   */
+  indexes?: IndexSpec;
   /** Dexie options (e.g. `indexedDB`, `IDBKeyRange` outside browsers). */
   dexie?: ConstructorParameters<typeof PossyncDB>[1];
   random?: () => number;

@@ -19,6 +19,12 @@ export type { AuthState, HttpClientOptions, RequestOptions } from './HttpClient.
 export type { Session, SessionStore } from './session.js';
 
 export { TABLES } from './tables.js';
+export { SyncTable } from './SyncTable.js';
+export type { CounterField, TableData, TableRecord } from './SyncTable.js';
+export { Query, Where } from './query.js';
+export { DEFAULT_INDEXES, fold } from './indexes.js';
+export type { IndexKind, IndexSpec } from './indexes.js';
+export { InvalidRecordError, RULES } from './rules.js';
 export type { TableName } from './tables.js';
 export { COUNTERS } from './counters.js';
 export type { Increments } from './counters.js';

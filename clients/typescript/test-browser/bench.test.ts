@@ -94,4 +94,48 @@ describe('figures in Chromium', () => {
         `(${Math.round(sizes.records / seconds).toLocaleString('en')} records/s, ${pulled} changes in catch-up pages); seeding them through the API took ${seeded.toFixed(1)} s`,
     );
   }, TIMEOUT);
+
+  it(`local queries at shop scale (${sizes.queryRecords.toLocaleString('en')} products and ${sizes.queryRecords.toLocaleString('en')} invoices, packed by a first sync)`, async () => {
+    const n = sizes.queryRecords;
+    const seeded =
+      seedHistory(tills.stack, { branches: [1], prefix: 'qp', rows: n, table: 'products' }) +
+      seedHistory(tills.stack, { branches: [1], prefix: 'qi', rows: n, table: 'invoices' });
+    const page = await till('bench-query', { engine: { tables: ['products', 'invoices'] } });
+    const sync = await timedFirstSync(page, TIMEOUT);
+    const figures = await page.evaluate(async (n) => {
+      const engine = (window as any).engine;
+      const products = engine.table('products');
+      const invoices = engine.table('invoices');
+      const time = async (runs: number, query: (i: number) => Promise<unknown>) => {
+        const times: number[] = [];
+        for (let i = 0; i < runs; i++) {
+          const started = performance.now();
+          await query(i);
+          times.push(performance.now() - started);
+        }
+        return times;
+      };
+      const barcode = (i: number) => `629${String(1 + ((i * 7919) % n)).padStart(10, '0')}`;
+      const lookups = await time(200, async (i) => {
+        const found = await products.where('barcode').equals(barcode(i)).first();
+        if (found?.record_id !== `qp-${1 + ((i * 7919) % n)}`) throw new Error(`barcode ${barcode(i)}: ${found?.record_id}`);
+      });
+      let last: string[] = [];
+      const lastSales = await time(100, async () => {
+        last = (await invoices.orderBy('created_at').reverse().limit(10).toArray()).map((r: any) => r.record_id);
+      });
+      const prefixes = await time(100, async (i) => {
+        const found = await products.where('name').startsWith(`item ${1 + ((i * 31) % 999)}`).limit(20).toArray();
+        if (found.length === 0) throw new Error('no product by name');
+      });
+      return { lookups, lastSales, prefixes, last, held: (await engine.db.packs.count()) as number };
+    }, n);
+    expect(figures.last).toEqual(Array.from({ length: 10 }, (_, i) => `qi-${n - i}`));
+    const p = (times: number[]) => `first ${ms(times[0]!)}, then p50 ${ms(percentile(times.slice(1), 50))}, p99 ${ms(percentile(times.slice(1), 99))}`;
+    console.log(
+      `[bench] local queries, ${n.toLocaleString('en')} products + ${n.toLocaleString('en')} invoices packed by a first sync of ${sync.seconds.toFixed(2)} s ` +
+        `(${figures.held} packs; seeding took ${seeded.toFixed(1)} s): barcode lookup ${p(figures.lookups)}; ` +
+        `last 10 sales ${p(figures.lastSales)}; name prefix, 20 results ${p(figures.prefixes)}`,
+    );
+  }, TIMEOUT);
 });

@@ -13,13 +13,14 @@ import type { Stack } from './stack.js';
  * run; the shop-scale first sync (POSSYNC_BENCH_SHOP_OTHER rows of another branch's history,
  * 30 % of them shared, and POSSYNC_BENCH_SHOP_OWN rows of the till's own) only when set.
  */
-export function benchSizes(): { pushes: number; records: number; shopOther: number; shopOwn: number } {
+export function benchSizes(): { pushes: number; records: number; shopOther: number; shopOwn: number; queryRecords: number } {
   const shopOther = Number(process.env.POSSYNC_BENCH_SHOP_OTHER ?? 0);
   return {
     pushes: Number(process.env.POSSYNC_BENCH_PUSHES ?? 20),
     records: Number(process.env.POSSYNC_BENCH_RECORDS ?? 5_000),
     shopOther,
     shopOwn: Number(process.env.POSSYNC_BENCH_SHOP_OWN ?? Math.round(shopOther / 30)),
+    queryRecords: Number(process.env.POSSYNC_BENCH_QUERY_RECORDS ?? 5_000),
   };
 }
 

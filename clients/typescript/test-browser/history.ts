@@ -2,7 +2,7 @@
  * A shop's history written straight into a test stack's database, for the tests and the
  * bench that need a client of hundreds of thousands of records (seeding them through the
  * push API takes ~15 s per 100,000). The same SQL as `tests/harness/history.rs`
- * (`possync_tests::history::seed`): catalogue rows shared by the branches, sales and cash
+ * (`possync_tests::history::seed`), with an invoice's `total` and a `created_at` time: catalogue rows shared by the branches, sales and cash
  * movements dealt to `branches` in turn, at the client's next change positions, through
  * MariaDB's sequence engine (`seq_1_to_N`).
  */
@@ -32,10 +32,12 @@ export interface HistoryOptions {
   /** Record ids are `<prefix>-<seq>`. */
   prefix: string;
   rows: number;
+  /** Every row in this table instead of the mix of {@link TABLE_OF_ROW} (barcodes `629…`, not the mix's `628…`). */
+  table?: 'products' | 'invoices';
 }
 
 /** Appends `rows` records to the client (default 1, the demo tenant); returns the seconds it took. */
-export function seedHistory(stack: Stack, { clientId = 1, branches, prefix, rows }: HistoryOptions): number {
+export function seedHistory(stack: Stack, { clientId = 1, branches, prefix, rows, table }: HistoryOptions): number {
   if (!/^[A-Za-z0-9_]+$/.test(prefix)) throw new Error(`bad prefix ${prefix}`);
   if (branches.length === 0 || !branches.every(Number.isInteger)) throw new Error('a shop has at least one branch');
   const started = performance.now();
@@ -51,9 +53,10 @@ export function seedHistory(stack: Stack, { clientId = 1, branches, prefix, rows
        SELECT ${clientId}, t.table_name, CONCAT('${prefix}-', t.seq),
          IF(t.table_name IN ('products', 'customers'), 0, t.branch), t.branch,
          JSON_OBJECT('name', CONCAT('Item ', t.seq), 'price', t.seq % 9973,
-           'barcode', CONCAT('628', LPAD(t.seq, 10, '0')), 'note', 'seeded history'),
+           'barcode', CONCAT('${table ? 629 : 628}', LPAD(t.seq, 10, '0')), 'note', 'seeded history',
+           'total', t.seq % 9973, 'created_at', DATE_FORMAT(t.at, '%Y-%m-%dT%H:%i:%s.%fZ')),
          0, 1, ${before} + t.seq, t.at, t.at, GREATEST(t.at, c.time_mark), t.at
-       FROM (SELECT seq, ${TABLE_OF_ROW} AS table_name, ${branchOfRow} AS branch,
+       FROM (SELECT seq, ${table ? `'${table}'` : TABLE_OF_ROW} AS table_name, ${branchOfRow} AS branch,
          NOW(6) - INTERVAL ((${rows} - seq) * 10) SECOND AS at
          FROM seq_${done + 1}_to_${done + count}) AS t
        JOIN change_counters c ON c.client_id = ${clientId}`,

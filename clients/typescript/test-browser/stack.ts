@@ -1,7 +1,8 @@
 /**
  * What the package's browser tests run against: the shared real stack (./launch.ts) with
  * ingest's access tokens living `accessTtlSecs`, and a small HTTP server of the test page:
- * the package bundled for the browser (`window.possync`), and /api proxied to ingest so
+ * the package bundled for the browser (`window.possync`), a React till on the package's
+ * React bindings (`/react.html`, `react-page.ts`), and /api proxied to ingest so
  * that the page and the API share one origin. Ingest also allows the page's origin, so a
  * till may call it directly at `ingest`, cross-origin; the WebSocket goes straight to fanout.
  */
@@ -16,16 +17,18 @@ export function startStack(accessTtlSecs: number): Promise<Stack> {
 }
 
 async function serveTestPage(port: number, { ingest }: { ingest: string }): Promise<{ stop(): Promise<void> }> {
-  const bundle = await build({
-    entryPoints: [new URL('../src/index.ts', import.meta.url).pathname],
-    bundle: true,
-    format: 'iife',
-    globalName: 'possync',
-    platform: 'browser',
-    write: false,
-    logLevel: 'silent',
-  });
-  const js = bundle.outputFiles[0]!.text;
+  const bundle = (entry: string) =>
+    build({
+      entryPoints: [new URL(entry, import.meta.url).pathname],
+      bundle: true,
+      format: 'iife',
+      globalName: 'possync',
+      platform: 'browser',
+      define: { 'process.env.NODE_ENV': '"production"' },
+      write: false,
+      logLevel: 'silent',
+    }).then((built) => built.outputFiles[0]!.text);
+  const scripts: Record<string, string> = { '/bundle.js': await bundle('../src/index.ts'), '/react.js': await bundle('./react-page.ts') };
   const api = new URL(ingest);
   const page = http.createServer((req, res) => {
     const url = req.url ?? '/';
@@ -41,13 +44,14 @@ async function serveTestPage(port: number, { ingest }: { ingest: string }): Prom
       req.pipe(upstream);
       return;
     }
-    if (url === '/bundle.js') {
+    if (scripts[url]) {
       res.writeHead(200, { 'content-type': 'text/javascript' });
-      res.end(js);
+      res.end(scripts[url]);
       return;
     }
+    const script = url === '/react.html' ? '<div id="root"></div><script src="/react.js"></script>' : '<script src="/bundle.js"></script>';
     res.writeHead(200, { 'content-type': 'text/html' });
-    res.end('<!doctype html><meta charset="utf-8"><title>possync test till</title><script src="/bundle.js"></script>');
+    res.end(`<!doctype html><meta charset="utf-8"><title>possync test till</title>${script}`);
   });
   await new Promise<void>((r) => page.listen(port, '127.0.0.1', r));
   return {

@@ -17,6 +17,8 @@ export interface TillOptions {
   init?: () => void;
   /** More `SyncEngine` options (e.g. `tables`). */
   engine?: Record<string, unknown>;
+  /** The React till of `react-page.ts` instead of the bare page. */
+  react?: boolean;
 }
 
 /** The stack and one Chromium for a test file; `close` ends every profile it opened. */
@@ -48,7 +50,7 @@ export class Tills {
     if (!options.context && options.init) await context.addInitScript(options.init);
     const page = await context.newPage();
     page.on('pageerror', (err) => console.error(`[${deviceId}]`, err));
-    await page.goto(stack.origin);
+    await page.goto(options.react ? `${stack.origin}/react.html` : stack.origin);
     const apiUrl = options.api === 'direct' ? stack.ingest : null;
     const wsUrl = options.socket === false ? null : stack.wsUrl;
     await page.evaluate(
@@ -57,11 +59,13 @@ export class Tills {
         w.opens = 0;
         w.closes = [];
         w.changes = [];
-        w.engine = new w.possync.SyncEngine({ apiUrl: apiUrl ?? location.origin, wsUrl: wsUrl ?? undefined, deviceId, periodicSyncMs: 0, heartbeatMs: 5000, ...extra });
+        const options = { apiUrl: apiUrl ?? location.origin, wsUrl: wsUrl ?? undefined, deviceId, periodicSyncMs: 0, heartbeatMs: 5000, ...extra };
+        if (w.startReactTill) await w.startReactTill(options); // it builds and starts the engine
+        else w.engine = new w.possync.SyncEngine(options);
         w.engine.socket?.on('open', () => w.opens++);
         w.engine.socket?.on('close', (e: { code: number }) => w.closes.push(e.code));
         w.engine.on('change', (c: { tables: string[] }) => w.changes.push(...c.tables));
-        await w.engine.start();
+        if (!w.startReactTill) await w.engine.start();
       },
       { deviceId, apiUrl, wsUrl, extra: options.engine ?? {} },
     );

@@ -68,7 +68,7 @@ describe('packed copies', () => {
   it('a local edit of a packed record is based on its copy, and a refusal rolls back to it', async () => {
     const { db, store, queue } = setup();
     await store.applyPage(page(300, 3), 'a', true);
-    await store.patch('products', 'p2', { name: 'mine' });
+    await store.patch('products', 'p2', { name: 'mine', price: 1 });
     const [entry] = await db.outbox.toArray();
     expect(entry).toMatchObject({ base_version: 3, data: { i: 2, version: 3, name: 'mine' } });
     expect(await store.get('products', 'p2')).toMatchObject({ data: { name: 'mine' }, base: { sync_version: 3 } });
@@ -82,7 +82,7 @@ describe('packed copies', () => {
 
   it('a record made on the device before its first sync is merged, not packed over', async () => {
     const { db, store } = setup();
-    await store.put('products', 'p5', { name: 'made offline' });
+    await store.put('products', 'p5', { price: 1, name: 'made offline' });
     await store.applyPage(page(300, 1), 'a', true);
     expect(await store.get('products', 'p5')).toMatchObject({ data: { name: 'made offline' }, base: { sync_version: 1 } });
     const packed = (await db.packs.toArray()).flatMap((p) => p.rows.map((r) => r.record_id));

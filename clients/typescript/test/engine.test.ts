@@ -40,50 +40,50 @@ describe('push', () => {
   it('pushes higher priority first, each priority in order', async () => {
     const server = new FakeIngest();
     const e = await engine(server, { wsUrl: undefined });
-    await e.put('products', 'a', { n: 1 });
-    await e.put('invoices', 'b', { n: 2 }, { priority: 5 });
-    await e.put('products', 'c', { n: 3 });
+    await e.put('products', 'a', { name: 'P', price: 1, n: 1 });
+    await e.put('invoices', 'b', { total: 2 }, { priority: 5 });
+    await e.put('products', 'c', { name: 'P', price: 1, n: 3 });
     const batch = await e.queue.next();
     expect(batch.map((b) => b.record_id)).toEqual(['b', 'a', 'c']);
   });
 
   it('a per-record error takes the record out of the queue, kept aside with its error and rolled back', async () => {
     const server = new FakeIngest();
-    server.serverWrite('products', 'p1', { price: 1 });
+    server.serverWrite('products', 'p1', { name: 'P', price: 1 });
     const e = await engine(server, { wsUrl: undefined });
     await e.login('cashier1', 'password');
     await e.sync();
     expect((await e.get('products', 'p1'))!.sync_version).toBe(1);
-    await e.put('products', 'p1', { price: -1, invalid: true });
-    await e.put('products', 'p2', { price: 2 });
+    await e.put('products', 'p1', { name: 'P', price: 1, invalid: true });
+    await e.put('products', 'p2', { name: 'P', price: 2 });
     await e.sync();
     expect(e.status.pending).toBe(0);
     expect(e.status.rejected).toHaveLength(1);
     expect(e.status.rejected[0]).toMatchObject({ record_id: 'p1', error: 'data.price must be a number ≥ 0' });
-    expect((await e.get('products', 'p1'))!.data).toEqual({ price: 1 }); // back to the server's
+    expect((await e.get('products', 'p1'))!.data).toEqual({ name: 'P', price: 1 }); // back to the server's
     const before = pushes(server).length;
     await e.sync();
     expect(pushes(server).length).toBe(before); // never retried on its own
-    await e.retryRejected(e.status.rejected[0]!.seq, { price: 3 });
+    await e.retryRejected(e.status.rejected[0]!.seq, { name: 'P', price: 3 });
     await e.sync();
     expect((await e.rejected()).length).toBe(0);
-    expect(server.rows.get('products/p1')!.data).toEqual({ price: 3 });
+    expect(server.rows.get('products/p1')!.data).toEqual({ name: 'P', price: 3 });
   });
 
   it('discarding the refused edit of a record the server never took removes the record', async () => {
     const server = new FakeIngest();
-    server.serverWrite('products', 'p1', { price: 1 });
+    server.serverWrite('products', 'p1', { name: 'P', price: 1 });
     const e = await engine(server, { wsUrl: undefined });
     await e.login('cashier1', 'password');
     await e.sync();
-    await e.put('products', 'new', { price: -1, invalid: true });
-    await e.put('products', 'p1', { price: -2, invalid: true });
+    await e.put('products', 'new', { name: 'P', price: 1, invalid: true });
+    await e.put('products', 'p1', { name: 'P', price: 1, invalid: true });
     await e.sync();
     expect(e.status.rejected.map((r) => r.record_id).sort()).toEqual(['new', 'p1']);
     for (const { seq } of await e.rejected()) await e.discardRejected(seq);
     expect(await e.get('products', 'new')).toBeUndefined();
     expect((await e.list('products')).map((r) => r.record_id)).toEqual(['p1']);
-    expect((await e.get('products', 'p1'))!.data).toEqual({ price: 1 }); // the server's, kept
+    expect((await e.get('products', 'p1'))!.data).toEqual({ name: 'P', price: 1 }); // the server's, kept
     expect(await e.rejected()).toEqual([]);
   });
 
@@ -91,17 +91,17 @@ describe('push', () => {
     const server = new FakeIngest();
     const e = await engine(server, { wsUrl: undefined });
     await e.login('cashier1', 'password');
-    await e.put('products', 'p1', { price: -1, invalid: true });
+    await e.put('products', 'p1', { name: 'P', price: 1, invalid: true });
     await e.sync();
     const [refused] = await e.rejected();
     // The write of the retry fails (the database refuses the outbox entry): nothing changes.
     const add = e.db.outbox.add.bind(e.db.outbox);
     e.db.outbox.add = (() => Promise.reject(new Error('disk full'))) as unknown as typeof add;
-    await expect(e.retryRejected(refused!.seq, { price: 3 })).rejects.toThrow('disk full');
+    await expect(e.retryRejected(refused!.seq, { name: 'P', price: 3 })).rejects.toThrow('disk full');
     e.db.outbox.add = add;
     expect((await e.rejected()).map((r) => r.seq)).toEqual([refused!.seq]);
     expect(await e.db.outbox.count()).toBe(0);
-    await e.retryRejected(refused!.seq, { price: 3 });
+    await e.retryRejected(refused!.seq, { name: 'P', price: 3 });
     expect(await e.rejected()).toEqual([]);
     await until(() => (server.rows.get('products/p1')?.data as { price?: number } | undefined)?.price === 3);
   });
@@ -118,7 +118,7 @@ describe('push', () => {
       if (failures <= 4) return json({ error: { code: 'rate_limited', message: 'x' } }, 429, { 'retry-after': '0' });
       return undefined;
     });
-    await e.put('products', 'x', { n: 1 });
+    await e.put('products', 'x', { name: 'P', price: 1, n: 1 });
     await until(() => e.status.lastError !== null);
     expect(e.status.pending).toBe(1);
     const [entry] = await e.db.outbox.toArray();
@@ -138,9 +138,9 @@ describe('push', () => {
         : undefined,
     );
     await e.write(async (w) => {
-      await w.put('products', 'a', { n: 1 });
-      await w.put('products', 'bad', { n: 2 });
-      await w.put('products', 'c', { n: 3 });
+      await w.put('products', 'a', { name: 'P', price: 1, n: 1 });
+      await w.put('products', 'bad', { name: 'P', price: 1, n: 2 });
+      await w.put('products', 'c', { name: 'P', price: 1, n: 3 });
     });
     await until(() => e.status.pending === 0 && !e.status.syncing);
     expect([...server.rows.keys()].sort()).toEqual(['products/a', 'products/c']);
@@ -153,8 +153,8 @@ describe('conflicts', () => {
     const server = new FakeIngest();
     const e = await engine(server, { wsUrl: undefined });
     await e.login('cashier1', 'password');
-    await e.put('products', 'p1', { name: 'till' });
-    server.serverWrite('products', 'p1', { name: 'office' }); // before the till's push lands
+    await e.put('products', 'p1', { price: 1, name: 'till' });
+    server.serverWrite('products', 'p1', { name: 'office', price: 1 }); // before the till's push lands
     await until(() => e.status.conflicts.length === 1);
     const [conflict] = e.status.conflicts;
     expect(conflict).toMatchObject({ record_id: 'p1', local_data: { name: 'till' }, server_data: { name: 'office' }, sync_version: 1 });
@@ -164,7 +164,7 @@ describe('conflicts', () => {
       table_name: 'products',
       record_id: 'p1',
       resolution: 'accept_client',
-      client_data: { name: 'till' },
+      client_data: { name: 'till', price: 1 },
       sync_version: 1,
       device_id: expect.any(String),
     });
@@ -177,12 +177,12 @@ describe('conflicts', () => {
     const server = new FakeIngest();
     const e = await engine(server, { wsUrl: undefined });
     await e.login('cashier1', 'password');
-    server.serverWrite('products', 'p1', { name: 'office' });
-    await e.put('products', 'p1', { name: 'till' });
+    server.serverWrite('products', 'p1', { name: 'office', price: 1 });
+    await e.put('products', 'p1', { price: 1, name: 'till' });
     await until(() => e.status.conflicts.length === 1);
     await e.resolveConflict('products', 'p1', 'accept_server');
     expect(server.callsTo('/api/sync/resolve-conflict')[0]!.body.client_data).toBeUndefined();
-    expect(server.rows.get('products/p1')!.data).toEqual({ name: 'office' });
+    expect(server.rows.get('products/p1')!.data).toEqual({ name: 'office', price: 1 });
     expect((await e.conflicts()).length).toBe(0);
   });
 });
@@ -291,7 +291,7 @@ describe('realtime', () => {
     socket.receive(event('b', 1, 8));
     await new Promise((r) => setTimeout(r, 30));
     const before = pulls(server).length;
-    server.serverWrite('products', 'missed', { n: 1 });
+    server.serverWrite('products', 'missed', { name: 'P', price: 1, n: 1 });
     socket.receive(event('d', 1, 10)); // 9 was missed
     await until(async () => (await e.get('products', 'missed')) !== undefined);
     expect(pulls(server).length).toBe(before + 1);
@@ -324,7 +324,7 @@ describe('realtime', () => {
     await until(async () => (await e.get('products', 'b')) !== undefined);
     await new Promise((r) => setTimeout(r, 30));
     expect(pulls(server).length).toBe(before);
-    server.serverWrite('products', 'missed', { n: 1 });
+    server.serverWrite('products', 'missed', { name: 'P', price: 1, n: 1 });
     socket.receive(event('d', 1, 5)); // 4 was missed
     await until(async () => (await e.get('products', 'missed')) !== undefined);
     expect(pulls(server).length).toBe(before + 1);
@@ -367,7 +367,7 @@ describe('realtime', () => {
     const { server, e } = await connected();
     server.validTokens.clear();
     server.refreshTokens.clear();
-    await e.put('products', 'kept', { n: 1 });
+    await e.put('products', 'kept', { name: 'P', price: 1, n: 1 });
     await until(() => e.status.auth === 'logged_out');
     expect(e.status.pending).toBe(1);
     expect(e.socket!.state).toBe('idle');
@@ -406,7 +406,7 @@ describe('tabs', () => {
     const b = await engine(server, { dbName, wsUrl: undefined, leader: lease });
     const seen: string[] = [];
     a.on('change', ({ tables }) => seen.push(...tables));
-    await b.put('customers', 'from-b', { n: 1 });
+    await b.put('customers', 'from-b', { name: 'B', n: 1 });
     await until(() => seen.includes('customers'));
   });
 
@@ -429,7 +429,7 @@ describe('tabs', () => {
     expect(heard.filter((m) => m.includes('secret-password'))).toEqual([]);
     const seen: string[][] = [];
     a.on('change', ({ tables }) => seen.push(tables));
-    await b.put('products', 'from-b', { n: 1 });
+    await b.put('products', 'from-b', { name: 'P', price: 1, n: 1 });
     await until(() => server.rows.has('products/from-b'));
     expect(seen).toContainEqual(['products']);
     server.serverWrite('customers', 'c1', { n: 1 });

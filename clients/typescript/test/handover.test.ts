@@ -13,11 +13,11 @@ const till = (server: FakeIngest) => startEngine(server, engines, { dbName: uniq
 
 /** A till of cashier1 (client 1, branch 1) holding a synced product and a refused edit. */
 async function usedTill(server: FakeIngest) {
-  server.serverWrite('products', 'p1', { price: 1 });
+  server.serverWrite('products', 'p1', { name: 'P', price: 1 });
   const e = await till(server);
   await e.login('cashier1', 'password');
   await e.sync();
-  await e.put('products', 'bad', { invalid: true });
+  await e.put('products', 'bad', { name: 'P', price: 1, invalid: true });
   await e.sync();
   expect(e.status.rejected).toHaveLength(1);
   return e;
@@ -55,7 +55,7 @@ describe('a till changing hands', () => {
     const server = new FakeIngest();
     const e = await usedTill(server);
     server.overrides.push((call) => (call.path.startsWith('/api/sync/batch-push') ? new Response('', { status: 503 }) : undefined));
-    await e.put('products', 'sold-offline', { price: 2 });
+    await e.put('products', 'sold-offline', { name: 'P', price: 2 });
     const err = await e.login('other', 'password').catch((x: unknown) => x);
     expect(err).toBeInstanceOf(PendingEditsError);
     expect((err as PendingEditsError).pending).toBe(1);
@@ -70,7 +70,7 @@ describe('a till changing hands', () => {
     const server = new FakeIngest();
     const e = await usedTill(server);
     server.overrides.push((call) => (call.path.startsWith('/api/sync/batch-push') ? new Response('', { status: 503 }) : undefined));
-    await e.put('products', 'sold', { price: 2 });
+    await e.put('products', 'sold', { name: 'P', price: 2 });
     await expect(e.logout({ wipe: true })).rejects.toBeInstanceOf(PendingEditsError);
     expect(e.status.auth).toBe('logged_in');
     expect(await e.get('products', 'p1')).toBeDefined();

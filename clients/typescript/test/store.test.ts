@@ -37,7 +37,7 @@ describe('local writes', () => {
     await expect(
       store.write(async (w) => {
         await w.put('invoices', 'i1', { total: 10 });
-        await w.put('invoice_items', 'i1-1', { invoice_id: 'i1', qty: 1 });
+        await w.put('invoice_items', 'i1-1', { invoice_id: 'i1', product_id: 'p1', quantity: 1, price: 10 });
         throw new Error('till crashed');
       }),
     ).rejects.toThrow('till crashed');
@@ -50,7 +50,7 @@ describe('local writes', () => {
     const { db, store } = setup();
     await store.write(async (w) => {
       await w.put('invoices', 'i1', { total: 10 });
-      await w.put('invoice_items', 'i1-1', { invoice_id: 'i1', qty: 1 });
+      await w.put('invoice_items', 'i1-1', { invoice_id: 'i1', product_id: 'p1', quantity: 1, price: 10 });
       await w.delete('products', 'old');
     });
     const outbox = await db.outbox.orderBy('seq').toArray();
@@ -63,20 +63,20 @@ describe('local writes', () => {
   it('edit times strictly increase even when the clock does not move', async () => {
     const db = openDatabase(uniqueName('clock'));
     const store = new LocalStore(db, () => {}, () => 1_700_000_000_000);
-    await store.put('products', 'a', { n: 1 });
-    await store.put('products', 'a', { n: 2 });
+    await store.put('products', 'a', { name: 'P', price: 1, n: 1 });
+    await store.put('products', 'a', { name: 'P', price: 1, n: 2 });
     const [first, second] = await db.outbox.orderBy('seq').toArray();
     expect(Date.parse(second!.local_updated_at)).toBeGreaterThan(Date.parse(first!.local_updated_at));
   });
 
   it('an edit of a synced record carries base_version and remembers the server state', async () => {
     const { db, store } = setup();
-    await store.apply(change('p1', 4, { price: 1 }));
+    await store.apply(change('p1', 4, { name: 'P', price: 1 }));
     await store.patch('products', 'p1', { price: 2 });
     const [entry] = await db.outbox.toArray();
     expect(entry!.base_version).toBe(4);
-    expect(entry!.data).toEqual({ price: 2 });
-    expect((await store.get('products', 'p1'))!.base).toEqual({ data: { price: 1 }, is_deleted: false, sync_version: 4 });
+    expect(entry!.data).toEqual({ name: 'P', price: 2 });
+    expect((await store.get('products', 'p1'))!.base).toEqual({ data: { name: 'P', price: 1 }, is_deleted: false, sync_version: 4 });
   });
 });
 
@@ -93,16 +93,16 @@ describe('applying server changes', () => {
 
   it('leaves a record with a queued local edit alone (the push decides first)', async () => {
     const { store } = setup();
-    await store.put('products', 'p1', { name: 'mine' });
+    await store.put('products', 'p1', { price: 1, name: 'mine' });
     expect(await store.apply(change('p1', 5, { name: 'theirs' }))).toBe(false);
     const record = (await store.get('products', 'p1'))!;
-    expect(record.data).toEqual({ name: 'mine' });
+    expect(record.data).toEqual({ price: 1, name: 'mine' });
     expect(record.base).toEqual({ data: { name: 'theirs' }, is_deleted: false, sync_version: 5 });
   });
 
   it('applies a page in order: a record twice keeps its newest, a queued one only moves its base', async () => {
     const { store } = setup();
-    await store.put('products', 'mine', { name: 'local' });
+    await store.put('products', 'mine', { price: 1, name: 'local' });
     const touched = await store.applyPage(
       [change('p1', 2, { name: 'v2' }), change('p1', 3, { name: 'v3' }), change('p1', 1, { name: 'v1' }), change('mine', 4, { name: 'theirs' }), change('mine', 2)],
       '9',
@@ -110,7 +110,7 @@ describe('applying server changes', () => {
     expect(touched).toEqual(['products']);
     expect((await store.get('products', 'p1'))!).toMatchObject({ data: { name: 'v3' }, sync_version: 3 });
     const mine = (await store.get('products', 'mine'))!;
-    expect(mine.data).toEqual({ name: 'local' });
+    expect(mine.data).toEqual({ price: 1, name: 'local' });
     expect(mine.base).toEqual({ data: { name: 'theirs' }, is_deleted: false, sync_version: 4 });
   });
 
@@ -134,7 +134,7 @@ describe('pages of many changes', () => {
   it('adds records the device lacks and merges the ones it holds, across slices', async () => {
     const { db, store, commits } = setup();
     await store.applyPage([change('r5', 2, { old: true }), change('r700', 9, { newer: true })], '1');
-    await store.put('products', 'r900', { name: 'mine' });
+    await store.put('products', 'r900', { price: 1, name: 'mine' });
     const page = many(1_200, 3);
     page.push(change('r10', 4, { again: true })); // the same record later in the page
     expect(await store.applyPage(page, '2', true)).toEqual(['products']);
@@ -144,7 +144,7 @@ describe('pages of many changes', () => {
     expect((await store.get('products', 'r700'))!).toMatchObject({ data: { newer: true }, sync_version: 9 });
     expect((await store.get('products', 'r10'))!).toMatchObject({ data: { again: true }, sync_version: 4 });
     const mine = (await store.get('products', 'r900'))!;
-    expect(mine.data).toEqual({ name: 'mine' });
+    expect(mine.data).toEqual({ price: 1, name: 'mine' });
     expect(mine.base).toMatchObject({ sync_version: 3 });
     expect(await store.cursor()).toBe('2');
     expect((await db.meta.get(META.firstSyncDone))?.value).toBe(true);
@@ -187,8 +187,8 @@ describe('pages of many changes', () => {
     const db = openDatabase(name);
     const store = new LocalStore(db);
     expect((await store.list('products')).map((r) => r.record_id)).toEqual(['kept']);
-    expect(db.verno).toBe(4);
-    expect(db.records.schema.indexes).toEqual([]);
+    expect(db.verno).toBe(5);
+    expect(db.records.schema.indexes.map((i) => i.name)).toEqual(['terms']);
     db.close();
   });
 
@@ -209,11 +209,11 @@ describe('the database connection', () => {
     let problem = '';
     const db = openDatabase(uniqueName('drop'), (m) => (problem = m));
     const store = new LocalStore(db);
-    await store.put('products', 'a', { n: 1 });
+    await store.put('products', 'a', { name: 'P', price: 1, n: 1 });
     // What IndexedDB does when the browser closes a connection (storage cleared, disk error).
     db.backendDB().onclose!(new Event('close'));
     await until(() => db.isOpen());
-    await store.put('products', 'b', { n: 2 });
+    await store.put('products', 'b', { name: 'P', price: 1, n: 2 });
     expect(await db.outbox.count()).toBe(2);
     expect(problem).toBe('');
   });
@@ -225,7 +225,7 @@ describe('the database connection', () => {
     await db.open(); // and start()
     db.backendDB().onclose!(new Event('close'));
     await until(() => db.isOpen());
-    await new LocalStore(db).put('products', 'a', { n: 1 });
+    await new LocalStore(db).put('products', 'a', { name: 'P', price: 1, n: 1 });
     expect(await db.outbox.count()).toBe(1);
   });
 
