@@ -72,7 +72,7 @@ describe('POS web demo on the real stack', () => {
     await aContext.setOffline(true);
     await offline(a);
     await editPrice(a, 'Mint tea', '2.75');
-    await backOffice(tills.stack.ingest, 'PUT', `/api/products/${product.record_id}`, { data: { name: 'Mint tea', price: 3.1 } });
+    await backOffice(tills.stack.ingest, 'PUT', `/api/products/${product.record_id}`, { data: { name: 'Mint tea', price: 310 } });
     await expect.poll(() => tile(b, 'Mint tea').textContent(), { timeout: 5_000 }).toContain('3.10');
     await aContext.setOffline(false);
     await online(a);
@@ -107,10 +107,49 @@ describe('POS web demo on the real stack', () => {
     await expect.poll(() => stock(b, 'Olive oil'), { timeout: 5_000 }).toBe(start - 2);
     const { items } = await backOffice(tills.stack.ingest, 'GET', '/api/products?page_size=200');
     const product = items.find((r: { data: { name: string } }) => r.data.name === 'Olive oil');
-    const server = await backOffice(tills.stack.ingest, 'GET', `/api/product_stock/${product.record_id}`);
+    const server = await backOffice(tills.stack.ingest, 'GET', `/api/product_stock/1.${product.record_id}` /* branch 1's row */);
     expect(server.data.quantity).toBe(start - 2);
     expect(await a.getByTestId('conflict').count()).toBe(0);
     expect(await b.getByTestId('conflict').count()).toBe(0);
+  });
+
+  it('a scan puts the product in the cart in one step; lines change; a name is found without its diacritics; stock rows are the branch’s', async () => {
+    await addProduct(a, 'حَليب طازج', '1.20', '6281000000123');
+    await tile(b, 'حَليب طازج').waitFor({ timeout: 5_000 });
+    const start = await stock(b, 'حَليب طازج');
+    const search = b.getByTestId('search');
+    await search.fill('6281000000123');
+    await search.press('Enter');
+    await expect.poll(() => b.getByTestId('line-quantity').allTextContents()).toEqual(['1']);
+    await search.fill('6281000000123'); // a second scan: the same line, one more
+    await search.press('Enter');
+    await expect.poll(() => b.getByTestId('line-quantity').allTextContents()).toEqual(['2']);
+    expect(await b.getByTestId('cart-total').textContent()).toBe('2.40');
+    await b.getByTestId('line-plus').click();
+    await b.getByTestId('line-minus').click();
+    await b.getByTestId('line-minus').click();
+    expect(await b.getByTestId('line-quantity').allTextContents()).toEqual(['1']);
+    await search.fill('999');
+    await search.press('Enter');
+    await expect.poll(() => b.getByTestId('search-notice').textContent()).toContain('999');
+    expect(await b.getByTestId('line-quantity').allTextContents()).toEqual(['1']);
+    // Typed without its diacritics, in another till.
+    await a.getByTestId('search').fill('حليب');
+    await tile(a, 'حَليب طازج').waitFor();
+    expect(await a.getByTestId('product').count()).toBe(1);
+    await a.getByTestId('search').fill('');
+    await b.getByTestId('checkout').click();
+    await expect.poll(() => b.getByTestId('cart-line').count()).toBe(0);
+    await expect.poll(() => stock(a, 'حَليب طازج'), { timeout: 10_000 }).toBe(start - 1);
+    await drained(b);
+    const rows = tills.stack.sql("SELECT s.record_id, JSON_VALUE(s.data, '$.quantity') FROM records s JOIN records p ON p.record_id = JSON_VALUE(s.data, '$.product_id') WHERE s.table_name = 'product_stock' AND p.table_name = 'products' AND JSON_VALUE(p.data, '$.barcode') = '6281000000123'");
+    const [id, quantity] = rows.trim().split('\t');
+    expect(id).toMatch(/^1\./); // branch 1's row, never the product's own id
+    expect(Number(quantity)).toBe(start - 1);
+    // Another till's line removed: the cart is empty again.
+    await tile(a, 'حَليب طازج').click();
+    await a.getByTestId('line-remove').click();
+    expect(await a.getByTestId('cart-line').count()).toBe(0);
   });
 
   it('a reload while offline still shows the products (service worker shell, IndexedDB data)', async () => {
@@ -149,6 +188,7 @@ describe('POS web demo on the real stack', () => {
     const [state, text] = seen.at(-1)!.split('|');
     expect(state).toBe('done');
     expect(Number(text!.match(/^First sync complete — records: ([\d,]+)$/)![1]!.replace(/,/g, ''))).toBeGreaterThanOrEqual(120);
+    await page.getByTestId('search').fill('catalogue 119'); // the grid shows 48 at once
     await tile(page, 'Catalogue 119').waitFor();
     await page.reload();
     await expect.poll(() => progress.textContent()).toBe('First sync complete');

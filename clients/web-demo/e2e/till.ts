@@ -56,9 +56,10 @@ export const drained = (page: Page, timeout = 30_000) => page.waitForFunction(()
 export const tile = (page: Page, name: string): Locator => page.getByTestId('product').filter({ hasText: name });
 export const stock = async (page: Page, name: string) => Number(await tile(page, name).getByTestId('stock').textContent());
 
-export async function addProduct(page: Page, name: string, price: string): Promise<void> {
+export async function addProduct(page: Page, name: string, price: string, barcode = ''): Promise<void> {
   await page.getByTestId('new-product-name').fill(name);
   await page.getByTestId('new-product-price').fill(price);
+  await page.getByTestId('new-product-barcode').fill(barcode);
   await page.getByTestId('add-product').click();
 }
 

@@ -32,6 +32,11 @@ const en = {
   total: 'Total',
   checkout: 'Checkout',
   recentSales: 'Recent sales',
+  search: 'Search, or scan a barcode',
+  barcode: 'Barcode',
+  noBarcode: 'No product has barcode',
+  remove: 'Remove',
+  checkoutFailed: 'The sale was not saved',
   items: 'items',
   logout: 'Log out',
 };
@@ -67,6 +72,11 @@ const ar: typeof en = {
   total: 'الإجمالي',
   checkout: 'الدفع',
   recentSales: 'آخر المبيعات',
+  search: 'ابحث، أو امسح الباركود',
+  barcode: 'الباركود',
+  noBarcode: 'لا منتج بالباركود',
+  remove: 'احذف',
+  checkoutFailed: 'لم يُحفظ البيع',
   items: 'أصناف',
   logout: 'تسجيل الخروج',
 };
@@ -78,8 +88,8 @@ export interface Locale {
   t: Labels;
   /** Sorts product names of any script the way this language's readers expect. */
   collator: Intl.Collator;
-  /** Prices with Latin digits in both languages (receipts and keypads use them). */
-  money: (n: number) => string;
+  /** A price in minor units (cents), shown with Latin digits in both languages. */
+  money: (minor: number) => string;
   /** Counts with Latin digits and the language's grouping. */
   count: (n: number) => string;
 }
@@ -91,5 +101,13 @@ export function pickLocale(search: string): Locale {
   document.documentElement.lang = lang;
   document.documentElement.dir = lang === 'ar' ? 'rtl' : 'ltr';
   document.title = (lang === 'ar' ? ar : en).title;
-  return { lang, t: lang === 'ar' ? ar : en, collator: new Intl.Collator(lang, { numeric: true }), money: (n) => format.format(n), count: (n) => whole.format(n) };
+  return { lang, t: lang === 'ar' ? ar : en, collator: new Intl.Collator(lang, { numeric: true }), money: (minor) => format.format(minor / 100), count: (n) => whole.format(n) };
+}
+
+/** A typed amount (`12.5`, `12,50`, Arabic-Indic digits too) in minor units, or undefined. */
+export function toMinor(text: string): number | undefined {
+  const latin = text.trim().replace(/[٠-٩]/g, (d) => String(d.charCodeAt(0) - 0x660)).replace(/[٫,]/, '.');
+  if (!/^\d+(\.\d{0,2})?$/.test(latin)) return undefined;
+  const [whole, fraction = ''] = latin.split('.');
+  return Number(whole) * 100 + Number(fraction.padEnd(2, '0'));
 }

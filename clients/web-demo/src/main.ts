@@ -1,11 +1,11 @@
 //! Boots the till: where the API is, this browser's device id, the SyncEngine, login, then
-//! the till (sync bar, products, cart, recent sales), redrawn on every change from any till.
+//! the till (sync bar, products, cart, recent sales).
 import { SyncEngine } from '@possync/client';
 import { syncBar } from './bar';
 import { cartPanel } from './cart';
 import { h } from './dom';
 import { pickLocale, type Locale } from './i18n';
-import { loadProducts, productGrid } from './products';
+import { productGrid } from './products';
 import { newId } from './sale';
 import './style.css';
 
@@ -46,29 +46,21 @@ function loginForm({ t }: Locale): Promise<void> {
   });
 }
 
-function till(locale: Locale): void {
+/** The till: sync bar, products and cart, each kept current by live queries of its own. */
+async function till(locale: Locale): Promise<void> {
+  // The branch the session belongs to names its stock rows (`sale.ts`).
+  const branch = Number((await engine.http.currentSession())?.user?.branch_id ?? 0);
   const bar = syncBar(engine, locale);
-  const cart = cartPanel(engine, locale);
-  const grid = productGrid(engine, locale, cart.add);
+  const cart = cartPanel(engine, branch, locale);
+  const grid = productGrid(engine, branch, locale, cart.add);
   root.replaceChildren(bar.el, h('main', {}, grid.el, cart.el));
-  let drawing = Promise.resolve();
-  const redraw = (tables?: string[]) => {
-    drawing = drawing
-      .then(async () => {
-        if (!tables || tables.some((t) => t === 'products' || t === 'product_stock')) grid.render(await loadProducts(engine));
-        if (!tables || tables.includes('invoices')) await cart.renderSales();
-      })
-      // One failed read must not stop every later redraw of the till.
-      .catch((err) => console.warn('redraw failed', err));
-  };
   engine.subscribe(bar.update);
-  engine.on('change', ({ tables }) => redraw(tables));
-  redraw();
+  grid.search.focus();
 }
 
 await engine.start();
 if (engine.status.auth === 'logged_out') await loginForm(locale);
-till(locale);
+await till(locale);
 
 if ('serviceWorker' in navigator && import.meta.env.PROD) {
   navigator.serviceWorker.register('/sw.js').catch((err) => console.warn('no service worker', err));

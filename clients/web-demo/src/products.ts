@@ -1,31 +1,64 @@
-//! The product grid: add a product (name, price), edit a price, stock shown; a tap on a
-//! tile puts the product in the cart. Tiles are kept by id, so a change from another till
-//! updates them in place and an open price editor survives it.
-import type { LocalRecord, SyncEngine } from '@possync/client';
+//! The product grid: a search box (a name's start, folded for Arabic and Latin, or a barcode:
+//! a keyboard-wedge scanner types digits then Enter, and the product goes in the cart), the
+//! matching products with their branch stock, add a product, edit a price. Everything is a
+//! live query on the till's indexes: a change from any till updates the tiles, and the cost
+//! does not grow with the shop's catalogue. Tiles are kept by id, so an open price editor
+//! survives a change.
+import type { SyncEngine, TableRecord } from '@possync/client';
 import { h, setText } from './dom';
-import type { Locale } from './i18n';
-import { addProduct, setPrice } from './sale';
+import { toMinor, type Locale } from './i18n';
+import { addProduct, setPrice, stockId } from './sale';
+
+/** Tiles shown at once (a search narrows them). */
+const SHOWN = 48;
 
 export interface Product {
   id: string;
   name: string;
+  /** Minor units. */
   price: number;
   stock: number;
 }
 
-export function productGrid(engine: SyncEngine, { t, collator, money }: Locale, onPick: (p: Product) => void) {
+const asProduct = (r: TableRecord<'products'>, stock: number): Product => ({ id: r.record_id, name: String(r.data?.name ?? ''), price: Number(r.data?.price ?? 0), stock });
+
+export function productGrid(engine: SyncEngine, branch: number, { t, money }: Locale, onPick: (p: Product) => void) {
+  const products = engine.table('products');
+  const stockRows = engine.table('product_stock');
+  const search = h('input', { testid: 'search', type: 'search', placeholder: t.search, dir: 'auto', autocomplete: 'off' });
+  const notice = h('p', { testid: 'search-notice', className: 'error', role: 'status' });
   const name = h('input', { testid: 'new-product-name', placeholder: t.name, required: true, dir: 'auto' });
-  const price = h('input', { testid: 'new-product-price', placeholder: t.price, type: 'number', min: '0', step: '0.01', required: true, inputMode: 'decimal' });
-  const form = h('form', { className: 'add' }, name, price, h('button', { testid: 'add-product', type: 'submit' }, t.addProduct));
+  const price = h('input', { testid: 'new-product-price', placeholder: t.price, required: true, inputMode: 'decimal' });
+  const barcode = h('input', { testid: 'new-product-barcode', placeholder: t.barcode, inputMode: 'numeric' });
+  const form = h('form', { className: 'add' }, name, price, barcode, h('button', { testid: 'add-product', type: 'submit' }, t.addProduct));
   form.onsubmit = async (e) => {
     e.preventDefault();
-    const value = Number(price.value);
-    if (!name.value.trim() || !Number.isFinite(value) || value < 0) return;
-    await addProduct(engine, name.value.trim(), value);
-    name.value = '';
-    price.value = '';
+    const minor = toMinor(price.value);
+    if (!name.value.trim() || minor === undefined) return;
+    await addProduct(engine, branch, { name: name.value.trim(), price: minor, barcode: barcode.value.trim() || undefined });
+    name.value = price.value = barcode.value = '';
     name.focus();
   };
+
+  // A scan: digits then Enter. A product with that barcode goes in the cart at once.
+  search.onkeydown = async (e) => {
+    if (e.key !== 'Enter') return;
+    const code = search.value.trim();
+    if (!/^\d+$/.test(code)) return;
+    e.preventDefault();
+    const found = await products.where('barcode').equals(code).first();
+    search.value = '';
+    if (!found) {
+      notice.textContent = `${t.noBarcode} ${code}`;
+      return;
+    }
+    notice.textContent = '';
+    const row = await stockRows.get(stockId(branch, found.record_id));
+    onPick(asProduct(found, Number(row?.data?.quantity ?? 0)));
+    show('');
+  };
+  search.oninput = () => show(search.value);
+
   const grid = h('div', { className: 'grid' });
   const tiles = new Map<string, { el: HTMLElement; product: Product; fill: (p: Product) => void }>();
 
@@ -33,7 +66,7 @@ export function productGrid(engine: SyncEngine, { t, collator, money }: Locale, 
     const title = h('bdi', { className: 'name' });
     const shownPrice = h('span', { className: 'price' });
     const stock = h('span', { testid: 'stock' });
-    const input = h('input', { type: 'number', min: '0', step: '0.01', inputMode: 'decimal', hidden: true });
+    const input = h('input', { inputMode: 'decimal', hidden: true });
     const save = h('button', { testid: 'save-price', hidden: true }, t.save);
     const edit = h('button', { testid: 'edit-price' }, t.editPrice);
     const el = h('div', { testid: 'product', className: 'tile', tabIndex: 0 }, title, shownPrice, h('small', {}, `${t.stock} `, stock), h('div', { className: 'tools' }, edit, input, save));
@@ -48,7 +81,7 @@ export function productGrid(engine: SyncEngine, { t, collator, money }: Locale, 
       input.hidden = save.hidden = !on;
       edit.hidden = on;
       if (on) {
-        input.value = String(entry.product.price);
+        input.value = (entry.product.price / 100).toFixed(2);
         input.focus();
       }
     };
@@ -57,9 +90,9 @@ export function productGrid(engine: SyncEngine, { t, collator, money }: Locale, 
     input.onkeydown = (e) => e.key === 'Enter' && save.click();
     save.onclick = async (e) => {
       e.stopPropagation();
-      const value = Number(input.value);
-      if (!Number.isFinite(value) || value < 0) return;
-      await setPrice(engine, entry.product.id, value);
+      const minor = toMinor(input.value);
+      if (minor === undefined) return;
+      await setPrice(engine, entry.product.id, minor);
       editing(false);
     };
     el.onclick = () => onPick(entry.product);
@@ -67,10 +100,10 @@ export function productGrid(engine: SyncEngine, { t, collator, money }: Locale, 
     return entry;
   };
 
-  const render = (products: Product[]) => {
+  const render = (shown: Product[]) => {
     const order: HTMLElement[] = [];
     const seen = new Set<string>();
-    for (const p of [...products].sort((a, b) => collator.compare(a.name, b.name) || a.id.localeCompare(b.id))) {
+    for (const p of shown) {
       seen.add(p.id);
       let entry = tiles.get(p.id);
       if (entry) entry.fill(p);
@@ -82,15 +115,21 @@ export function productGrid(engine: SyncEngine, { t, collator, money }: Locale, 
     if (order.some((el, i) => grid.children[i] !== el)) grid.append(...order);
   };
 
-  const el = h('section', { className: 'products' }, h('h2', {}, t.products), form, grid);
-  return { el, render };
-}
+  /** The products matching `text` (all, by name, when empty) and their stock here, watched. */
+  let watching: { unsubscribe(): void } | undefined;
+  const show = (text: string) => {
+    watching?.unsubscribe();
+    const query = text.trim() ? products.where('name').startsWith(text) : products.orderBy('name');
+    watching = engine
+      .live(async () => {
+        const found = await query.limit(SHOWN).toArray();
+        const stock = await Promise.all(found.map((p) => stockRows.get(stockId(branch, p.record_id))));
+        return found.map((p, i) => asProduct(p, Number(stock[i]?.data?.quantity ?? 0)));
+      })
+      .subscribe({ next: render, error: (err: unknown) => console.warn('product query failed', err) });
+  };
+  show('');
 
-/** Products with their branch stock, from the local store. */
-export async function loadProducts(engine: SyncEngine): Promise<Product[]> {
-  const [products, stock] = await Promise.all([engine.list('products'), engine.list('product_stock')]);
-  const byProduct = new Map(stock.map((s: LocalRecord) => [String(s.data?.product_id ?? s.record_id), Number(s.data?.quantity ?? 0)]));
-  return products
-    .filter((p) => p.data)
-    .map((p) => ({ id: p.record_id, name: String(p.data!.name ?? ''), price: Number(p.data!.price ?? 0), stock: byProduct.get(p.record_id) ?? 0 }));
+  const el = h('section', { className: 'products' }, h('h2', {}, t.products), search, notice, grid, form);
+  return { el, search };
 }

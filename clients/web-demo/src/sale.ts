@@ -1,54 +1,61 @@
 //! The till's writes, each one local transaction (records and outbox together): a product
-//! with its stock, a price, and a sale (invoice, its items, a stock decrement and the cash
-//! movement).
+//! with its stock, a price, and a sale (invoice, its items, stock decrements and the cash
+//! movement). Money is in minor units (cents) end to end: integers, never floating point.
 import type { SyncEngine } from '@possync/client';
 
-/** Stock a product starts with in this demo's branch. */
+/** Stock a product starts with in the branch that adds it. */
 export const START_STOCK = 100;
 
 export interface CartLine {
   productId: string;
+  /** Unit price, minor units. */
   price: number;
   quantity: number;
 }
 
 export function newId(): string {
   // randomUUID needs a secure context; a till on a LAN address (http) has none.
-  if (typeof crypto.randomUUID === "function" && isSecureContext) return crypto.randomUUID();
-  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 12)}`;
+  if (typeof crypto.randomUUID === 'function' && isSecureContext) return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(12));
+  return `${Date.now().toString(36)}-${[...bytes].map((b) => b.toString(16).padStart(2, '0')).join('')}`;
 }
 
-const cents = (n: number) => Math.round(n * 100) / 100;
+/**
+ * A product's stock row in `branch`: one per branch and product (ids are unique per client,
+ * so the product's id alone would make every branch write one row).
+ */
+export const stockId = (branch: number, productId: string) => `${branch}.${productId}`;
 
-export async function addProduct(engine: SyncEngine, name: string, price: number): Promise<string> {
+export async function addProduct(engine: SyncEngine, branch: number, product: { name: string; price: number; barcode?: string }): Promise<string> {
   const id = newId();
   await engine.write(async (w) => {
-    await w.put('products', id, { name, price: cents(price) });
-    // One stock row per product in the till's branch; its id is the product's.
-    await w.put('product_stock', id, { product_id: id, quantity: START_STOCK });
+    const { name, price, barcode } = product;
+    await w.put('products', id, barcode ? { name, price, barcode } : { name, price });
+    await w.put('product_stock', stockId(branch, id), { product_id: id, quantity: START_STOCK });
   });
   return id;
 }
 
 export function setPrice(engine: SyncEngine, productId: string, price: number): Promise<void> {
-  return engine.patch('products', productId, { price: cents(price) });
+  return engine.patch('products', productId, { price });
 }
 
 /** Writes a sale; returns the invoice id. */
-export async function checkout(engine: SyncEngine, lines: CartLine[]): Promise<string> {
+export async function checkout(engine: SyncEngine, branch: number, lines: CartLine[]): Promise<string> {
   const invoiceId = newId();
-  const total = cents(lines.reduce((sum, l) => sum + l.price * l.quantity, 0));
+  const total = lines.reduce((sum, l) => sum + l.price * l.quantity, 0);
   await engine.write(async (w) => {
     for (const [n, line] of lines.entries()) {
-      await w.put('invoice_items', `${invoiceId}:${n + 1}`, { invoice_id: invoiceId, product_id: line.productId, quantity: line.quantity, price: line.price });
-      // The stock goes down by an increment, not by a value written over the server's: two
-      // tills that sell the same product offline both count (issue 13). A product without
-      // a stock row here gets one.
-      if (await w.get('product_stock', line.productId)) await w.increment('product_stock', line.productId, { quantity: -line.quantity });
-      else await w.put('product_stock', line.productId, { product_id: line.productId, quantity: -line.quantity });
+      await w.put('invoice_items', `${invoiceId}.${n + 1}`, { invoice_id: invoiceId, product_id: line.productId, quantity: line.quantity, price: line.price });
+      // The stock goes down by an increment, never by a value written over the server's:
+      // two tills that sell the same product offline both count. A branch without a stock
+      // row for the product gets one that sets no quantity (the server keeps its own).
+      const id = stockId(branch, line.productId);
+      if (!(await w.get('product_stock', id))) await w.put('product_stock', id, { product_id: line.productId });
+      await w.increment('product_stock', id, { quantity: -line.quantity });
     }
     const items = lines.reduce((sum, l) => sum + l.quantity, 0);
-    await w.put('invoices', invoiceId, { total, items, sold_at: new Date().toISOString() });
+    await w.put('invoices', invoiceId, { total, items, created_at: new Date().toISOString() });
     await w.put('cash_movements', invoiceId, { amount: total, type: 'in', invoice_id: invoiceId });
   });
   return invoiceId;
