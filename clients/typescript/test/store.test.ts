@@ -236,9 +236,9 @@ describe('the database connection', () => {
     await db.open();
     const { Dexie } = await import('dexie');
     const newer = new Dexie(name);
-    newer.version(5).stores({ records: '[table_name+record_id]', extra: 'id' });
+    newer.version(6).stores({ records: '[table_name+record_id], *terms', extra: 'id' });
     await newer.open(); // would hang if the old connection did not close
-    expect(newer.verno).toBe(5);
+    expect(newer.verno).toBe(6);
     await until(() => problem !== '');
     expect(problem).toMatch(/upgraded/);
     await until(() => db.isOpen());
