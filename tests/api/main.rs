@@ -33,6 +33,7 @@ mod poison;
 mod resolve;
 mod services;
 mod since_pulls;
+mod site;
 mod sync_inputs;
 mod table_facts;
 mod tokens;

@@ -56,6 +56,7 @@ pub fn config(db: &TestDb) -> Config {
         entity_requests_per_minute: 100,
         trust_forwarded_for: false,
         cors_allowed_origins: Vec::new(),
+        web_root: None,
     }
 }
 

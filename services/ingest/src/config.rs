@@ -33,6 +33,10 @@ pub struct Config {
     /// (e.g. `http://127.0.0.1:3003`); empty sends no CORS headers (same origin only).
     #[arg(long, env = "CORS_ALLOWED_ORIGINS", value_delimiter = ',')]
     pub cors_allowed_origins: Vec<String>,
+    /// A built web app (e.g. the POS web demo's `dist/`) served at `/` next to the API, with
+    /// the caching a PWA needs (see `site.rs`); unset serves the API alone.
+    #[arg(long, env = "WEB_ROOT")]
+    pub web_root: Option<std::path::PathBuf>,
 }
 
 /// How many failed logins lock an account or an address out, and for how long.

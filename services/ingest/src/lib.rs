@@ -43,6 +43,7 @@ pub mod record;
 pub mod responses;
 pub mod rules;
 pub mod scope;
+pub mod site;
 pub mod state;
 pub mod store;
 pub mod sync;
@@ -59,6 +60,14 @@ use crate::config::{Config, DEFAULT_PORT};
 use crate::error::ApiError;
 use crate::extract::MAX_BODY_BYTES;
 use crate::state::AppState;
+
+/// The whole REST API, without a socket; with the web app in `web_root` at `/` when set.
+pub fn app_with_site(state: AppState, web_root: Option<&std::path::Path>) -> Router {
+    match web_root {
+        Some(root) => site::serve(app(state), root),
+        None => app(state),
+    }
+}
 
 /// The whole REST API, without a socket.
 pub fn app(state: AppState) -> Router {
@@ -85,6 +94,7 @@ pub struct Application {
     listener: TcpListener,
     state: AppState,
     cors: Option<tower_http::cors::CorsLayer>,
+    web_root: Option<std::path::PathBuf>,
     publisher_task: tokio::task::JoinHandle<()>,
 }
 
@@ -92,6 +102,9 @@ impl Application {
     /// Checks the config, connects to MySQL (migrating) and NATS, and binds the listener.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let cors = cors::layer(&config.cors_allowed_origins)?;
+        if let Some(root) = &config.web_root {
+            site::check(root)?;
+        }
         let (state, publisher_task) = AppState::connect(&config).await?;
         tokio::task::spawn_blocking(password::warm_up);
         let addr = config.http.addr_or(DEFAULT_PORT);
@@ -102,6 +115,7 @@ impl Application {
             listener,
             state,
             cors,
+            web_root: config.web_root,
             publisher_task,
         })
     }
@@ -120,8 +134,11 @@ impl Application {
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         tracing::info!(addr = %self.local_addr(), "ingest listening");
         let nats = self.state.nats.clone();
-        let service = cors::wrap(app(self.state), self.cors)
-            .into_make_service_with_connect_info::<SocketAddr>();
+        let service = cors::wrap(
+            app_with_site(self.state, self.web_root.as_deref()),
+            self.cors,
+        )
+        .into_make_service_with_connect_info::<SocketAddr>();
         axum::serve(shared::telemetry::no_delay(self.listener), service)
             .with_graceful_shutdown(async move { shutdown.cancelled().await })
             .await?;
