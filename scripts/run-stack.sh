@@ -2,7 +2,8 @@
 # Runs the whole possync stack on this machine until Ctrl-C: MariaDB and NATS (installed when
 # missing, private instances unless DATABASE_URL / NATS_URL point at running servers), the
 # migrations, the DEMO tenant, ingest on :3000, fanout on :3001, the janitor (health :3002)
-# and the POS web demo on :3003 (clients/web-demo, built here; POSSYNC_WEB_DEMO=0 skips it).
+# and the POS web demo (clients/web-demo, built here; POSSYNC_WEB_DEMO=0 skips it), served by
+# ingest at :3000 (WEB_ROOT, with a PWA's caching) as production serves it.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/deps.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/web-demo.sh"
@@ -10,7 +11,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/web-demo.sh"
 INGEST_PORT=${INGEST_PORT:-3000}
 FANOUT_PORT=${FANOUT_PORT:-3001}
 JANITOR_PORT=${JANITOR_PORT:-3002}
-DEMO_PORT=${DEMO_PORT:-3003}
 WEB_DEMO=${POSSYNC_WEB_DEMO:-1}
 SERVICE_PIDS=()
 
@@ -24,8 +24,8 @@ stop_all() {
 
 ensure_rust
 ensure_packages curl:curl jq:jq
-for port in "$INGEST_PORT" "$FANOUT_PORT" "$JANITOR_PORT" $([ "$WEB_DEMO" = 1 ] && echo "$DEMO_PORT"); do
-  port_is_open "$port" && die "port $port is already in use; stop what runs there or set INGEST_PORT/FANOUT_PORT/JANITOR_PORT/DEMO_PORT"
+for port in "$INGEST_PORT" "$FANOUT_PORT" "$JANITOR_PORT"; do
+  port_is_open "$port" && die "port $port is already in use; stop what runs there or set INGEST_PORT/FANOUT_PORT/JANITOR_PORT"
 done
 
 say "building ingest, possync-admin, fanout and janitor (release)"
@@ -34,6 +34,7 @@ BIN="$ROOT/target/release"
 if [ "$WEB_DEMO" = 1 ]; then
   say "building the POS web demo (clients/web-demo)"
   build_web_demo || die "the web demo did not build (POSSYNC_WEB_DEMO=0 runs the stack without it)"
+  export WEB_ROOT="$DEMO_DIR/dist"
 fi
 
 trap stop_all INT TERM EXIT
@@ -47,10 +48,9 @@ if [ -z "${JWT_SECRET:-}" ]; then
   JWT_SECRET=$(cat "$secret_file")
 fi
 export JWT_SECRET
-# The POS web demo calls ingest and fanout from its own origin: CORS on ingest, the Origin
-# allow-list on fanout (devices that send no Origin, e.g. the Rust client, are not affected).
-DEMO_ORIGINS="http://127.0.0.1:$DEMO_PORT,http://localhost:$DEMO_PORT"
-export CORS_ALLOWED_ORIGINS="${CORS_ALLOWED_ORIGINS-$DEMO_ORIGINS}"
+# The POS web demo is on ingest's origin (no CORS needed) and opens its socket to fanout: the
+# Origin allow-list on fanout (devices that send no Origin, e.g. the Rust client, are not affected).
+DEMO_ORIGINS="http://127.0.0.1:$INGEST_PORT,http://localhost:$INGEST_PORT"
 export WS_ALLOWED_ORIGINS="${WS_ALLOWED_ORIGINS-$DEMO_ORIGINS}"
 
 if [ -z "$DB_NAME" ]; then
@@ -65,18 +65,13 @@ BIND_ADDR="127.0.0.1:$JANITOR_PORT" "$BIN/janitor" & SERVICE_PIDS+=($!)
 wait_for_port "$INGEST_PORT" ingest
 wait_for_port "$FANOUT_PORT" fanout
 wait_for_port "$JANITOR_PORT" janitor
-if [ "$WEB_DEMO" = 1 ]; then
-  (serve_web_demo "$DEMO_PORT" >/dev/null) & SERVICE_PIDS+=($!)
-  wait_for_port "$DEMO_PORT" "web demo"
-fi
-
 cat >&2 <<TXT
 
   possync is running (Ctrl-C stops everything)
     ingest   http://127.0.0.1:$INGEST_PORT   (REST API, /healthz, /readyz)
     fanout   ws://127.0.0.1:$FANOUT_PORT/ws  (WebSocket, /healthz, /readyz)
     janitor  http://127.0.0.1:$JANITOR_PORT   (/healthz, /readyz)
-    web demo http://127.0.0.1:$DEMO_PORT/   (POS till, PWA; ?lang=ar for Arabic; log in as cashier1)
+$([ "$WEB_DEMO" = 1 ] && echo "    web demo http://127.0.0.1:$INGEST_PORT/   (POS till, PWA, served by ingest; ?lang=ar for Arabic; log in as cashier1)" || true)
     MySQL    $MYSQL_SERVER_URL  database ${DB_NAME:-possync}
     NATS     $NATS_URL
 

@@ -3,11 +3,10 @@
 # tests in headless Chromium (Debian's) against real ingest/fanout from target/debug (or
 # POSSYNC_BIN), each test file on its own database and NATS stream on POSSYNC_TEST_MYSQL /
 # POSSYNC_TEST_NATS (defaults: 127.0.0.1:3306 and :4222, as run-tests.sh sets them), and the
-# demo served as run-stack.sh serves it (serve_web_demo).
+# built demo served as run-stack.sh serves it: by ingest (WEB_ROOT=clients/web-demo/dist).
 # Sourced by run-tests.sh (then call run_web_demo_tests) or run on its own:
 #   scripts/web-demo.sh               npm ci (the package, then the demo), build, e2e
-#   scripts/web-demo.sh --serve PORT  serves the built demo on 127.0.0.1:PORT (the e2e tests' way)
-# It also defines build_web_demo and serve_web_demo, used by run-stack.sh.
+# It also defines build_web_demo, used by run-stack.sh.
 # The output of the tests ends with one line: `web-demo: N passed, N failed`.
 
 source "$(dirname "${BASH_SOURCE[0]}")/deps.sh"
@@ -21,12 +20,6 @@ build_web_demo() {
   (cd "$DEMO_DIR" && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build)
 }
 
-# serve_web_demo PORT: Vite's preview server for the built demo (dist/) on 127.0.0.1:PORT, in
-# place of the calling shell (run it in a subshell or in the background).
-serve_web_demo() {
-  cd "$DEMO_DIR" && exec node node_modules/vite/bin/vite.js preview --host 127.0.0.1 --port "$1" --strictPort
-}
-
 run_web_demo_tests() {
   if ! build_web_demo; then say "FAILED: web-demo build"; echo "web-demo: 0 passed, 1 failed"; return 1; fi
   ensure_chromium
@@ -38,9 +31,5 @@ run_web_demo_tests() {
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   set -uo pipefail
-  if [ "${1:-}" = --serve ]; then
-    [ -n "${2:-}" ] || die "usage: scripts/web-demo.sh --serve PORT"
-    serve_web_demo "$2"
-  fi
   run_web_demo_tests
 fi

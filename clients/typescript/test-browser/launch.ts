@@ -4,8 +4,9 @@
  * and fanout (binaries from target/, or POSSYNC_BIN) with a database of their own on
  * POSSYNC_TEST_MYSQL (default mysql://root@127.0.0.1:3306) seeded with the demo tenant, a
  * NATS stream and subject prefix of their own on POSSYNC_TEST_NATS (default
- * nats://127.0.0.1:4222), and the caller's page on an origin of its own, which ingest
- * (CORS_ALLOWED_ORIGINS) and fanout (WS_ALLOWED_ORIGINS) allow.
+ * nats://127.0.0.1:4222), and the caller's page: on an origin of its own, which ingest
+ * (CORS_ALLOWED_ORIGINS) and fanout (WS_ALLOWED_ORIGINS) allow, or served by ingest itself
+ * (`webRoot`, ingest's WEB_ROOT, as `scripts/run-stack.sh` serves the web demo).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -35,7 +36,8 @@ export interface StackOptions {
   name: string;
   /** JWT_ACCESS_TTL_SECS of ingest (its default when left out). */
   accessTtlSecs?: number;
-  page: PageServer;
+  /** A page server of the test's own, or `{ webRoot }`: a built app ingest serves on its origin. */
+  page: PageServer | { webRoot: string };
 }
 
 /** Debian's Chromium (CHROMIUM_PATH to use another), never a downloaded one. */
@@ -90,7 +92,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const database = `possync_${options.name}_${tag}`;
   mariadb(`CREATE DATABASE ${database} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
   const [ingestPort, fanoutPort, pagePort] = [await freePort(), await freePort(), await freePort()];
-  const origin = `http://127.0.0.1:${pagePort}`;
+  const servedByIngest = typeof options.page !== 'function';
+  const origin = `http://127.0.0.1:${servedByIngest ? ingestPort : pagePort}`;
   const env = {
     ...process.env,
     DATABASE_URL: `${mysql.protocol}//${mysql.username || 'root'}${mysql.password ? `:${mysql.password}` : ''}@${mysql.host}/${database}`,
@@ -101,6 +104,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     ...(options.accessTtlSecs === undefined ? {} : { JWT_ACCESS_TTL_SECS: String(options.accessTtlSecs) }),
     WS_ALLOWED_ORIGINS: origin,
     CORS_ALLOWED_ORIGINS: origin,
+    ...(typeof options.page === 'function' ? {} : { WEB_ROOT: options.page.webRoot }),
     DATABASE_MAX_CONNECTIONS: '5',
     RUST_LOG: process.env.RUST_LOG ?? 'warn',
   };
@@ -128,7 +132,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await waitHealthy(`${ingest}/healthz`, ingestChild, 'ingest');
     await waitHealthy(`http://127.0.0.1:${fanoutPort}/healthz`, fanoutChild, 'fanout');
     const services = { ingest, wsUrl: `ws://127.0.0.1:${fanoutPort}`, sql: (statement: string) => mariadb(statement, '-D', database, '-N', '-B') };
-    page = await options.page(pagePort, services);
+    if (typeof options.page === 'function') page = await options.page(pagePort, services);
     return { origin, ...services, stop };
   } catch (err) {
     await stop();

@@ -18,7 +18,7 @@ function setting(key: string, fallback: string): string {
 }
 
 const locale = pickLocale(location.search);
-const apiUrl = setting('api', `${location.protocol}//${location.hostname}:3000`);
+const apiUrl = setting('api', location.origin); // ingest serves the till (WEB_ROOT)
 const wsUrl = setting('ws', `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.hostname}:3001`);
 const deviceId = setting('device', `web-${newId().slice(0, 13)}`);
 localStorage.setItem('possync.device', deviceId);
