@@ -136,7 +136,7 @@ describe('POS web demo on the real stack', () => {
     // Typed without its diacritics, in another till.
     await a.getByTestId('search').fill('حليب');
     await tile(a, 'حَليب طازج').waitFor();
-    expect(await a.getByTestId('product').count()).toBe(1);
+    await expect.poll(() => a.getByTestId('product').count()).toBe(1);
     await a.getByTestId('search').fill('');
     await b.getByTestId('checkout').click();
     await expect.poll(() => b.getByTestId('cart-line').count()).toBe(0);
@@ -150,6 +150,60 @@ describe('POS web demo on the real stack', () => {
     await tile(a, 'حَليب طازج').click();
     await a.getByTestId('line-remove').click();
     expect(await a.getByTestId('cart-line').count()).toBe(0);
+  });
+
+  it('a shift on two tills: cash with change, card and split payments add up to the expected cash; a receipt prints; closing shows the variance', async () => {
+    await a.getByTestId('shift-float').fill('50.00');
+    await a.getByTestId('shift-open').click();
+    for (const page of [a, b]) {
+      await expect.poll(() => page.getByTestId('shift-state').getAttribute('data-state'), { timeout: 10_000 }).toBe('open');
+    }
+    // Till A: cash, 5.00 handed over for 3.50.
+    await tile(a, 'Apple juice').click();
+    await a.getByTestId('pay-tendered').fill('5.00');
+    await expect.poll(() => a.getByTestId('pay-change').textContent()).toBe('Change 1.50');
+    await a.getByTestId('checkout').click();
+    await expect.poll(() => a.getByTestId('receipt-total').textContent()).toContain('3.50');
+    expect(await a.getByTestId('receipt-change').textContent()).toContain('1.50');
+    expect(await a.getByTestId('receipt-line').allTextContents()).toEqual([expect.stringContaining('Apple juice')]);
+    // Not enough cash: refused, the cart kept.
+    await tile(a, 'Apple juice').click();
+    await a.getByTestId('pay-tendered').fill('1.00');
+    await a.getByTestId('checkout').click();
+    await expect.poll(() => a.getByTestId('checkout-error').textContent()).toContain('not enough cash');
+    await a.getByTestId('line-remove').click();
+    await a.getByTestId('pay-tendered').fill('');
+    // Till B: by card, then 6.00 split into 2.00 by card and 4.00 in cash.
+    await tile(b, 'Zaatar bread').click();
+    await b.getByTestId('pay-method').selectOption('card');
+    await b.getByTestId('checkout').click();
+    await expect.poll(() => b.getByTestId('receipt-total').textContent()).toContain('1.25');
+    await tile(b, 'Olive oil').click();
+    await b.getByTestId('pay-method').selectOption('split');
+    await b.getByTestId('pay-card').fill('2.00');
+    await b.getByTestId('checkout').click();
+    await expect.poll(() => b.getByTestId('cart-line').count()).toBe(0);
+    // Both tills agree, and so does the server: 50.00 + 3.50 + 4.00.
+    for (const page of [a, b]) {
+      await expect.poll(() => page.getByTestId('shift-state').textContent(), { timeout: 10_000 }).toBe('Expected cash: 57.50');
+    }
+    await drained(a);
+    await drained(b);
+    expect(tills.stack.sql("SELECT JSON_VALUE(data, '$.expected_cash') FROM records WHERE table_name = 'shifts' AND JSON_VALUE(data, '$.closed_at') IS NULL").trim()).toBe('5750');
+    // A recent sale (till B's split, the branch's latest) shows its receipt again; it prints
+    // alone on the roll.
+    await a.getByTestId('sale').first().click();
+    await expect.poll(() => a.getByTestId('receipt-body').textContent()).toMatch(/Total6\.00Cash4\.00Card2\.00$/);
+    await a.emulateMedia({ media: 'print' });
+    const shown = await a.evaluate(() => ['receipt', 'checkout', 'search'].map((id) => getComputedStyle(document.querySelector(`[data-testid=${id}]`)!).visibility));
+    expect(shown).toEqual(['visible', 'hidden', 'hidden']);
+    await a.getByTestId('receipt').screenshot({ path: `${shots}receipt-en.png` });
+    await a.emulateMedia({ media: 'screen' });
+    // Closed on till B with 57.00 counted.
+    await b.getByTestId('shift-counted').fill('57.00');
+    await b.getByTestId('shift-close').click();
+    await expect.poll(() => b.getByTestId('shift-result').textContent()).toBe('Expected cash 57.50 · Counted cash 57.00 · Variance -0.50');
+    await expect.poll(() => a.getByTestId('shift-state').getAttribute('data-state'), { timeout: 10_000 }).toBe('closed');
   });
 
   it('a reload while offline still shows the products (service worker shell, IndexedDB data)', async () => {
@@ -175,6 +229,12 @@ describe('POS web demo on the real stack', () => {
     const [first, last] = await ar.getByTestId('product').evaluateAll((tiles) => [tiles[0]!.getBoundingClientRect().x, tiles[1]!.getBoundingClientRect().x]);
     expect(first).toBeGreaterThan(last!); // the first tile is on the right
     await ar.screenshot({ path: `${shots}till-ar.png` });
+    // A sale's receipt in Arabic, as it prints.
+    await tile(ar, 'خبز عربي').click();
+    await ar.getByTestId('checkout').click();
+    await expect.poll(() => ar.getByTestId('receipt-body').textContent()).toMatch(/^نقطة بيع possync.*الإيصال.*خبز عربي × 1.*الإجمالي0\.75نقدًا0\.75$/);
+    await ar.emulateMedia({ media: 'print' });
+    await ar.getByTestId('receipt').screenshot({ path: `${shots}receipt-ar.png` });
   });
 
   // Last: its catalogue would crowd the screenshots.

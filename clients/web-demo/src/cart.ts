@@ -1,20 +1,54 @@
-//! The cart (quantities changed or lines removed, checkout with its error shown) and the
-//! recent sales, a live query on the invoices' time index (the last ten, however long the
-//! shop's history).
+//! The cart (quantities changed or lines removed), its payment (cash with the change due,
+//! card, or both), checkout with its error shown, and the recent sales, a live query on the
+//! invoices' time index (the last ten, however long the shop's history); a recent sale shows
+//! its receipt again.
 import type { SyncEngine } from '@possync/client';
-import { h } from './dom';
-import type { Locale } from './i18n';
+import { h, setText } from './dom';
+import { toMinor, type Locale } from './i18n';
 import type { Product } from './products';
-import { checkout, type CartLine } from './sale';
+import { checkout, settle, type CartLine, type Payment } from './sale';
+
+/** What the cart asks of the till: the open shift, and where a sale's receipt goes. */
+export interface CartHooks {
+  shiftId(): string | undefined;
+  receipt(invoiceId: string): void;
+}
 
 const RECENT = 10;
 
-export function cartPanel(engine: SyncEngine, branch: number, { t, lang, money }: Locale) {
+export function cartPanel(engine: SyncEngine, branch: number, { t, lang, money }: Locale, hooks: CartHooks) {
   const lines = new Map<string, CartLine & { name: string }>();
   const list = h('ul', { className: 'lines' });
   const total = h('strong', { testid: 'cart-total' });
   const button = h('button', { testid: 'checkout', className: 'primary' }, t.checkout);
   const error = h('p', { testid: 'checkout-error', className: 'error', role: 'alert' });
+  const method = h(
+    'select',
+    { testid: 'pay-method' },
+    h('option', { value: 'cash' }, t.cash),
+    h('option', { value: 'card' }, t.card),
+    h('option', { value: 'split' }, t.split),
+  );
+  const tendered = h('input', { testid: 'pay-tendered', placeholder: t.tendered, inputMode: 'decimal' });
+  const byCard = h('input', { testid: 'pay-card', placeholder: t.cardAmount, inputMode: 'decimal', hidden: true });
+  const changeDue = h('strong', { testid: 'pay-change' });
+  const cartTotal = () => [...lines.values()].reduce((s, l) => s + l.price * l.quantity, 0);
+  /** The payment as the inputs say it (an empty cash input: exactly the cash due). */
+  const payment = (): Payment | undefined => {
+    const total = cartTotal();
+    const card = method.value === 'card' ? total : method.value === 'split' ? toMinor(byCard.value || '0') : 0;
+    if (card === undefined) return undefined;
+    const given = tendered.value.trim() ? toMinor(tendered.value) : Math.max(0, total - card);
+    return given === undefined ? undefined : { card, tendered: method.value === 'card' ? 0 : given };
+  };
+  const showChange = () => {
+    tendered.hidden = method.value === 'card';
+    byCard.hidden = method.value !== 'split';
+    const p = payment();
+    const paid = p && settle(cartTotal(), p);
+    setText(changeDue, paid && typeof paid !== 'string' ? `${t.change} ${money(paid.change)}` : '');
+  };
+  method.onchange = tendered.oninput = byCard.oninput = showChange;
   const sales = h('ul', { className: 'sales' });
   const time = new Intl.DateTimeFormat(`${lang}-u-nu-latn`, { timeStyle: 'medium' });
 
@@ -44,8 +78,9 @@ export function cartPanel(engine: SyncEngine, branch: number, { t, lang, money }
           )
         : [h('li', { className: 'muted' }, t.emptyCart)]),
     );
-    total.textContent = money([...lines.values()].reduce((s, l) => s + l.price * l.quantity, 0));
+    total.textContent = money(cartTotal());
     button.disabled = lines.size === 0;
+    showChange();
   };
   const add = (p: Product) => {
     const line = lines.get(p.id) ?? { productId: p.id, name: p.name, price: p.price, quantity: 0 };
@@ -58,12 +93,17 @@ export function cartPanel(engine: SyncEngine, branch: number, { t, lang, money }
     if (!lines.size) return;
     button.disabled = true;
     try {
-      await checkout(engine, branch, [...lines.values()]);
+      const paid = payment();
+      if (!paid) throw new Error(t.not_enough_cash);
+      const invoiceId = await checkout(engine, branch, [...lines.values()], paid, hooks.shiftId());
       lines.clear();
+      tendered.value = byCard.value = '';
       error.textContent = '';
+      hooks.receipt(invoiceId);
     } catch (err) {
       // Nothing was written (one transaction): the cart stays for another try.
-      error.textContent = `${t.checkoutFailed}: ${(err as Error).message}`;
+      const message = (err as Error).message;
+      error.textContent = `${t.checkoutFailed}: ${(t as Record<string, string>)[message] ?? message}`;
     } finally {
       draw();
     }
@@ -76,13 +116,16 @@ export function cartPanel(engine: SyncEngine, branch: number, { t, lang, money }
         sales.replaceChildren(
           ...invoices.map((r) => {
             const at = new Date(String(r.data?.created_at ?? ''));
-            return h('li', { testid: 'sale' }, Number.isNaN(at.getTime()) ? '' : time.format(at), ` · ${Number(r.data?.items ?? 0)} ${t.items} · `, h('strong', {}, money(Number(r.data?.total ?? 0))));
+            const sale = h('li', { testid: 'sale', tabIndex: 0 }, Number.isNaN(at.getTime()) ? '' : time.format(at), ` · ${Number(r.data?.items ?? 0)} ${t.items} · `, h('strong', {}, money(Number(r.data?.total ?? 0))));
+            sale.onclick = () => hooks.receipt(r.record_id); // a reprint
+            return sale;
           }),
         ),
       error: (err: unknown) => console.warn('recent sales query failed', err),
     });
 
   draw();
-  const el = h('aside', { className: 'side' }, h('h2', {}, t.cart), list, h('p', { className: 'total' }, `${t.total} `, total), button, error, h('h2', {}, t.recentSales), sales);
+  const pay = h('div', { className: 'pay' }, h('label', {}, `${t.payment} `, method), tendered, byCard, changeDue);
+  const el = h('section', { className: 'cart' }, h('h2', {}, t.cart), list, h('p', { className: 'total' }, `${t.total} `, total), pay, button, error, h('h2', {}, t.recentSales), sales);
   return { el, add };
 }

@@ -6,6 +6,8 @@ import { cartPanel } from './cart';
 import { h } from './dom';
 import { pickLocale, type Locale } from './i18n';
 import { productGrid } from './products';
+import { receiptPanel } from './receipt';
+import { shiftPanel } from './shift';
 import { newId } from './sale';
 import './style.css';
 
@@ -51,9 +53,11 @@ async function till(locale: Locale): Promise<void> {
   // The branch the session belongs to names its stock rows (`sale.ts`).
   const branch = Number((await engine.http.currentSession())?.user?.branch_id ?? 0);
   const bar = syncBar(engine, locale);
-  const cart = cartPanel(engine, branch, locale);
+  const shift = shiftPanel(engine, locale);
+  const receipt = receiptPanel(engine, locale);
+  const cart = cartPanel(engine, branch, locale, { shiftId: shift.current, receipt: (id) => void receipt.show(id) });
   const grid = productGrid(engine, branch, locale, cart.add);
-  root.replaceChildren(bar.el, h('main', {}, grid.el, cart.el));
+  root.replaceChildren(bar.el, h('main', {}, grid.el, h('aside', { className: 'side' }, shift.el, cart.el, receipt.el)));
   engine.subscribe(bar.update);
   grid.search.focus();
 }

@@ -48,6 +48,7 @@ export function productGrid(engine: SyncEngine, branch: number, { t, money }: Lo
     e.preventDefault();
     const found = await products.where('barcode').equals(code).first();
     search.value = '';
+    show('');
     if (!found) {
       notice.textContent = `${t.noBarcode} ${code}`;
       return;
@@ -55,7 +56,6 @@ export function productGrid(engine: SyncEngine, branch: number, { t, money }: Lo
     notice.textContent = '';
     const row = await stockRows.get(stockId(branch, found.record_id));
     onPick(asProduct(found, Number(row?.data?.quantity ?? 0)));
-    show('');
   };
   search.oninput = () => show(search.value);
 

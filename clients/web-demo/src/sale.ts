@@ -40,10 +40,36 @@ export function setPrice(engine: SyncEngine, productId: string, price: number): 
   return engine.patch('products', productId, { price });
 }
 
-/** Writes a sale; returns the invoice id. */
-export async function checkout(engine: SyncEngine, branch: number, lines: CartLine[]): Promise<string> {
+/** How a sale is paid: by cash, card or both; cash handed over may exceed the cash due. */
+export interface Payment {
+  /** Minor units paid by card (the rest of the total is cash). */
+  card: number;
+  /** Minor units of cash handed over (at least the cash due; the difference is change). */
+  tendered: number;
+}
+
+/** The cash part, the change and the payments of `total` paid with `payment`, or why not. */
+export function settle(total: number, payment: Payment): { cash: number; change: number; payments: { method: string; amount: number }[] } | 'card_exceeds_total' | 'not_enough_cash' {
+  if (payment.card > total) return 'card_exceeds_total';
+  const cash = total - payment.card;
+  if (payment.tendered < cash) return 'not_enough_cash';
+  const payments = [
+    ...(cash > 0 ? [{ method: 'cash', amount: cash }] : []),
+    ...(payment.card > 0 ? [{ method: 'card', amount: payment.card }] : []),
+  ];
+  return { cash, change: payment.tendered - cash, payments };
+}
+
+/**
+ * Writes a sale paid with `payment`; returns the invoice id. Its cash goes into the drawer:
+ * a cash movement, and the open shift's expected cash up by an increment (two tills on one
+ * shift add up).
+ */
+export async function checkout(engine: SyncEngine, branch: number, lines: CartLine[], payment: Payment, shiftId?: string): Promise<string> {
   const invoiceId = newId();
   const total = lines.reduce((sum, l) => sum + l.price * l.quantity, 0);
+  const paid = settle(total, payment);
+  if (typeof paid === 'string') throw new Error(paid);
   await engine.write(async (w) => {
     for (const [n, line] of lines.entries()) {
       await w.put('invoice_items', `${invoiceId}.${n + 1}`, { invoice_id: invoiceId, product_id: line.productId, quantity: line.quantity, price: line.price });
@@ -55,8 +81,19 @@ export async function checkout(engine: SyncEngine, branch: number, lines: CartLi
       await w.increment('product_stock', id, { quantity: -line.quantity });
     }
     const items = lines.reduce((sum, l) => sum + l.quantity, 0);
-    await w.put('invoices', invoiceId, { total, items, created_at: new Date().toISOString() });
-    await w.put('cash_movements', invoiceId, { amount: total, type: 'in', invoice_id: invoiceId });
+    await w.put('invoices', invoiceId, {
+      total,
+      items,
+      created_at: new Date().toISOString(),
+      payments: paid.payments,
+      tendered: payment.tendered,
+      change: paid.change,
+      ...(shiftId ? { shift_id: shiftId } : {}),
+    });
+    if (paid.cash > 0) {
+      await w.put('cash_movements', invoiceId, { amount: paid.cash, type: 'in', invoice_id: invoiceId, ...(shiftId ? { shift_id: shiftId } : {}) });
+      if (shiftId) await w.increment('shifts', shiftId, { expected_cash: paid.cash });
+    }
   });
   return invoiceId;
 }
