@@ -206,6 +206,41 @@ describe('POS web demo on the real stack', () => {
     await expect.poll(() => a.getByTestId('shift-state').getAttribute('data-state'), { timeout: 10_000 }).toBe('closed');
   });
 
+  it('a change of cashier: another branch’s cashier waits until the last one’s sales are sent, then never sees that branch', async () => {
+    const { page: c, context } = await tills.open();
+    await expect.poll(() => c.getByTestId('sale').count(), { timeout: 10_000 }).toBeGreaterThan(0); // branch 1's sales
+    expect(await c.getByTestId('cashier').textContent()).toBe('cashier1');
+    // A sale the server never gets (its pushes fail), then the cashier logs out.
+    await context.route('**/api/sync/batch-push', (route) => route.abort());
+    await tile(c, 'Apple juice').click();
+    await c.getByTestId('checkout').click();
+    await expect.poll(() => pending(c)).toBe(4); // invoice, item, stock, cash
+    await c.getByTestId('logout').click();
+    const loginAs = async (user: string) => {
+      await c.getByTestId('login-username').fill(user);
+      await c.getByTestId('login-password').fill('password');
+      await c.getByTestId('login-submit').click();
+    };
+    await loginAs('cashier2');
+    await expect.poll(() => c.getByTestId('login-error').textContent()).toContain('still holds sales not sent');
+    // cashier1 again: the sale goes; then cashier2 gets a till holding nothing of branch 1.
+    await context.unroute('**/api/sync/batch-push');
+    await loginAs('cashier1');
+    await drained(c);
+    await c.getByTestId('logout').click();
+    await loginAs('cashier2');
+    await online(c);
+    expect(await c.getByTestId('cashier').textContent()).toBe('cashier2');
+    await tile(c, 'Apple juice').waitFor(); // the client's catalogue is shared
+    expect(await stock(c, 'Apple juice')).toBe(0); // branch 2 holds no stock row of it
+    expect(await c.getByTestId('sale').count()).toBe(0);
+    expect(await c.evaluate(async () => {
+      const dbs = await indexedDB.databases();
+      return dbs.length;
+    })).toBe(1);
+    await context.close();
+  });
+
   it('a reload while offline still shows the products (service worker shell, IndexedDB data)', async () => {
     await a.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
     await aContext.setOffline(true);

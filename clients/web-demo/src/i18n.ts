@@ -59,6 +59,11 @@ const en = {
   variance: 'Variance',
   items: 'items',
   logout: 'Log out',
+  loggedOutHelp: 'Logged out: log in again to sync (sales made meanwhile are kept)',
+  syncError: 'Sync problem (sales are kept on this till and sent when it clears)',
+  refused: 'Refused by the server, fix it and save again, or discard:',
+  discard: 'Discard',
+  pendingEdits: 'This till still holds sales not sent: go online and log in as the cashier who made them first',
 };
 
 const ar: typeof en = {
@@ -119,6 +124,11 @@ const ar: typeof en = {
   variance: 'الفرق',
   items: 'أصناف',
   logout: 'تسجيل الخروج',
+  loggedOutHelp: 'تم تسجيل الخروج: سجّل الدخول مجددًا للمزامنة (المبيعات محفوظة)',
+  syncError: 'مشكلة في المزامنة (المبيعات محفوظة على هذه النقطة وتُرسل عند زوالها)',
+  refused: 'رفضه الخادم، صحّحه واحفظه مجددًا أو تجاهله:',
+  discard: 'تجاهل',
+  pendingEdits: 'على هذه النقطة مبيعات لم تُرسل: اتصل بالشبكة وسجّل الدخول باسم الكاشير الذي أجراها أولًا',
 };
 
 export type Labels = typeof en;

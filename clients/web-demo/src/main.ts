@@ -1,6 +1,6 @@
 //! Boots the till: where the API is, this browser's device id, the SyncEngine, login, then
 //! the till (sync bar, products, cart, recent sales).
-import { SyncEngine } from '@possync/client';
+import { PendingEditsError, SyncEngine } from '@possync/client';
 import { syncBar } from './bar';
 import { cartPanel } from './cart';
 import { h } from './dom';
@@ -22,25 +22,47 @@ function setting(key: string, fallback: string): string {
 const locale = pickLocale(location.search);
 const apiUrl = setting('api', location.origin); // ingest serves the till (WEB_ROOT)
 const wsUrl = setting('ws', `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.hostname}:3001`);
-const deviceId = setting('device', `web-${newId().slice(0, 13)}`);
+const newDeviceId = () => `web-${newId().slice(0, 13)}`;
+const deviceId = setting('device', newDeviceId());
 localStorage.setItem('possync.device', deviceId);
-const engine = new SyncEngine({ apiUrl, wsUrl, deviceId });
+// One database whatever the device id: a till handed to another branch keeps its session
+// across the reload that gives it a new device id (below).
+const engine = new SyncEngine({ apiUrl, wsUrl, deviceId, dbName: 'possync-till' });
+
+/**
+ * After a login: a till now used by another branch or shop (its data already wiped by the
+ * engine) takes a new device id, since the server ties a device id to the branch it first
+ * synced; the page reloads with it. Returns whether it reloads.
+ */
+async function followScope(): Promise<boolean> {
+  const user = (await engine.http.currentSession())?.user;
+  if (!user) return false;
+  const scope = `${user.client_id}:${user.branch_id}`;
+  const known = localStorage.getItem('possync.scope');
+  localStorage.setItem('possync.scope', scope);
+  if (known === null || known === scope) return false;
+  localStorage.setItem('possync.device', newDeviceId());
+  location.reload();
+  return true;
+}
 const root = document.getElementById('app')!;
 
 function loginForm({ t }: Locale): Promise<void> {
   return new Promise((done) => {
     const user = h('input', { testid: 'login-username', autocomplete: 'username', value: 'cashier1' });
     const pass = h('input', { testid: 'login-password', type: 'password', autocomplete: 'current-password' });
-    const error = h('p', { className: 'error', role: 'alert' });
+    const error = h('p', { testid: 'login-error', className: 'error', role: 'alert' });
     const form = h('form', { className: 'login' }, h('h1', {}, t.title), h('label', {}, t.username, user), h('label', {}, t.password, pass), h('button', { testid: 'login-submit', type: 'submit', className: 'primary' }, t.login), error);
     form.onsubmit = async (e) => {
       e.preventDefault();
       error.textContent = '';
       try {
         await engine.login(user.value, pass.value);
-        done();
+        if (!(await followScope())) done();
       } catch (err) {
-        error.textContent = `${t.loginFailed}: ${(err as Error).message}`;
+        // A cashier of another branch or shop while the last one's sales are not sent yet.
+        const pendingEdits = err instanceof PendingEditsError;
+        error.textContent = `${t.loginFailed}: ${pendingEdits ? t.pendingEdits : (err as Error).message}`;
       }
     };
     root.replaceChildren(form);
@@ -51,8 +73,9 @@ function loginForm({ t }: Locale): Promise<void> {
 /** The till: sync bar, products and cart, each kept current by live queries of its own. */
 async function till(locale: Locale): Promise<void> {
   // The branch the session belongs to names its stock rows (`sale.ts`).
-  const branch = Number((await engine.http.currentSession())?.user?.branch_id ?? 0);
-  const bar = syncBar(engine, locale);
+  const user = (await engine.http.currentSession())?.user;
+  const branch = Number(user?.branch_id ?? 0);
+  const bar = syncBar(engine, locale, user?.username ?? '');
   const shift = shiftPanel(engine, locale);
   const receipt = receiptPanel(engine, locale);
   const cart = cartPanel(engine, branch, locale, { shiftId: shift.current, receipt: (id) => void receipt.show(id) });
@@ -64,6 +87,7 @@ async function till(locale: Locale): Promise<void> {
 
 await engine.start();
 if (engine.status.auth === 'logged_out') await loginForm(locale);
+else await followScope(); // remembers the scope of a till logged in before it was kept
 await till(locale);
 
 if ('serviceWorker' in navigator && import.meta.env.PROD) {
