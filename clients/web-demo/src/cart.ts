@@ -6,7 +6,7 @@ import type { SyncEngine } from '@possync/client';
 import { h, setText } from './dom';
 import { toMinor, type Locale } from './i18n';
 import type { Product } from './products';
-import { checkout, settle, type CartLine, type Payment } from './sale';
+import { checkout, newId, settle, type CartLine, type Payment } from './sale';
 
 /** What the cart asks of the till: the open shift, and where a sale's receipt goes. */
 export interface CartHooks {
@@ -32,6 +32,46 @@ export function cartPanel(engine: SyncEngine, branch: number, { t, lang, money }
   const tendered = h('input', { testid: 'pay-tendered', placeholder: t.tendered, inputMode: 'decimal' });
   const byCard = h('input', { testid: 'pay-card', placeholder: t.cardAmount, inputMode: 'decimal', hidden: true });
   const changeDue = h('strong', { testid: 'pay-change' });
+  // The customer: found by phone (or added), shown with their points, credited at checkout.
+  const customers = engine.table('customers');
+  let customerId: string | undefined;
+  let watchingCustomer: { unsubscribe(): void } | undefined;
+  const phone = h('input', { testid: 'customer-phone', placeholder: t.customerPhone, inputMode: 'tel' });
+  const newName = h('input', { testid: 'customer-name', placeholder: t.customerName, hidden: true, dir: 'auto' });
+  const addCustomer = h('button', { testid: 'customer-add', type: 'button', hidden: true }, t.addCustomer);
+  const attached = h('bdi', { testid: 'customer' });
+  const detach = h('button', { testid: 'customer-detach', type: 'button', hidden: true }, t.detach);
+  const attach = (id: string | undefined) => {
+    customerId = id;
+    watchingCustomer?.unsubscribe();
+    detach.hidden = !id;
+    phone.hidden = !!id;
+    newName.hidden = addCustomer.hidden = true;
+    setText(attached, '');
+    if (!id) return;
+    watchingCustomer = engine.live(() => customers.get(id)).subscribe({
+      next: (c) => setText(attached, c?.data ? `${String(c.data.name)} · ${Number(c.data.points ?? 0)} ${t.points}` : ''),
+      error: (err: unknown) => console.warn('customer query failed', err),
+    });
+  };
+  phone.onkeydown = async (e) => {
+    if (e.key !== 'Enter' || !phone.value.trim()) return;
+    e.preventDefault();
+    const found = await customers.where('phone').equals(phone.value.trim()).first();
+    if (found) attach(found.record_id);
+    else newName.hidden = addCustomer.hidden = false;
+  };
+  addCustomer.onclick = async () => {
+    if (!newName.value.trim()) return;
+    const id = newId();
+    await customers.put(id, { name: newName.value.trim(), phone: phone.value.trim(), points: 0 });
+    newName.value = '';
+    attach(id);
+  };
+  detach.onclick = () => {
+    phone.value = '';
+    attach(undefined);
+  };
   const cartTotal = () => [...lines.values()].reduce((s, l) => s + l.price * l.quantity, 0);
   /** The payment as the inputs say it (an empty cash input: exactly the cash due). */
   const payment = (): Payment | undefined => {
@@ -95,10 +135,12 @@ export function cartPanel(engine: SyncEngine, branch: number, { t, lang, money }
     try {
       const paid = payment();
       if (!paid) throw new Error(t.not_enough_cash);
-      const invoiceId = await checkout(engine, branch, [...lines.values()], paid, hooks.shiftId());
+      const invoiceId = await checkout(engine, branch, [...lines.values()], paid, hooks.shiftId(), customerId);
       lines.clear();
       tendered.value = byCard.value = '';
       error.textContent = '';
+      phone.value = '';
+      attach(undefined);
       hooks.receipt(invoiceId);
     } catch (err) {
       // Nothing was written (one transaction): the cart stays for another try.
@@ -125,7 +167,7 @@ export function cartPanel(engine: SyncEngine, branch: number, { t, lang, money }
     });
 
   draw();
-  const pay = h('div', { className: 'pay' }, h('label', {}, `${t.payment} `, method), tendered, byCard, changeDue);
+  const pay = h('div', { className: 'pay' }, h('div', { className: 'row' }, phone, newName, addCustomer, attached, detach), h('label', {}, `${t.payment} `, method), tendered, byCard, changeDue);
   const el = h('section', { className: 'cart' }, h('h2', {}, t.cart), list, h('p', { className: 'total' }, `${t.total} `, total), pay, button, error, h('h2', {}, t.recentSales), sales);
   return { el, add };
 }

@@ -77,7 +77,7 @@ async function till(locale: Locale): Promise<void> {
   const branch = Number(user?.branch_id ?? 0);
   const bar = syncBar(engine, locale, user?.username ?? '');
   const shift = shiftPanel(engine, locale);
-  const receipt = receiptPanel(engine, locale);
+  const receipt = receiptPanel(engine, branch, locale, shift.current);
   const cart = cartPanel(engine, branch, locale, { shiftId: shift.current, receipt: (id) => void receipt.show(id) });
   const grid = productGrid(engine, branch, locale, cart.add);
   root.replaceChildren(bar.el, h('main', {}, grid.el, h('aside', { className: 'side' }, shift.el, cart.el, receipt.el)));

@@ -1,15 +1,38 @@
 //! A sale's receipt, in the till's language: the shop's name (the `shop_name` setting), the
 //! lines, the total, how it was paid and the change; printed on an 80 mm roll (the print
-//! stylesheet shows the receipt alone) and shown again from the recent sales (a reprint).
+//! stylesheet shows the receipt alone) and shown again from the recent sales (a reprint),
+//! where some of its lines can be refunded.
 import type { SyncEngine } from '@possync/client';
 import { h } from './dom';
 import type { Locale } from './i18n';
+import { refund, type ReturnLine } from './sale';
 
-export function receiptPanel(engine: SyncEngine, { t, lang, money }: Locale) {
+export function receiptPanel(engine: SyncEngine, branch: number, { t, lang, money }: Locale, shiftId: () => string | undefined) {
   const body = h('div', { testid: 'receipt-body' });
+  const refundButton = h('button', { testid: 'receipt-refund', type: 'button' }, t.refund);
+  const confirm = h('button', { testid: 'refund-confirm', type: 'button', hidden: true }, t.confirmRefund);
+  const refundResult = h('p', { testid: 'refund-result', role: 'status' });
+  let returnable: { line: ReturnLine; input: HTMLInputElement }[] = [];
+  refundButton.onclick = () => {
+    for (const r of returnable) r.input.hidden = false;
+    confirm.hidden = false;
+  };
   const print = h('button', { testid: 'receipt-print', type: 'button', onclick: () => window.print() }, t.print);
   const close = h('button', { testid: 'receipt-close', type: 'button' }, t.close);
-  const el = h('section', { testid: 'receipt', className: 'receipt', hidden: true }, body, h('div', { className: 'row no-print' }, print, close));
+  const el = h('section', { testid: 'receipt', className: 'receipt', hidden: true }, body, h('div', { className: 'row no-print' }, print, refundButton, confirm, close), refundResult);
+  let invoiceShown = '';
+  confirm.onclick = async () => {
+    const lines = returnable.map(({ line, input }) => ({ ...line, quantity: Math.min(line.quantity, Math.max(0, Math.floor(Number(input.value) || 0))) }));
+    try {
+      await refund(engine, branch, invoiceShown, lines, shiftId());
+      refundResult.textContent = `${t.refunded} ${money(lines.reduce((s, l) => s + l.price * l.quantity, 0))}`;
+      for (const r of returnable) r.input.hidden = true;
+      confirm.hidden = true;
+    } catch (err) {
+      const message = (err as Error).message;
+      refundResult.textContent = (t as Record<string, string>)[message] ?? message;
+    }
+  };
   close.onclick = () => (el.hidden = true);
   const time = new Intl.DateTimeFormat(`${lang}-u-nu-latn`, { dateStyle: 'short', timeStyle: 'short' });
   const method = (m: unknown) => (m === 'card' ? t.card : t.cash);
@@ -23,6 +46,10 @@ export function receiptPanel(engine: SyncEngine, { t, lang, money }: Locale) {
     const shop = String(settings.find((s) => s.data?.key === 'shop_name')?.data?.value ?? t.title);
     const data = invoice.data;
     const payments = (Array.isArray(data.payments) ? data.payments : []) as { method: string; amount: number }[];
+    invoiceShown = invoiceId;
+    refundResult.textContent = '';
+    confirm.hidden = true;
+    returnable = [];
     const row = (label: string, amount: number, testid?: string) => h('p', { className: 'total', testid }, h('span', {}, label), h('span', {}, money(amount)));
     body.replaceChildren(
       h('h2', {}, shop),
@@ -33,7 +60,9 @@ export function receiptPanel(engine: SyncEngine, { t, lang, money }: Locale) {
         ...items.map((item, i) => {
           const quantity = Number(item.data?.quantity ?? 0);
           const price = Number(item.data?.price ?? 0);
-          return h('li', { testid: 'receipt-line' }, h('bdi', {}, String(products[i]?.data?.name ?? item.data?.product_id)), ` × ${quantity}`, h('span', {}, money(price * quantity)));
+          const input = h('input', { testid: 'refund-qty', type: 'number', min: '0', max: String(quantity), value: '0', hidden: true, className: 'no-print' });
+          returnable.push({ line: { productId: String(item.data?.product_id), quantity, price }, input });
+          return h('li', { testid: 'receipt-line' }, h('bdi', {}, String(products[i]?.data?.name ?? item.data?.product_id)), ` × ${quantity}`, input, h('span', {}, money(price * quantity)));
         }),
       ),
       row(t.total, Number(data.total ?? 0), 'receipt-total'),

@@ -65,7 +65,10 @@ export function settle(total: number, payment: Payment): { cash: number; change:
  * a cash movement, and the open shift's expected cash up by an increment (two tills on one
  * shift add up).
  */
-export async function checkout(engine: SyncEngine, branch: number, lines: CartLine[], payment: Payment, shiftId?: string): Promise<string> {
+/** Loyalty points a sale earns: one per whole unit of its total. */
+export const pointsFor = (total: number) => Math.floor(total / 100);
+
+export async function checkout(engine: SyncEngine, branch: number, lines: CartLine[], payment: Payment, shiftId?: string, customerId?: string): Promise<string> {
   const invoiceId = newId();
   const total = lines.reduce((sum, l) => sum + l.price * l.quantity, 0);
   const paid = settle(total, payment);
@@ -89,11 +92,51 @@ export async function checkout(engine: SyncEngine, branch: number, lines: CartLi
       tendered: payment.tendered,
       change: paid.change,
       ...(shiftId ? { shift_id: shiftId } : {}),
+      ...(customerId ? { customer_id: customerId } : {}),
     });
+    // Points by increments: two tills crediting one customer both count.
+    if (customerId && pointsFor(total) > 0) await w.increment('customers', customerId, { points: pointsFor(total) });
     if (paid.cash > 0) {
       await w.put('cash_movements', invoiceId, { amount: paid.cash, type: 'in', invoice_id: invoiceId, ...(shiftId ? { shift_id: shiftId } : {}) });
       if (shiftId) await w.increment('shifts', shiftId, { expected_cash: paid.cash });
     }
   });
   return invoiceId;
+}
+
+/** A line of a past sale given back. */
+export interface ReturnLine {
+  productId: string;
+  quantity: number;
+  /** Unit price paid, minor units. */
+  price: number;
+}
+
+/**
+ * A refund of some lines of `invoiceId`: the return (its lines inside), the stock back up by
+ * increments, the cash out of the drawer (a movement, and the open shift's expected cash
+ * down by an increment). Returns the return's id.
+ */
+export async function refund(engine: SyncEngine, branch: number, invoiceId: string, lines: ReturnLine[], shiftId?: string): Promise<string> {
+  const returned = lines.filter((l) => l.quantity > 0);
+  if (returned.length === 0) throw new Error('nothing_to_return');
+  const id = newId();
+  const total = returned.reduce((sum, l) => sum + l.price * l.quantity, 0);
+  await engine.write(async (w) => {
+    await w.put('sales_returns', id, {
+      invoice_id: invoiceId,
+      total,
+      created_at: new Date().toISOString(),
+      items: returned.map((l) => ({ product_id: l.productId, quantity: l.quantity, price: l.price })),
+      ...(shiftId ? { shift_id: shiftId } : {}),
+    });
+    for (const line of returned) {
+      const stock = stockId(branch, line.productId);
+      if (!(await w.get('product_stock', stock))) await w.put('product_stock', stock, { product_id: line.productId });
+      await w.increment('product_stock', stock, { quantity: line.quantity });
+    }
+    await w.put('cash_movements', id, { amount: total, type: 'out', sales_return_id: id, ...(shiftId ? { shift_id: shiftId } : {}) });
+    if (shiftId) await w.increment('shifts', shiftId, { expected_cash: -total });
+  });
+  return id;
 }
