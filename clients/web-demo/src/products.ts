@@ -48,7 +48,7 @@ export function productGrid(engine: SyncEngine, branch: number, { t, money }: Lo
     e.preventDefault();
     const found = await products.where('barcode').equals(code).first();
     search.value = '';
-    show('');
+    if (shownText !== '') show(''); // typing the digits filtered the grid
     if (!found) {
       notice.textContent = `${t.noBarcode} ${code}`;
       return;
@@ -117,7 +117,9 @@ export function productGrid(engine: SyncEngine, branch: number, { t, money }: Lo
 
   /** The products matching `text` (all, by name, when empty) and their stock here, watched. */
   let watching: { unsubscribe(): void } | undefined;
+  let shownText = '';
   const show = (text: string) => {
+    shownText = text.trim();
     watching?.unsubscribe();
     const query = text.trim() ? products.where('name').startsWith(text) : products.orderBy('name');
     watching = engine
