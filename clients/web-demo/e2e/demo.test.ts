@@ -8,7 +8,7 @@
 import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
-import { addProduct, backOffice, drained, editPrice, offline, online, pending, recordProgress, seedProducts, sell, stock, tile, Tills } from './till.js';
+import { addProduct, adminPush, backOffice, drained, editPrice, offline, online, pending, recordProgress, seedProducts, sell, stock, tile, Tills } from './till.js';
 
 const shots = new URL('../screenshots/', import.meta.url).pathname;
 let tills: Tills;
@@ -254,6 +254,38 @@ describe('POS web demo on the real stack', () => {
     await a.getByTestId('shift-counted').fill('19.50');
     await a.getByTestId('shift-close').click();
     await expect.poll(() => a.getByTestId('shift-result').textContent()).toBe('Expected cash 19.50 · Counted cash 19.50 · Variance 0.00');
+  });
+
+  it('discounts per line and per sale, and tax as the shop’s settings say (included or added), on the cart, the receipt and the server', async () => {
+    const settings = (records: { id: string; key: string; value: unknown; deleted?: boolean }[]) =>
+      adminPush(
+        tills.stack.ingest,
+        records.map((r) => ({ table_name: 'settings', record_id: r.id, data: { key: r.key, value: r.value }, ...(r.deleted ? { is_deleted: true } : {}) })),
+      );
+    await settings([{ id: 'tax-percent', key: 'tax_percent', value: 15 }]);
+    await tile(a, 'Olive oil').click();
+    await tile(a, 'Olive oil').click();
+    await a.getByTestId('line-discount').fill('1.00');
+    await a.getByTestId('line-discount').press('Enter');
+    await a.getByTestId('sale-discount').fill('0.50');
+    // 12.00 less 1.50, VAT of 15 % inside: 10.50 × 15 / 115 = 1.37.
+    await expect.poll(() => a.getByTestId('cart-sums').textContent(), { timeout: 10_000 }).toBe('Subtotal 12.00 · Discount 1.50 · Tax 1.37');
+    expect(await a.getByTestId('cart-total').textContent()).toBe('10.50');
+    await a.getByTestId('checkout').click();
+    await expect.poll(() => a.getByTestId('receipt-tax').textContent()).toContain('1.37');
+    expect(await a.getByTestId('receipt-total').textContent()).toContain('10.50');
+    await drained(a);
+    expect(tills.stack.sql("SELECT JSON_VALUE(data, '$.total'), JSON_VALUE(data, '$.discount'), JSON_VALUE(data, '$.tax') FROM records WHERE table_name = 'invoices' AND JSON_VALUE(data, '$.tax') > 0").trim()).toBe('1050\t150\t137');
+    // Tax added to the price: 3.50 + 15 % = 4.03.
+    await settings([{ id: 'tax-added', key: 'prices_include_tax', value: false }]);
+    await tile(a, 'Apple juice').click();
+    await expect.poll(() => a.getByTestId('cart-sums').textContent(), { timeout: 10_000 }).toBe('Subtotal 3.50 · Discount 0.00 · Tax 0.53');
+    expect(await a.getByTestId('cart-total').textContent()).toBe('4.03');
+    await a.getByTestId('line-remove').click();
+    await settings([
+      { id: 'tax-percent', key: 'tax_percent', value: 15, deleted: true },
+      { id: 'tax-added', key: 'prices_include_tax', value: false, deleted: true },
+    ]);
   });
 
   it('a change of cashier: another branch’s cashier waits until the last one’s sales are sent, then never sees that branch', async () => {

@@ -112,3 +112,12 @@ export async function backOffice(ingest: string, method: string, path: string, b
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
   return res.json();
 }
+
+/** Records pushed by an admin through `batch-push` (the back office's writes). */
+export async function adminPush(ingest: string, records: object[]): Promise<void> {
+  const login = await fetch(`${ingest}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'password' }) });
+  const { accessToken } = (await login.json()) as { accessToken: string };
+  const stamped = records.map((r) => ({ local_updated_at: new Date().toISOString(), ...r }));
+  const res = await fetch(`${ingest}/api/sync/batch-push`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${accessToken}` }, body: JSON.stringify({ device_id: 'back-office', records: stamped }) });
+  if (!res.ok) throw new Error(`admin push: ${res.status} ${await res.text()}`);
+}

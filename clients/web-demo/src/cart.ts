@@ -6,7 +6,7 @@ import type { SyncEngine } from '@possync/client';
 import { h, setText } from './dom';
 import { toMinor, type Locale } from './i18n';
 import type { Product } from './products';
-import { checkout, newId, settle, type CartLine, type Payment } from './sale';
+import { checkout, newId, settle, sumsOf, type CartLine, type Payment, type TaxRule } from './sale';
 
 /** What the cart asks of the till: the open shift, and where a sale's receipt goes. */
 export interface CartHooks {
@@ -72,7 +72,20 @@ export function cartPanel(engine: SyncEngine, branch: number, { t, lang, money }
     phone.value = '';
     attach(undefined);
   };
-  const cartTotal = () => [...lines.values()].reduce((s, l) => s + l.price * l.quantity, 0);
+  // The shop's tax, from its settings, kept current; a discount off the whole sale.
+  let tax: TaxRule = { percent: 0, included: true };
+  engine.live(() => engine.table('settings').toArray()).subscribe({
+    next: (settings) => {
+      const value = (key: string) => settings.find((r) => r.data?.key === key)?.data?.value;
+      tax = { percent: Number(value('tax_percent') ?? 0) || 0, included: value('prices_include_tax') !== false };
+      draw();
+    },
+    error: (err: unknown) => console.warn('settings query failed', err),
+  });
+  const saleDiscount = h('input', { testid: 'sale-discount', placeholder: t.saleDiscount, inputMode: 'decimal' });
+  const sums = () => sumsOf([...lines.values()], toMinor(saleDiscount.value || '0') ?? 0, tax);
+  const cartTotal = () => sums().total;
+  const breakdown = h('p', { testid: 'cart-sums', className: 'muted' });
   /** The payment as the inputs say it (an empty cash input: exactly the cash due). */
   const payment = (): Payment | undefined => {
     const total = cartTotal();
@@ -89,6 +102,7 @@ export function cartPanel(engine: SyncEngine, branch: number, { t, lang, money }
     setText(changeDue, paid && typeof paid !== 'string' ? `${t.change} ${money(paid.change)}` : '');
   };
   method.onchange = tendered.oninput = byCard.oninput = showChange;
+  saleDiscount.oninput = () => draw();
   const sales = h('ul', { className: 'sales' });
   const time = new Intl.DateTimeFormat(`${lang}-u-nu-latn`, { timeStyle: 'medium' });
 
@@ -113,12 +127,25 @@ export function cartPanel(engine: SyncEngine, branch: number, { t, lang, money }
                 h('button', { testid: 'line-plus', type: 'button', onclick: () => change(l.productId, 1) }, '+'),
                 h('button', { testid: 'line-remove', type: 'button', title: t.remove, onclick: () => change(l.productId, -Infinity) }, '×'),
               ),
-              h('span', {}, money(l.price * l.quantity)),
+              h('input', {
+                testid: 'line-discount',
+                className: 'discount',
+                placeholder: t.discount,
+                inputMode: 'decimal',
+                value: l.discount ? (l.discount / 100).toFixed(2) : '',
+                onchange: (e: Event) => {
+                  l.discount = toMinor((e.target as HTMLInputElement).value || '0') ?? 0;
+                  draw();
+                },
+              }),
+              h('span', {}, money(l.price * l.quantity - Math.min(l.discount ?? 0, l.price * l.quantity))),
             ),
           )
         : [h('li', { className: 'muted' }, t.emptyCart)]),
     );
+    const { subtotal, discount, tax: taxed } = sums();
     total.textContent = money(cartTotal());
+    breakdown.textContent = discount || taxed ? `${t.subtotal} ${money(subtotal)} · ${t.discount} ${money(discount)} · ${t.tax} ${money(taxed)}` : '';
     button.disabled = lines.size === 0;
     showChange();
   };
@@ -135,9 +162,9 @@ export function cartPanel(engine: SyncEngine, branch: number, { t, lang, money }
     try {
       const paid = payment();
       if (!paid) throw new Error(t.not_enough_cash);
-      const invoiceId = await checkout(engine, branch, [...lines.values()], paid, hooks.shiftId(), customerId);
+      const invoiceId = await checkout(engine, branch, [...lines.values()], sums(), paid, hooks.shiftId(), customerId);
       lines.clear();
-      tendered.value = byCard.value = '';
+      tendered.value = byCard.value = saleDiscount.value = '';
       error.textContent = '';
       phone.value = '';
       attach(undefined);
@@ -168,6 +195,6 @@ export function cartPanel(engine: SyncEngine, branch: number, { t, lang, money }
 
   draw();
   const pay = h('div', { className: 'pay' }, h('div', { className: 'row' }, phone, newName, addCustomer, attached, detach), h('label', {}, `${t.payment} `, method), tendered, byCard, changeDue);
-  const el = h('section', { className: 'cart' }, h('h2', {}, t.cart), list, h('p', { className: 'total' }, `${t.total} `, total), pay, button, error, h('h2', {}, t.recentSales), sales);
+  const el = h('section', { className: 'cart' }, h('h2', {}, t.cart), list, saleDiscount, breakdown, h('p', { className: 'total' }, `${t.total} `, total), pay, button, error, h('h2', {}, t.recentSales), sales);
   return { el, add };
 }

@@ -65,6 +65,8 @@ export function receiptPanel(engine: SyncEngine, branch: number, { t, lang, mone
           return h('li', { testid: 'receipt-line' }, h('bdi', {}, String(products[i]?.data?.name ?? item.data?.product_id)), ` × ${quantity}`, input, h('span', {}, money(price * quantity)));
         }),
       ),
+      ...(Number(data.discount ?? 0) > 0 ? [row(t.subtotal, Number(data.subtotal ?? 0)), row(t.discount, -Number(data.discount))] : []),
+      ...(Number(data.tax ?? 0) > 0 ? [row(t.tax, Number(data.tax), 'receipt-tax')] : []),
       row(t.total, Number(data.total ?? 0), 'receipt-total'),
       ...payments.map((p) => row(method(p.method), p.amount)),
       ...(Number(data.change ?? 0) > 0 ? [row(t.change, Number(data.change), 'receipt-change')] : []),

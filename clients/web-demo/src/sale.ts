@@ -11,6 +11,33 @@ export interface CartLine {
   /** Unit price, minor units. */
   price: number;
   quantity: number;
+  /** Taken off the line, minor units. */
+  discount?: number;
+}
+
+/** The shop's tax (`settings`: `tax_percent`, `prices_include_tax`, default included). */
+export interface TaxRule {
+  percent: number;
+  included: boolean;
+}
+
+/** A sale's sums in minor units: lines less their discounts, the sale's discount, tax. */
+export interface Sums {
+  subtotal: number;
+  discount: number;
+  tax: number;
+  total: number;
+}
+
+/** What `lines` come to with `saleDiscount` off and `tax` (rounded half up, once, on the sale). */
+export function sumsOf(lines: CartLine[], saleDiscount: number, tax: TaxRule): Sums {
+  const gross = lines.reduce((sum, l) => sum + l.price * l.quantity, 0);
+  const discount = Math.min(gross, lines.reduce((sum, l) => sum + Math.min(l.discount ?? 0, l.price * l.quantity), 0) + Math.max(0, saleDiscount));
+  const net = gross - discount;
+  if (tax.percent <= 0) return { subtotal: gross, discount, tax: 0, total: net };
+  if (tax.included) return { subtotal: gross, discount, tax: Math.round((net * tax.percent) / (100 + tax.percent)), total: net };
+  const added = Math.round((net * tax.percent) / 100);
+  return { subtotal: gross, discount, tax: added, total: net + added };
 }
 
 export function newId(): string {
@@ -68,14 +95,14 @@ export function settle(total: number, payment: Payment): { cash: number; change:
 /** Loyalty points a sale earns: one per whole unit of its total. */
 export const pointsFor = (total: number) => Math.floor(total / 100);
 
-export async function checkout(engine: SyncEngine, branch: number, lines: CartLine[], payment: Payment, shiftId?: string, customerId?: string): Promise<string> {
+export async function checkout(engine: SyncEngine, branch: number, lines: CartLine[], sums: Sums, payment: Payment, shiftId?: string, customerId?: string): Promise<string> {
   const invoiceId = newId();
-  const total = lines.reduce((sum, l) => sum + l.price * l.quantity, 0);
+  const { total } = sums;
   const paid = settle(total, payment);
   if (typeof paid === 'string') throw new Error(paid);
   await engine.write(async (w) => {
     for (const [n, line] of lines.entries()) {
-      await w.put('invoice_items', `${invoiceId}.${n + 1}`, { invoice_id: invoiceId, product_id: line.productId, quantity: line.quantity, price: line.price });
+      await w.put('invoice_items', `${invoiceId}.${n + 1}`, { invoice_id: invoiceId, product_id: line.productId, quantity: line.quantity, price: line.price, discount: line.discount ?? 0 });
       // The stock goes down by an increment, never by a value written over the server's:
       // two tills that sell the same product offline both count. A branch without a stock
       // row for the product gets one that sets no quantity (the server keeps its own).
@@ -85,7 +112,7 @@ export async function checkout(engine: SyncEngine, branch: number, lines: CartLi
     }
     const items = lines.reduce((sum, l) => sum + l.quantity, 0);
     await w.put('invoices', invoiceId, {
-      total,
+      ...sums,
       items,
       created_at: new Date().toISOString(),
       payments: paid.payments,
