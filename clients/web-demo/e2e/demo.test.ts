@@ -352,6 +352,10 @@ describe('POS web demo on the real stack', () => {
     await expect.poll(() => ar.getByTestId('receipt-body').textContent()).toMatch(/^نقطة بيع possync.*الإيصال.*خبز عربي × 1.*الإجمالي0\.75نقدًا0\.75$/);
     await ar.emulateMedia({ media: 'print' });
     await ar.getByTestId('receipt').screenshot({ path: `${shots}receipt-ar.png` });
+    // A shop that prints Arabic-Indic digits (the `digits` setting, here `?digits=arab`).
+    const { page: indic, context } = await tills.open({ lang: 'ar', digits: 'arab' });
+    await expect.poll(() => tile(indic, 'Apple juice').locator('.price').textContent()).toBe('٣٫٥٠');
+    await context.close();
   });
 
   // Last: its catalogue would crowd the screenshots.

@@ -17,19 +17,19 @@ export class Tills {
     return new Tills(stack, browser);
   }
 
-  url(lang = 'en'): string {
+  url(lang = 'en', digits?: string): string {
     const { origin, ingest, wsUrl } = this.stack;
-    return `${origin}/?lang=${lang}&api=${encodeURIComponent(ingest)}&ws=${encodeURIComponent(wsUrl)}`;
+    return `${origin}/?lang=${lang}&api=${encodeURIComponent(ingest)}&ws=${encodeURIComponent(wsUrl)}${digits ? `&digits=${digits}` : ''}`;
   }
 
   /** A till in a new profile, logged in as cashier1 and online; or a new tab of `context`
    * (it shows the syncing tab's connection from that tab's next status change). */
-  async open(options: { context?: BrowserContext; lang?: string; init?: () => void } = {}): Promise<{ page: Page; context: BrowserContext }> {
+  async open(options: { context?: BrowserContext; lang?: string; digits?: string; init?: () => void } = {}): Promise<{ page: Page; context: BrowserContext }> {
     const context = options.context ?? (await this.browser.newContext({ viewport: { width: 1000, height: 700 } }));
     if (options.init) await context.addInitScript(options.init);
     const page = await context.newPage();
     page.on('pageerror', (err) => console.error('[page]', err));
-    await page.goto(this.url(options.lang));
+    await page.goto(this.url(options.lang, options.digits));
     const login = page.getByTestId('login-submit');
     const state = page.getByTestId('connection-state');
     await login.or(state).first().waitFor();

@@ -16,7 +16,7 @@ export interface CartHooks {
 
 const RECENT = 10;
 
-export function cartPanel(engine: SyncEngine, branch: number, { t, lang, money }: Locale, hooks: CartHooks) {
+export function cartPanel(engine: SyncEngine, branch: number, { t, money, time }: Locale, hooks: CartHooks) {
   const lines = new Map<string, CartLine & { name: string }>();
   const list = h('ul', { className: 'lines' });
   const total = h('strong', { testid: 'cart-total' });
@@ -104,7 +104,6 @@ export function cartPanel(engine: SyncEngine, branch: number, { t, lang, money }
   method.onchange = tendered.oninput = byCard.oninput = showChange;
   saleDiscount.oninput = () => draw();
   const sales = h('ul', { className: 'sales' });
-  const time = new Intl.DateTimeFormat(`${lang}-u-nu-latn`, { timeStyle: 'medium' });
 
   const change = (id: string, by: number) => {
     const line = lines.get(id);
@@ -185,7 +184,7 @@ export function cartPanel(engine: SyncEngine, branch: number, { t, lang, money }
         sales.replaceChildren(
           ...invoices.map((r) => {
             const at = new Date(String(r.data?.created_at ?? ''));
-            const sale = h('li', { testid: 'sale', tabIndex: 0 }, Number.isNaN(at.getTime()) ? '' : time.format(at), ` · ${Number(r.data?.items ?? 0)} ${t.items} · `, h('strong', {}, money(Number(r.data?.total ?? 0))));
+            const sale = h('li', { testid: 'sale', tabIndex: 0 }, Number.isNaN(at.getTime()) ? '' : time(at, { timeStyle: 'medium' }), ` · ${Number(r.data?.items ?? 0)} ${t.items} · `, h('strong', {}, money(Number(r.data?.total ?? 0))));
             sale.onclick = () => hooks.receipt(r.record_id); // a reprint
             return sale;
           }),

@@ -159,25 +159,50 @@ const ar: typeof en = {
 
 export type Labels = typeof en;
 
+/** The digits a shop prints: Latin (`latn`, the default) or Arabic-Indic (`arab`). */
+export type Digits = 'latn' | 'arab';
+
 export interface Locale {
   lang: Lang;
   t: Labels;
   /** Sorts product names of any script the way this language's readers expect. */
   collator: Intl.Collator;
-  /** A price in minor units (cents), shown with Latin digits in both languages. */
+  /** A price in minor units (cents), in the shop's digits. */
   money: (minor: number) => string;
-  /** Counts with Latin digits and the language's grouping. */
+  /** Counts in the shop's digits and the language's grouping. */
   count: (n: number) => string;
+  /** Times in the shop's digits. */
+  time: (at: Date, style: Intl.DateTimeFormatOptions) => string;
+  /** The shop's digits (the `digits` setting, or `?digits=`); set before the till is drawn. */
+  useDigits: (digits: Digits) => void;
 }
 
 export function pickLocale(search: string): Locale {
-  const lang: Lang = new URLSearchParams(search).get('lang') === 'ar' ? 'ar' : 'en';
-  const format = new Intl.NumberFormat(`${lang}-u-nu-latn`, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
-  const whole = new Intl.NumberFormat(`${lang}-u-nu-latn`);
+  const params = new URLSearchParams(search);
+  const lang: Lang = params.get('lang') === 'ar' ? 'ar' : 'en';
+  let digits: Digits = params.get('digits') === 'arab' ? 'arab' : 'latn';
+  const forced = params.has('digits');
+  const format = (digits: Digits) => ({
+    money: new Intl.NumberFormat(`${lang}-u-nu-${digits}`, { minimumFractionDigits: 2, maximumFractionDigits: 2 }),
+    whole: new Intl.NumberFormat(`${lang}-u-nu-${digits}`),
+  });
+  let formats = format(digits);
   document.documentElement.lang = lang;
   document.documentElement.dir = lang === 'ar' ? 'rtl' : 'ltr';
   document.title = (lang === 'ar' ? ar : en).title;
-  return { lang, t: lang === 'ar' ? ar : en, collator: new Intl.Collator(lang, { numeric: true }), money: (minor) => format.format(minor / 100), count: (n) => whole.format(n) };
+  return {
+    lang,
+    t: lang === 'ar' ? ar : en,
+    collator: new Intl.Collator(lang, { numeric: true }),
+    money: (minor) => formats.money.format(minor / 100),
+    count: (n) => formats.whole.format(n),
+    time: (at, style) => new Intl.DateTimeFormat(`${lang}-u-nu-${digits}`, style).format(at),
+    useDigits: (chosen) => {
+      if (forced || chosen === digits) return;
+      digits = chosen;
+      formats = format(digits);
+    },
+  };
 }
 
 /** A typed amount (`12.5`, `12,50`, Arabic-Indic digits too) in minor units, or undefined. */

@@ -35,6 +35,8 @@ const engine = new SyncEngine({ apiUrl, wsUrl, deviceId, dbName: 'possync-till' 
  * synced; the page reloads with it. Returns whether it reloads.
  */
 async function followScope(): Promise<boolean> {
+  const settings = await engine.table('settings').toArray();
+  if (settings.find((r) => r.data?.key === 'digits')?.data?.value === 'arab') locale.useDigits('arab');
   const user = (await engine.http.currentSession())?.user;
   if (!user) return false;
   const scope = `${user.client_id}:${user.branch_id}`;
@@ -73,6 +75,8 @@ function loginForm({ t }: Locale): Promise<void> {
 /** The till: sync bar, products and cart, each kept current by live queries of its own. */
 async function till(locale: Locale): Promise<void> {
   // The branch the session belongs to names its stock rows (`sale.ts`).
+  const settings = await engine.table('settings').toArray();
+  if (settings.find((r) => r.data?.key === 'digits')?.data?.value === 'arab') locale.useDigits('arab');
   const user = (await engine.http.currentSession())?.user;
   const branch = Number(user?.branch_id ?? 0);
   const bar = syncBar(engine, locale, user?.username ?? '');

@@ -7,7 +7,7 @@ import { h } from './dom';
 import type { Locale } from './i18n';
 import { refund, type ReturnLine } from './sale';
 
-export function receiptPanel(engine: SyncEngine, branch: number, { t, lang, money }: Locale, shiftId: () => string | undefined) {
+export function receiptPanel(engine: SyncEngine, branch: number, { t, money, time }: Locale, shiftId: () => string | undefined) {
   const body = h('div', { testid: 'receipt-body' });
   const refundButton = h('button', { testid: 'receipt-refund', type: 'button' }, t.refund);
   const confirm = h('button', { testid: 'refund-confirm', type: 'button', hidden: true }, t.confirmRefund);
@@ -34,7 +34,6 @@ export function receiptPanel(engine: SyncEngine, branch: number, { t, lang, mone
     }
   };
   close.onclick = () => (el.hidden = true);
-  const time = new Intl.DateTimeFormat(`${lang}-u-nu-latn`, { dateStyle: 'short', timeStyle: 'short' });
   const method = (m: unknown) => (m === 'card' ? t.card : t.cash);
 
   const show = async (invoiceId: string) => {
@@ -53,7 +52,7 @@ export function receiptPanel(engine: SyncEngine, branch: number, { t, lang, mone
     const row = (label: string, amount: number, testid?: string) => h('p', { className: 'total', testid }, h('span', {}, label), h('span', {}, money(amount)));
     body.replaceChildren(
       h('h2', {}, shop),
-      h('p', { className: 'muted' }, `${t.receipt} · ${time.format(new Date(String(data.created_at)))}`),
+      h('p', { className: 'muted' }, `${t.receipt} · ${time(new Date(String(data.created_at)), { dateStyle: 'short', timeStyle: 'short' })}`),
       h(
         'ul',
         { className: 'lines' },
