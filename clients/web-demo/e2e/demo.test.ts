@@ -358,6 +358,60 @@ describe('POS web demo on the real stack', () => {
     await context.close();
   });
 
+  it('a shop’s day: a shift on two tills, 20 sales with one till offline for part of it, a customer earning points, a refund, then the close; the server and both tills agree', async () => {
+    await addProduct(a, 'Day bread', '2.00', '6289999999991');
+    await tile(b, 'Day bread').waitFor({ timeout: 10_000 });
+    const start = await stock(a, 'Day bread');
+    await a.getByTestId('shift-float').fill('20.00');
+    await a.getByTestId('shift-open').click();
+    await expect.poll(() => b.getByTestId('shift-state').getAttribute('data-state'), { timeout: 10_000 }).toBe('open');
+    const scan = async (page: Page) => {
+      await page.getByTestId('search').fill('6289999999991');
+      await page.getByTestId('search').press('Enter');
+      await page.getByTestId('cart-line').waitFor();
+      await page.getByTestId('checkout').click();
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid=cart-line]').length === 0);
+    };
+    await bContext.setOffline(true);
+    await offline(b);
+    for (let i = 0; i < 20; i++) {
+      if (i === 10) {
+        await bContext.setOffline(false); // B comes back halfway through the day
+        await online(b);
+      }
+      if (i === 4) {
+        // A regular customer on till A: 2 points for 2.00.
+        await a.getByTestId('customer-phone').fill('0509999999');
+        await a.getByTestId('customer-phone').press('Enter');
+        await a.getByTestId('customer-name').fill('Day customer');
+        await a.getByTestId('customer-add').click();
+        await a.getByTestId('customer').waitFor();
+      }
+      await scan(i % 2 === 0 ? a : b);
+    }
+    // One loaf comes back, from the receipt of till A's last sale.
+    await a.getByTestId('receipt-refund').click();
+    await a.getByTestId('refund-qty').fill('1');
+    await a.getByTestId('refund-confirm').click();
+    await expect.poll(() => a.getByTestId('refund-result').textContent()).toBe('Refunded 2.00');
+    await drained(a);
+    await drained(b);
+    // 20.00 + 20 × 2.00 − 2.00 in the drawer; 20 sold, 1 back.
+    for (const page of [a, b]) {
+      await expect.poll(() => page.getByTestId('shift-state').textContent(), { timeout: 15_000 }).toBe('Expected cash: 58.00');
+      await expect.poll(() => stock(page, 'Day bread'), { timeout: 15_000 }).toBe(start - 19);
+    }
+    const server = (sql: string) => tills.stack.sql(sql).trim();
+    expect(server("SELECT JSON_VALUE(data, '$.expected_cash') FROM records WHERE table_name = 'shifts' AND JSON_VALUE(data, '$.closed_at') IS NULL")).toBe('5800');
+    expect(server("SELECT JSON_VALUE(s.data, '$.quantity') FROM records s JOIN records p ON p.record_id = JSON_VALUE(s.data, '$.product_id') WHERE s.table_name = 'product_stock' AND JSON_VALUE(p.data, '$.barcode') = '6289999999991'")).toBe(String(start - 19));
+    expect(server("SELECT JSON_VALUE(data, '$.points') FROM records WHERE table_name = 'customers' AND JSON_VALUE(data, '$.phone') = '0509999999'")).toBe('2');
+    expect(server("SELECT COUNT(*) FROM records i JOIN records p ON p.record_id = JSON_VALUE(i.data, '$.product_id') WHERE i.table_name = 'invoice_items' AND JSON_VALUE(p.data, '$.barcode') = '6289999999991'")).toBe('20');
+    await b.getByTestId('shift-counted').fill('58.00');
+    await b.getByTestId('shift-close').click();
+    await expect.poll(() => b.getByTestId('shift-result').textContent()).toBe('Expected cash 58.00 · Counted cash 58.00 · Variance 0.00');
+    await expect.poll(() => a.getByTestId('shift-state').getAttribute('data-state'), { timeout: 10_000 }).toBe('closed');
+  }, 180_000);
+
   // Last: its catalogue would crowd the screenshots.
   it('a fresh till shows its first sync’s progress, ending complete, also after a reload', async () => {
     await seedProducts(tills.stack.ingest, 'Catalogue', 120);
