@@ -286,6 +286,15 @@ describe('POS web demo on the real stack', () => {
       { id: 'tax-percent', key: 'tax_percent', value: 15, deleted: true },
       { id: 'tax-added', key: 'prices_include_tax', value: false, deleted: true },
     ]);
+    // The shop's own payment method, from its payment_methods (the settings gone: no tax).
+    await adminPush(tills.stack.ingest, [{ table_name: 'payment_methods', record_id: 'mada', data: { name: 'mada' } }]);
+    await tile(a, 'Zaatar bread').click();
+    await expect.poll(() => a.getByTestId('cart-sums').textContent(), { timeout: 10_000 }).toBe('');
+    await a.getByTestId('pay-method').selectOption('card');
+    await expect.poll(() => a.getByTestId('pay-other').locator('option').allTextContents(), { timeout: 10_000 }).toEqual(['mada']);
+    await a.getByTestId('checkout').click();
+    await expect.poll(() => a.getByTestId('receipt-body').textContent()).toMatch(/Total1\.25mada1\.25$/);
+    await a.getByTestId('pay-method').selectOption('cash');
   });
 
   it('a change of cashier: another branch’s cashier waits until the last one’s sales are sent, then never sees that branch', async () => {

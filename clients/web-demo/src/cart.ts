@@ -29,6 +29,17 @@ export function cartPanel(engine: SyncEngine, branch: number, { t, money, time }
     h('option', { value: 'card' }, t.card),
     h('option', { value: 'split' }, t.split),
   );
+  // The non-cash part is paid by one of the shop's payment methods (a plain card without any).
+  const other = h('select', { testid: 'pay-other', hidden: true }, h('option', { value: 'card' }, t.card));
+  engine.live(() => engine.table('payment_methods').toArray()).subscribe({
+    next: (methods) => {
+      const names = methods.map((m) => String(m.data?.name ?? '')).filter(Boolean);
+      const chosen = other.value;
+      other.replaceChildren(...(names.length ? names.map((n) => h('option', { value: n }, n)) : [h('option', { value: 'card' }, t.card)]));
+      if (names.includes(chosen)) other.value = chosen;
+    },
+    error: (err: unknown) => console.warn('payment methods query failed', err),
+  });
   const tendered = h('input', { testid: 'pay-tendered', placeholder: t.tendered, inputMode: 'decimal' });
   const byCard = h('input', { testid: 'pay-card', placeholder: t.cardAmount, inputMode: 'decimal', hidden: true });
   const changeDue = h('strong', { testid: 'pay-change' });
@@ -92,16 +103,17 @@ export function cartPanel(engine: SyncEngine, branch: number, { t, money, time }
     const card = method.value === 'card' ? total : method.value === 'split' ? toMinor(byCard.value || '0') : 0;
     if (card === undefined) return undefined;
     const given = tendered.value.trim() ? toMinor(tendered.value) : Math.max(0, total - card);
-    return given === undefined ? undefined : { card, tendered: method.value === 'card' ? 0 : given };
+    return given === undefined ? undefined : { card, other: other.value, tendered: method.value === 'card' ? 0 : given };
   };
   const showChange = () => {
     tendered.hidden = method.value === 'card';
     byCard.hidden = method.value !== 'split';
+    other.hidden = method.value === 'cash';
     const p = payment();
     const paid = p && settle(cartTotal(), p);
     setText(changeDue, paid && typeof paid !== 'string' ? `${t.change} ${money(paid.change)}` : '');
   };
-  method.onchange = tendered.oninput = byCard.oninput = showChange;
+  method.onchange = other.onchange = tendered.oninput = byCard.oninput = showChange;
   saleDiscount.oninput = () => draw();
   const sales = h('ul', { className: 'sales' });
 
@@ -193,7 +205,7 @@ export function cartPanel(engine: SyncEngine, branch: number, { t, money, time }
     });
 
   draw();
-  const pay = h('div', { className: 'pay' }, h('div', { className: 'row' }, phone, newName, addCustomer, attached, detach), h('label', {}, `${t.payment} `, method), tendered, byCard, changeDue);
+  const pay = h('div', { className: 'pay' }, h('div', { className: 'row' }, phone, newName, addCustomer, attached, detach), h('label', {}, `${t.payment} `, method, ' ', other), tendered, byCard, changeDue);
   const el = h('section', { className: 'cart' }, h('h2', {}, t.cart), list, saleDiscount, breakdown, h('p', { className: 'total' }, `${t.total} `, total), pay, button, error, h('h2', {}, t.recentSales), sales);
   return { el, add };
 }

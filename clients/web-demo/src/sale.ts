@@ -71,6 +71,8 @@ export function setPrice(engine: SyncEngine, productId: string, price: number): 
 export interface Payment {
   /** Minor units paid by card (the rest of the total is cash). */
   card: number;
+  /** What pays `card`: one of the shop's `payment_methods` (default `card`). */
+  other?: string;
   /** Minor units of cash handed over (at least the cash due; the difference is change). */
   tendered: number;
 }
@@ -82,7 +84,7 @@ export function settle(total: number, payment: Payment): { cash: number; change:
   if (payment.tendered < cash) return 'not_enough_cash';
   const payments = [
     ...(cash > 0 ? [{ method: 'cash', amount: cash }] : []),
-    ...(payment.card > 0 ? [{ method: 'card', amount: payment.card }] : []),
+    ...(payment.card > 0 ? [{ method: payment.other ?? 'card', amount: payment.card }] : []),
   ];
   return { cash, change: payment.tendered - cash, payments };
 }
