@@ -251,9 +251,26 @@ describe('POS web demo on the real stack', () => {
     await drained(a);
     expect(tills.stack.sql("SELECT JSON_VALUE(data, '$.expected_cash') FROM records WHERE table_name = 'shifts' AND JSON_VALUE(data, '$.closed_at') IS NULL").trim()).toBe('1950');
     expect(tills.stack.sql("SELECT JSON_VALUE(data, '$.total') FROM records WHERE table_name = 'sales_returns'").trim()).toBe('600');
-    await a.getByTestId('shift-counted').fill('19.50');
+    // A bread on her account: what she owes goes up, the drawer does not.
+    await a.getByTestId('customer-phone').fill('0501234567');
+    await a.getByTestId('customer-phone').press('Enter');
+    await tile(a, 'Zaatar bread').click();
+    await a.getByTestId('pay-method').selectOption('card');
+    await a.getByTestId('pay-other').selectOption('account');
+    await a.getByTestId('checkout').click();
+    await expect.poll(() => a.getByTestId('receipt-body').textContent()).toMatch(/Total1\.25On account1\.25$/);
+    await a.getByTestId('pay-method').selectOption('cash');
+    // 5.00 brought into the drawer, 2.00 taken out: 19.50 + 3.00.
+    await a.getByTestId('cash-amount').fill('5.00');
+    await a.getByTestId('cash-in').click();
+    await a.getByTestId('cash-amount').fill('2.00');
+    await a.getByTestId('cash-out').click();
+    await expect.poll(() => b.getByTestId('shift-state').textContent(), { timeout: 10_000 }).toBe('Expected cash: 22.50');
+    await drained(a);
+    expect(tills.stack.sql("SELECT JSON_VALUE(data, '$.balance'), JSON_VALUE(data, '$.points') FROM records WHERE table_name = 'customers' AND JSON_VALUE(data, '$.phone') = '0501234567'").trim()).toBe('125\t16');
+    await a.getByTestId('shift-counted').fill('22.50');
     await a.getByTestId('shift-close').click();
-    await expect.poll(() => a.getByTestId('shift-result').textContent()).toBe('Expected cash 19.50 · Counted cash 19.50 · Variance 0.00');
+    await expect.poll(() => a.getByTestId('shift-result').textContent()).toBe('Expected cash 22.50 · Counted cash 22.50 · Variance 0.00');
   });
 
   it('discounts per line and per sale, and tax as the shop’s settings say (included or added), on the cart, the receipt and the server', async () => {
@@ -291,7 +308,7 @@ describe('POS web demo on the real stack', () => {
     await tile(a, 'Zaatar bread').click();
     await expect.poll(() => a.getByTestId('cart-sums').textContent(), { timeout: 10_000 }).toBe('');
     await a.getByTestId('pay-method').selectOption('card');
-    await expect.poll(() => a.getByTestId('pay-other').locator('option').allTextContents(), { timeout: 10_000 }).toEqual(['mada']);
+    await expect.poll(() => a.getByTestId('pay-other').locator('option').allTextContents(), { timeout: 10_000 }).toEqual(['mada', 'On account']);
     await a.getByTestId('checkout').click();
     await expect.poll(() => a.getByTestId('receipt-body').textContent()).toMatch(/Total1\.25mada1\.25$/);
     await a.getByTestId('pay-method').selectOption('cash');

@@ -35,7 +35,10 @@ export function cartPanel(engine: SyncEngine, branch: number, { t, money, time }
     next: (methods) => {
       const names = methods.map((m) => String(m.data?.name ?? '')).filter(Boolean);
       const chosen = other.value;
-      other.replaceChildren(...(names.length ? names.map((n) => h('option', { value: n }, n)) : [h('option', { value: 'card' }, t.card)]));
+      other.replaceChildren(
+        ...(names.length ? names.map((n) => h('option', { value: n }, n)) : [h('option', { value: 'card' }, t.card)]),
+        h('option', { value: 'account' }, t.account), // the customer's balance
+      );
       if (names.includes(chosen)) other.value = chosen;
     },
     error: (err: unknown) => console.warn('payment methods query failed', err),
@@ -61,7 +64,10 @@ export function cartPanel(engine: SyncEngine, branch: number, { t, money, time }
     setText(attached, '');
     if (!id) return;
     watchingCustomer = engine.live(() => customers.get(id)).subscribe({
-      next: (c) => setText(attached, c?.data ? `${String(c.data.name)} · ${Number(c.data.points ?? 0)} ${t.points}` : ''),
+      next: (c) => {
+        const owed = Number(c?.data?.balance ?? 0);
+        setText(attached, c?.data ? `${String(c.data.name)} · ${Number(c.data.points ?? 0)} ${t.points}${owed ? ` · ${t.balance} ${money(owed)}` : ''}` : '');
+      },
       error: (err: unknown) => console.warn('customer query failed', err),
     });
   };

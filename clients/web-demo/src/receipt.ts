@@ -34,7 +34,7 @@ export function receiptPanel(engine: SyncEngine, branch: number, { t, money, tim
     }
   };
   close.onclick = () => (el.hidden = true);
-  const method = (m: unknown) => (m === 'cash' ? t.cash : m === 'card' ? t.card : String(m));
+  const method = (m: unknown) => (m === 'cash' ? t.cash : m === 'card' ? t.card : m === 'account' ? t.account : String(m));
 
   const show = async (invoiceId: string) => {
     const invoice = await engine.table('invoices').get(invoiceId);

@@ -102,6 +102,8 @@ export async function checkout(engine: SyncEngine, branch: number, lines: CartLi
   const { total } = sums;
   const paid = settle(total, payment);
   if (typeof paid === 'string') throw new Error(paid);
+  const onAccount = paid.payments.find((p) => p.method === 'account')?.amount ?? 0;
+  if (onAccount > 0 && !customerId) throw new Error('account_needs_customer');
   await engine.write(async (w) => {
     for (const [n, line] of lines.entries()) {
       await w.put('invoice_items', `${invoiceId}.${n + 1}`, { invoice_id: invoiceId, product_id: line.productId, quantity: line.quantity, price: line.price, discount: line.discount ?? 0 });
@@ -125,6 +127,8 @@ export async function checkout(engine: SyncEngine, branch: number, lines: CartLi
     });
     // Points by increments: two tills crediting one customer both count.
     if (customerId && pointsFor(total) > 0) await w.increment('customers', customerId, { points: pointsFor(total) });
+    // What the customer owes goes up by what they took on account.
+    if (customerId && onAccount > 0) await w.increment('customers', customerId, { balance: onAccount });
     if (paid.cash > 0) {
       await w.put('cash_movements', invoiceId, { amount: paid.cash, type: 'in', invoice_id: invoiceId, ...(shiftId ? { shift_id: shiftId } : {}) });
       if (shiftId) await w.increment('shifts', shiftId, { expected_cash: paid.cash });
