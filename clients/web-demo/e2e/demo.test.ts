@@ -43,7 +43,7 @@ describe('POS web demo on the real stack', () => {
     await aContext.setOffline(true);
     await offline(a);
     await sell(a, 'Apple juice');
-    expect(await pending(a)).toBeGreaterThan(0);
+    await expect.poll(() => pending(a)).toBeGreaterThan(0);
     await expect.poll(() => stock(a, 'Apple juice')).toBe(99);
     await b.waitForTimeout(300);
     expect(await b.getByTestId('sale').count()).toBe(salesOnB);
@@ -319,10 +319,11 @@ describe('POS web demo on the real stack', () => {
     await expect.poll(() => c.getByTestId('sale').count(), { timeout: 10_000 }).toBeGreaterThan(0); // branch 1's sales
     expect(await c.getByTestId('cashier').textContent()).toBe('cashier1');
     // A sale the server never gets (its pushes fail), then the cashier logs out.
-    await context.route('**/api/sync/batch-push', (route) => route.abort());
+    await context.route('**/api/sync/batch-push', (route) => route.fulfill({ status: 503, contentType: 'application/json', body: '{"error":{"code":"unavailable","message":"database down"}}' }));
     await tile(c, 'Apple juice').click();
     await c.getByTestId('checkout').click();
     await expect.poll(() => pending(c)).toBeGreaterThanOrEqual(4); // invoice, item, stock, cash
+    await expect.poll(() => c.getByTestId('sync-error').textContent(), { timeout: 20_000 }).toMatch(/^Sync problem \(sales are kept on this till and sent when it clears\): /);
     await c.getByTestId('logout').click();
     const loginAs = async (user: string) => {
       await c.getByTestId('login-username').fill(user);

@@ -35,9 +35,10 @@ export function productGrid(engine: SyncEngine, branch: number, { t, money }: Lo
     e.preventDefault();
     const minor = toMinor(price.value);
     if (!name.value.trim() || minor === undefined) return;
-    await addProduct(engine, branch, { name: name.value.trim(), price: minor, barcode: barcode.value.trim() || undefined });
-    name.value = price.value = barcode.value = '';
+    const product = { name: name.value.trim(), price: minor, barcode: barcode.value.trim() || undefined };
+    name.value = price.value = barcode.value = ''; // now: the next one may be typed meanwhile
     name.focus();
+    await addProduct(engine, branch, product);
   };
 
   // A scan: digits then Enter. A product with that barcode goes in the cart at once.

@@ -23,11 +23,11 @@ export function shiftPanel(engine: SyncEngine, { t, money }: Locale) {
     const amount = toMinor(moveAmount.value);
     if (amount === undefined || amount === 0 || !open) return;
     const shiftId = open.record_id;
+    moveAmount.value = ''; // now: the next amount may be typed while this one is written
     await engine.write(async (w) => {
       await w.put('cash_movements', newId(), { amount, type, shift_id: shiftId, created_at: new Date().toISOString() });
       await w.increment('shifts', shiftId, { expected_cash: type === 'in' ? amount : -amount });
     });
-    moveAmount.value = '';
   };
   const moving = h(
     'div',
@@ -41,8 +41,8 @@ export function shiftPanel(engine: SyncEngine, { t, money }: Locale) {
   openButton.onclick = async () => {
     const amount = toMinor(float.value || '0');
     if (amount === undefined) return;
-    await shifts.put(newId(), { opened_at: new Date().toISOString(), expected_cash: amount, opening_float: amount });
     float.value = '';
+    await shifts.put(newId(), { opened_at: new Date().toISOString(), expected_cash: amount, opening_float: amount });
   };
   closeButton.onclick = async () => {
     const amount = toMinor(counted.value);
