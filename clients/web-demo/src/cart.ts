@@ -1,12 +1,14 @@
-//! The cart (quantities changed or lines removed), its payment (cash with the change due,
-//! card, or both), checkout with its error shown, and the recent sales, a live query on the
+//! The cart (quantities and discounts changed or lines removed, tax as the settings say),
+//! its customer, its payment (cash with the change due, a card or the shop's methods, both,
+//! or on account), checkout with its error shown, and the recent sales, a live query on the
 //! invoices' time index (the last ten, however long the shop's history); a recent sale shows
 //! its receipt again.
 import type { SyncEngine } from '@possync/client';
 import { h, setText } from './dom';
 import { toMinor, type Locale } from './i18n';
 import type { Product } from './products';
-import { checkout, newId, settle, sumsOf, type CartLine, type Payment, type TaxRule } from './sale';
+import { customerPicker } from './customer';
+import { checkout, settle, sumsOf, type CartLine, type Payment, type TaxRule } from './sale';
 
 /** What the cart asks of the till: the open shift, and where a sale's receipt goes. */
 export interface CartHooks {
@@ -16,7 +18,8 @@ export interface CartHooks {
 
 const RECENT = 10;
 
-export function cartPanel(engine: SyncEngine, branch: number, { t, money, time }: Locale, hooks: CartHooks) {
+export function cartPanel(engine: SyncEngine, branch: number, locale: Locale, hooks: CartHooks) {
+  const { t, money, time } = locale;
   const lines = new Map<string, CartLine & { name: string }>();
   const list = h('ul', { className: 'lines' });
   const total = h('strong', { testid: 'cart-total' });
@@ -46,49 +49,7 @@ export function cartPanel(engine: SyncEngine, branch: number, { t, money, time }
   const tendered = h('input', { testid: 'pay-tendered', placeholder: t.tendered, inputMode: 'decimal' });
   const byCard = h('input', { testid: 'pay-card', placeholder: t.cardAmount, inputMode: 'decimal', hidden: true });
   const changeDue = h('strong', { testid: 'pay-change' });
-  // The customer: found by phone (or added), shown with their points, credited at checkout.
-  const customers = engine.table('customers');
-  let customerId: string | undefined;
-  let watchingCustomer: { unsubscribe(): void } | undefined;
-  const phone = h('input', { testid: 'customer-phone', placeholder: t.customerPhone, inputMode: 'tel' });
-  const newName = h('input', { testid: 'customer-name', placeholder: t.customerName, hidden: true, dir: 'auto' });
-  const addCustomer = h('button', { testid: 'customer-add', type: 'button', hidden: true }, t.addCustomer);
-  const attached = h('bdi', { testid: 'customer' });
-  const detach = h('button', { testid: 'customer-detach', type: 'button', hidden: true }, t.detach);
-  const attach = (id: string | undefined) => {
-    customerId = id;
-    watchingCustomer?.unsubscribe();
-    detach.hidden = !id;
-    phone.hidden = !!id;
-    newName.hidden = addCustomer.hidden = true;
-    setText(attached, '');
-    if (!id) return;
-    watchingCustomer = engine.live(() => customers.get(id)).subscribe({
-      next: (c) => {
-        const owed = Number(c?.data?.balance ?? 0);
-        setText(attached, c?.data ? `${String(c.data.name)} · ${Number(c.data.points ?? 0)} ${t.points}${owed ? ` · ${t.balance} ${money(owed)}` : ''}` : '');
-      },
-      error: (err: unknown) => console.warn('customer query failed', err),
-    });
-  };
-  phone.onkeydown = async (e) => {
-    if (e.key !== 'Enter' || !phone.value.trim()) return;
-    e.preventDefault();
-    const found = await customers.where('phone').equals(phone.value.trim()).first();
-    if (found) attach(found.record_id);
-    else newName.hidden = addCustomer.hidden = false;
-  };
-  addCustomer.onclick = async () => {
-    if (!newName.value.trim()) return;
-    const id = newId();
-    await customers.put(id, { name: newName.value.trim(), phone: phone.value.trim(), points: 0 });
-    newName.value = '';
-    attach(id);
-  };
-  detach.onclick = () => {
-    phone.value = '';
-    attach(undefined);
-  };
+  const customer = customerPicker(engine, locale);
   // The shop's tax, from its settings, kept current; a discount off the whole sale.
   let tax: TaxRule = { percent: 0, included: true };
   engine.live(() => engine.table('settings').toArray()).subscribe({
@@ -179,12 +140,11 @@ export function cartPanel(engine: SyncEngine, branch: number, { t, money, time }
     try {
       const paid = payment();
       if (!paid) throw new Error(t.not_enough_cash);
-      const invoiceId = await checkout(engine, branch, [...lines.values()], sums(), paid, hooks.shiftId(), customerId);
+      const invoiceId = await checkout(engine, branch, [...lines.values()], sums(), paid, hooks.shiftId(), customer.id());
       lines.clear();
       tendered.value = byCard.value = saleDiscount.value = '';
       error.textContent = '';
-      phone.value = '';
-      attach(undefined);
+      customer.clear();
       hooks.receipt(invoiceId);
     } catch (err) {
       // Nothing was written (one transaction): the cart stays for another try.
@@ -211,7 +171,7 @@ export function cartPanel(engine: SyncEngine, branch: number, { t, money, time }
     });
 
   draw();
-  const pay = h('div', { className: 'pay' }, h('div', { className: 'row' }, phone, newName, addCustomer, attached, detach), h('label', {}, `${t.payment} `, method, ' ', other), tendered, byCard, changeDue);
+  const pay = h('div', { className: 'pay' }, customer.el, h('label', {}, `${t.payment} `, method, ' ', other), tendered, byCard, changeDue);
   const el = h('section', { className: 'cart' }, h('h2', {}, t.cart), list, saleDiscount, breakdown, h('p', { className: 'total' }, `${t.total} `, total), pay, button, error, h('h2', {}, t.recentSales), sales);
   return { el, add };
 }
