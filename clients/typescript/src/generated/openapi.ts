@@ -1913,7 +1913,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description MySQL and NATS reachable */
+            /** @description MySQL answers (`nats` says whether events go out now or later) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1922,7 +1922,7 @@ export interface operations {
                     "application/json": Record<string, never>;
                 };
             };
-            /** @description MySQL or NATS unreachable */
+            /** @description MySQL does not answer within 2 s */
             503: {
                 headers: {
                     [name: string]: unknown;
