@@ -92,7 +92,7 @@ export async function allCopies(db: PossyncDB): Promise<LocalRecord[]> {
 /** Stores the index terms of a pack's rows (none for a table without indexes). */
 function addPackTerms(db: PossyncDB, pack: number, table: string, rows: LocalRecord[]): Promise<unknown> {
   const fields = packTermsOf(db.indexes, table, rows);
-  return fields ? db.packTerms.add({ pack, table_name: table, ids: rows.map((r) => r.record_id).join(SEPARATOR), fields }) : Promise.resolve();
+  return fields ? db.packTerms.add({ pack, table_name: table, fields }) : Promise.resolve();
 }
 
 /**

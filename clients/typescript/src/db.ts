@@ -53,11 +53,13 @@ export interface PackIds {
   ids: string;
 }
 
-/** The index terms of a pack's records (`packedTerms.ts`): per field, values joined in `ids` order. */
+/**
+ * The index terms of a pack's records (`packedTerms.ts`): per field, values joined in the
+ * order of the pack's ids (`PackIds`).
+ */
 export interface PackTerms {
   pack: number;
   table_name: string;
-  ids: string;
   fields: Record<string, string>;
 }
 

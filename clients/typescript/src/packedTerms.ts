@@ -2,7 +2,8 @@
  * The index terms of packed copies (`copies.ts`). A multi-entry IndexedDB index over the
  * packs cost ~20 µs per entry while a first sync stored them (a first sync of 200,000
  * records took 10.4 s instead of ~4), so each pack's terms are one more value instead
- * (`packTerms`: per field, the values of its records joined, in the order of its ids), and
+ * (`packTerms`: per field, the values of its records joined, in the order of its ids in
+ * `packIds`), and
  * a query reads a table's in one request, the first time in a tab and again only when packs
  * were added or cleared, into a sorted array it searches by halves.
  */
@@ -61,15 +62,16 @@ export async function packedEntries(db: PossyncDB, table: string, field: string)
   if (held) return held;
   const entries: PackedEntry[] = [];
   const packs: PackTerms[] = await db.packTerms.where('table_name').equals(table).toArray();
-  for (const { pack, ids, fields } of packs) {
+  const ids = packs.length > 0 ? await db.packIds.bulkGet(packs.map((p) => p.pack)) : [];
+  packs.forEach(({ pack, fields }, n) => {
     const values = fields[field]?.split(SEPARATOR);
-    if (!values) continue;
-    ids.split(SEPARATOR).forEach((id, i) => {
+    if (!values) return;
+    ids[n]!.ids.split(SEPARATOR).forEach((id, i) => {
       const value = values[i]!;
       if (value === '') return;
       entries.push({ value: value[0] === NUMBER ? Number(value.slice(1)) : value, id, pack });
     });
-  }
+  });
   entries.sort(compareEntries);
   known.entries.set(key, entries);
   return entries;
