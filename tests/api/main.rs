@@ -30,6 +30,7 @@ mod one_busy_shop;
 mod openapi;
 mod own_changes;
 mod poison;
+mod pull_snapshot;
 mod resolve;
 mod services;
 mod since_pulls;

@@ -1,11 +1,13 @@
 //! `GET /api/sync/pull-changes`: the caller's scope in change order, streamed.
 //!
-//! A page reads positions in `(cursor, upto]`, where `upto` is the client's last position
-//! read before the page: every position up to it belongs to a committed transaction (the
-//! counter lock orders commits), so a page never passes a change that commits later. A
-//! `since` pull starts just before the first position changed at or after `since`
-//! (`ChangeOrder::position_before`) and keeps the time as a filter. [`page`] reads and
-//! streams one page.
+//! A page is one `SELECT` of the positions after the cursor, so it reads one committed state:
+//! the counter lock orders commits, so the positions committed when it starts are a prefix
+//! of the order and a page never passes a change that commits later. A row that moves to a
+//! later position while the page is read still comes in the version the page's state holds
+//! (a bound taken by an earlier statement would miss it, and a pull to the end would show
+//! less than was committed when it began). A `since` pull starts just before the first
+//! position changed at or after `since` (`ChangeOrder::position_before`) and keeps the time
+//! as a filter. [`page`] reads and streams one page.
 
 mod page;
 
@@ -77,7 +79,7 @@ pub async fn pull_changes(
         client_id: scope.client_id,
         ranges: page::ranges(state.pool(), &scope, tables).await?,
         after,
-        upto: order.last_position,
+        last_position: order.last_position,
         since,
         limit,
         floor,

@@ -28,7 +28,9 @@ pub(super) struct Page {
     pub client_id: u64,
     pub ranges: Vec<Range>,
     pub after: u64,
-    pub upto: u64,
+    /// The client's last position, read before the page: where a page that reaches the end
+    /// of the order resumes, unless it read a later change.
+    pub last_position: u64,
     pub since: Option<DateTime<Utc>>,
     pub limit: u64,
     /// The compaction floor the next cursor carries.
@@ -128,7 +130,6 @@ fn page_query(page: &Page) -> QueryBuilder<'_, MySql> {
             query.push(" AND table_name = ").push_bind(table);
         }
         query.push(" AND position > ").push_bind(page.after);
-        query.push(" AND position <= ").push_bind(page.upto);
         if let Some(since) = page.since {
             query.push(" AND server_updated_at >= ").push_bind(since);
         }
@@ -197,7 +198,7 @@ async fn write_page(pool: &MySqlPool, page: &Page, sender: &Sender) -> anyhow::R
     let resume = if has_more {
         last
     } else {
-        page.upto.max(page.after)
+        page.last_position.max(last)
     };
     let next_cursor = (resume > 0).then(|| {
         Cursor {
