@@ -6,14 +6,24 @@ use std::time::Instant;
 use axum::extract::{MatchedPath, Request};
 use axum::middleware::Next;
 use axum::response::Response;
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+/// Buckets of every `*_seconds` histogram, so replicas' latencies add up in Prometheus
+/// (`histogram_quantile` over `_bucket`); other histograms stay per-process summaries.
+const SECONDS_BUCKETS: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
+    120.0, 300.0,
+];
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
 /// The process's recorder, installed on first use (tests run several services per process).
 pub fn handle() -> &'static PrometheusHandle {
     HANDLE.get_or_init(|| {
-        let recorder = PrometheusBuilder::new().build_recorder();
+        let recorder = PrometheusBuilder::new()
+            .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), SECONDS_BUCKETS)
+            .expect("the buckets are not empty")
+            .build_recorder();
         let handle = recorder.handle();
         // Fails only if another recorder is installed, in which case ours just stays unused.
         let _ = metrics::set_global_recorder(recorder);
@@ -30,8 +40,10 @@ pub fn handle() -> &'static PrometheusHandle {
     })
 }
 
-/// The text exposition of every metric.
-pub fn render() -> String {
+/// The text exposition of every metric, with `possync_nats_connected` (1 or 0) read now.
+pub fn render(nats: &async_nats::Client) -> String {
+    let connected = nats.connection_state() == async_nats::connection::State::Connected;
+    metrics::gauge!("possync_nats_connected").set(f64::from(u8::from(connected)));
     handle().render()
 }
 

@@ -74,6 +74,16 @@ fn options(
 }
 
 /// The server's error number (`ER_*`) when `err` is one MySQL/MariaDB answered with.
+/// How long a readiness probe waits for MySQL before it says no: a stopped server must not
+/// hold the balancer's check until the pool's own timeout.
+pub const READINESS_WAIT: Duration = Duration::from_secs(2);
+
+/// Whether MySQL answers `SELECT 1` within [`READINESS_WAIT`].
+pub async fn answers(pool: &MySqlPool) -> bool {
+    let probe = sqlx::query("SELECT 1").execute(pool);
+    matches!(tokio::time::timeout(READINESS_WAIT, probe).await, Ok(Ok(_)))
+}
+
 pub fn error_number(err: &sqlx::Error) -> Option<u16> {
     let db = err.as_database_error()?;
     db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()

@@ -1,8 +1,10 @@
 //! Opening a socket: the bearer scheme in any case; device ids bound to one client and
-//! branch whichever of push or socket uses them first; a 503 while the database is down.
+//! branch whichever of push or socket uses them first; a 503 while the database is down,
+//! except for devices the replica has seen, which stays ready.
 
 use std::time::Duration;
 
+use possync_tests::cut_link::CutLink;
 use possync_tests::{Device, Tenant, TestFanout, TestIngest};
 use secrecy::SecretString;
 use serde_json::{json, Value};
@@ -96,4 +98,59 @@ async fn the_socket_answers_503_while_the_database_is_down() {
     let (status, body) = opened.err().expect("refused");
     assert_eq!(status, 503, "{body}");
     assert_eq!(body["error"]["code"], "unavailable", "{body}");
+}
+
+#[tokio::test]
+async fn without_mysql_a_replica_stays_ready_and_lets_in_the_devices_it_has_seen() {
+    let app = TestIngest::spawn().await;
+    let shop = Tenant::seed(&app, "shop").await;
+    let mut url = reqwest::Url::parse(&app.db.url).unwrap();
+    let server = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap_or(3306));
+    let link = CutLink::to(&server).await;
+    url.set_port(Some(link.addr.port())).unwrap();
+    let fanout = TestFanout::spawn_with(&app, |c| {
+        c.database.database_url = SecretString::from(url.to_string());
+    })
+    .await;
+    let (cashier, other_branch) = (
+        shop.token(&app, 0, Role::Cashier),
+        shop.token(&app, 1, Role::Cashier),
+    );
+    drop(fanout.connect(&cashier, "till-seen").await);
+
+    link.cut();
+    let answer = reqwest::get(format!("http://{}/readyz", fanout.addr))
+        .await
+        .unwrap();
+    let status = answer.status().as_u16();
+    let ready: Value = answer.json().await.unwrap();
+    let seen = open(&fanout, &cashier, "till-seen").await;
+    let unseen = open(&fanout, &cashier, "till-new").await;
+    let stranger = open(&fanout, &other_branch, "till-seen").await;
+
+    assert_eq!(
+        (status, ready),
+        (
+            200,
+            json!({"mysql": false, "nats": true, "draining": false})
+        )
+    );
+    assert!(seen.is_ok(), "a device the replica has seen gets in");
+    let (status, body) = unseen.err().expect("an unseen device cannot be checked");
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (503, Some("unavailable"))
+    );
+    assert_forbidden(stranger, "another branch with a remembered device id");
+
+    link.mend();
+    let mut back = open(&fanout, &cashier, "till-new").await;
+    for _ in 0..50 {
+        if back.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        back = open(&fanout, &cashier, "till-new").await;
+    }
+    assert!(back.is_ok(), "with MySQL back the new device gets in");
 }

@@ -300,3 +300,48 @@ async fn retention_never_removes_what_a_recent_cursor_needs() {
     assert_eq!(ids, ["new-0", "new-1", "new-2", "new-3", "new-4"]);
     assert_eq!(app.pull_all(&token, None, 100).await.0.len(), 10);
 }
+
+#[tokio::test]
+async fn the_backlog_is_read_from_the_ends_of_the_unpublished_range() {
+    use shared::sync_queue::backlog::backlog;
+    let app = TestIngest::spawn_with(|c| c.nats.nats_url = DEAD_NATS.to_owned()).await;
+    let tenant = Tenant::seed(&app, "shop").await;
+    let token = tenant.token(&app, 0, Role::Cashier);
+    let empty = backlog(&app.db.pool).await.unwrap();
+    for n in 0..3 {
+        app.push(&token, "t1", invoices(&format!("p{n}"), 1)).await;
+    }
+    let ids: Vec<u64> = sqlx::query_scalar("SELECT id FROM sync_queue ORDER BY id")
+        .fetch_all(&app.db.pool)
+        .await
+        .unwrap();
+    let first_written: chrono::DateTime<chrono::Utc> =
+        sqlx::query_scalar("SELECT created_at FROM sync_queue ORDER BY id LIMIT 1")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    let publish = |id: u64| {
+        sqlx::query("UPDATE sync_queue SET published_at = NOW(6) WHERE id = ?")
+            .bind(id)
+            .execute(&app.db.pool)
+    };
+    let all_waiting = backlog(&app.db.pool).await.unwrap();
+    publish(ids[1]).await.unwrap();
+    let middle_published = backlog(&app.db.pool).await.unwrap();
+    publish(ids[0]).await.unwrap();
+    let first_published = backlog(&app.db.pool).await.unwrap();
+
+    assert_eq!((empty.span, empty.oldest), (0, None));
+    assert_eq!(ids.len(), 3);
+    let from_first_to_last = ids[2] - ids[0] + 1;
+    assert_eq!(
+        (all_waiting.span, all_waiting.oldest),
+        (from_first_to_last, Some(first_written))
+    );
+    assert_eq!(
+        middle_published.span, from_first_to_last,
+        "an upper bound: the ends did not move"
+    );
+    assert_eq!(first_published.span, 1, "only the last waits");
+    assert!(first_published.oldest > Some(first_written));
+}

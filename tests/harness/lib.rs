@@ -8,8 +8,10 @@
 //! with its own NATS subject prefix and stream; [`fanout_app`] runs fanout replicas beside it
 //! and connects devices over real WebSockets; [`tenant`] seeds clients, branches and users;
 //! [`stock`] stocks the branches of simulated tills; [`history`] writes a shop's history of
-//! hundreds of thousands of records straight into the store.
+//! hundreds of thousands of records straight into the store; [`cut_link`] cuts a service off
+//! MySQL and mends the link.
 
+pub mod cut_link;
 pub mod db;
 pub mod fanout_app;
 pub mod history;

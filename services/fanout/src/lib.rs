@@ -49,22 +49,30 @@ pub fn app(state: AppState) -> Router {
         .route("/ws", get(upgrade::ws))
         .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
         .route("/readyz", get(readyz))
-        .route("/metrics", get(|| async { shared::metrics::render() }))
+        .route("/metrics", get(metrics))
         .with_state(state);
     shared::telemetry::with_http_layers(routes)
 }
 
+/// Ready while it can relay events (NATS) and is not draining. MySQL is reported, not
+/// required: without it the devices this replica has seen still get in, which room
+/// affinity makes most of the devices that come to it (`docs/operations.md`).
 async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    let mysql = sqlx::query("SELECT 1").execute(&state.pool).await.is_ok();
+    let mysql = shared::storage::answers(&state.pool).await;
     let nats = state.nats.connection_state() == async_nats::connection::State::Connected;
     let draining = state.draining.load(Ordering::SeqCst);
-    let status = if mysql && nats && !draining {
+    let status = if nats && !draining {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
     let body = json!({"mysql": mysql, "nats": nats, "draining": draining});
     (status, Json(body))
+}
+
+async fn metrics(State(state): State<AppState>) -> String {
+    metrics::gauge!("possync_ws_max_connections").set(state.config.ws_max_connections as f64);
+    shared::metrics::render(&state.nats)
 }
 
 pub struct Application {
@@ -102,6 +110,7 @@ impl Application {
             nats,
             pool,
             hub,
+            known_devices: Arc::default(),
             keys,
             config: Arc::new(config.socket),
             draining: Arc::default(),

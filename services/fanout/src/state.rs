@@ -7,6 +7,7 @@ use shared::token::TokenKeys;
 use sqlx::MySqlPool;
 
 use crate::config::SocketConfig;
+use crate::devices::KnownDevices;
 use crate::hub::Hub;
 
 /// What every handler shares; cheap to clone.
@@ -14,9 +15,10 @@ use crate::hub::Hub;
 pub struct AppState {
     pub nats: async_nats::Client,
     /// Connects on first use: fanout starts, and keeps its open connections, while MySQL is
-    /// down; new upgrades then answer 503 and `/readyz` reports not ready until it is back.
+    /// down; then only devices in `known_devices` are let in, others get a 503.
     pub pool: MySqlPool,
     pub hub: Arc<Hub>,
+    pub known_devices: Arc<KnownDevices>,
     pub keys: TokenKeys,
     pub config: Arc<SocketConfig>,
     pub draining: Arc<AtomicBool>,

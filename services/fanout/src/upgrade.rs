@@ -163,7 +163,14 @@ async fn check_device(
     principal: &Principal,
     device_id: &DeviceId,
 ) -> Result<(), Refusal> {
-    match devices::may_use(&state.pool, principal, device_id.as_str()).await {
+    match devices::may_use(
+        &state.pool,
+        &state.known_devices,
+        principal,
+        device_id.as_str(),
+    )
+    .await
+    {
         Ok(true) => Ok(()),
         Ok(false) => Err(Refusal::new(
             StatusCode::FORBIDDEN,

@@ -1,9 +1,7 @@
 //! `/healthz` (the process answers: liveness, depending on nothing else), `/readyz` (MySQL
 //! answers: a push can be committed; NATS is reported, not required, since a push commits
 //! its outbox rows and they are published once NATS is back) and `/metrics` (Prometheus
-//! text, with the sync queue backlog read at scrape time). See `docs/operations.md`.
-
-use std::time::Duration;
+//! text, with the sync queue backlog read at scrape time in two index dives). See `docs/operations.md`.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -25,14 +23,9 @@ pub async fn healthz() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
-/// How long readiness waits for MySQL before it answers 503 (a stopped server must not hold
-/// the balancer's check until its own timeout).
-const MYSQL_PROBE: Duration = Duration::from_secs(2);
-
 #[utoipa::path(get, path = "/readyz", tag = "operations", responses((status = 200, description = "MySQL answers (`nats` says whether events go out now or later)", body = Object), (status = 503, description = "MySQL does not answer within 2 s", body = Object)))]
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    let probe = sqlx::query("SELECT 1").execute(state.pool());
-    let mysql = matches!(tokio::time::timeout(MYSQL_PROBE, probe).await, Ok(Ok(_)));
+    let mysql = shared::storage::answers(state.pool()).await;
     let nats = state.nats.connection_state() == async_nats::connection::State::Connected;
     let status = if mysql {
         StatusCode::OK
@@ -44,8 +37,10 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) 
 
 #[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus text", body = String, content_type = "text/plain")))]
 pub async fn metrics(State(state): State<AppState>) -> String {
-    if let Ok(backlog) = shared::sync_queue::backlog::unpublished(state.pool()).await {
-        metrics::gauge!("possync_sync_queue_backlog").set(backlog as f64);
+    if let Ok(backlog) = shared::sync_queue::backlog::backlog(state.pool()).await {
+        metrics::gauge!("possync_sync_queue_backlog").set(backlog.span as f64);
+        metrics::gauge!("possync_sync_queue_oldest_unpublished_seconds")
+            .set(shared::sync_queue::backlog::age_seconds(backlog.oldest));
     }
-    shared::metrics::render()
+    shared::metrics::render(&state.nats)
 }

@@ -214,6 +214,10 @@ impl Waiting {
             .map(|(message, tries)| (message, tries + 1))
             .partition(|(_, tries)| !stopping && *tries < TRIES);
         give_up(&spent);
+        let retried = changes(again.iter().map(|(message, _)| message));
+        if retried > 0 {
+            metrics::counter!("possync_publish_retries_total").increment(retried);
+        }
         let now = Instant::now();
         self.0.extend(
             again

@@ -33,16 +33,22 @@ use crate::config::DEFAULT_PORT;
 use crate::sweep::Sweeper;
 
 pub fn app(sweeper: Sweeper) -> Router {
-    let routes = Router::new()
-        .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(|| async { shared::metrics::render() }))
-        .with_state(sweeper);
+    let routes =
+        Router::new()
+            .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
+            .route("/readyz", get(readyz))
+            .route(
+                "/metrics",
+                get(|State(sweeper): State<Sweeper>| async move {
+                    shared::metrics::render(&sweeper.nats)
+                }),
+            )
+            .with_state(sweeper);
     shared::telemetry::with_http_layers(routes)
 }
 
 async fn readyz(State(sweeper): State<Sweeper>) -> (StatusCode, Json<Value>) {
-    let mysql = sqlx::query("SELECT 1").execute(&sweeper.pool).await.is_ok();
+    let mysql = shared::storage::answers(&sweeper.pool).await;
     let nats = sweeper.nats.connection_state() == async_nats::connection::State::Connected;
     let status = if mysql && nats {
         StatusCode::OK

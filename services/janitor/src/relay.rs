@@ -9,7 +9,7 @@
 //! takes them. The event carries the record's current state; its `scope_seq` is the one the
 //! row was given at commit.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use async_nats::jetstream;
@@ -82,7 +82,18 @@ async fn relay_batch(
     let acked = stream::publish_all(js, &messages).await;
     sync_queue::publish::mark_published(&mut tx, &acked).await?;
     tx.commit().await?;
+    record_lag(&rows, &acked);
     Ok((rows.len() as u64, acked.len() as u64))
+}
+
+/// How old each row the relay published was (`possync_janitor_relay_lag_seconds`).
+fn record_lag(rows: &[Unpublished], acked: &[u64]) {
+    let acked: HashSet<u64> = acked.iter().copied().collect();
+    let now = Utc::now();
+    for row in rows.iter().filter(|row| acked.contains(&row.id)) {
+        let age = (now - row.created_at).num_milliseconds().max(0) as f64 / 1000.0;
+        metrics::histogram!("possync_janitor_relay_lag_seconds").record(age);
+    }
 }
 
 /// The claimed rows by group, in the order of their first rows, leaving out groups of
@@ -178,6 +189,7 @@ mod tests {
             scope_seq: id,
             group_position: group.map(|(position, _)| position),
             group_size: group.map_or(1, |(_, size)| size),
+            created_at: Utc::now(),
         }
     }
 

@@ -52,9 +52,11 @@ impl Sweeper {
         report.edits_forgotten =
             retention::forget_edits_before(&self.pool, edits_cutoff, self.config.janitor_batch)
                 .await?;
-        let oldest = shared::sync_queue::backlog::oldest_unpublished(&self.pool).await?;
+        let oldest = shared::sync_queue::backlog::backlog(&self.pool)
+            .await?
+            .oldest;
         report.oldest_unpublished_secs =
-            oldest.map(|at| (Utc::now() - at).num_milliseconds().max(0) as f64 / 1000.0);
+            oldest.map(|at| shared::sync_queue::backlog::age_seconds(Some(at)));
         metrics::counter!("possync_janitor_relayed_total").increment(report.relayed);
         metrics::counter!("possync_janitor_deleted_total").increment(report.deleted);
         metrics::gauge!("possync_sync_queue_oldest_unpublished_seconds")

@@ -5,11 +5,40 @@ use sqlx::{MySql, MySqlPool, QueryBuilder};
 
 use crate::storage::delete_in_batches;
 
-/// Rows not yet published, of every client.
-pub async fn unpublished(pool: &MySqlPool) -> sqlx::Result<i64> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM sync_queue WHERE published_at IS NULL")
-        .fetch_one(pool)
-        .await
+/// What waits to be published, of every client, read in two index dives on
+/// `sync_queue_by_publication` whatever its size (a `COUNT(*)` read every unpublished entry:
+/// 450 ms at 1,000,000, and `MIN(created_at)` 1.7 s).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Backlog {
+    /// Ids from the oldest unpublished row to the newest: the rows waiting, or more when
+    /// rows between them were published out of order (an upper bound; 0 when none wait).
+    pub span: u64,
+    /// When the oldest unpublished row (the lowest id) was written.
+    pub oldest: Option<DateTime<Utc>>,
+}
+
+pub async fn backlog(pool: &MySqlPool) -> sqlx::Result<Backlog> {
+    let (first, last): (Option<u64>, Option<u64>) =
+        sqlx::query_as("SELECT MIN(id), MAX(id) FROM sync_queue WHERE published_at IS NULL")
+            .fetch_one(pool)
+            .await?;
+    let oldest = sqlx::query_scalar(
+        "SELECT created_at FROM sync_queue WHERE published_at IS NULL ORDER BY id LIMIT 1",
+    )
+    .fetch_optional(pool)
+    .await?;
+    let span = match (first, last) {
+        (Some(first), Some(last)) => last - first + 1,
+        _ => 0,
+    };
+    Ok(Backlog { span, oldest })
+}
+
+/// Seconds since `oldest`, 0 when nothing waits.
+pub fn age_seconds(oldest: Option<DateTime<Utc>>) -> f64 {
+    oldest.map_or(0.0, |at| {
+        (Utc::now() - at).num_milliseconds().max(0) as f64 / 1000.0
+    })
 }
 
 /// Rows not yet published of `client_id`, in `scopes` only when given.
@@ -29,13 +58,6 @@ pub async fn unpublished_of(
     }
     query.push(" AND published_at IS NULL");
     query.build_query_scalar().fetch_one(pool).await
-}
-
-/// When the oldest unpublished row was written.
-pub async fn oldest_unpublished(pool: &MySqlPool) -> sqlx::Result<Option<DateTime<Utc>>> {
-    sqlx::query_scalar("SELECT MIN(created_at) FROM sync_queue WHERE published_at IS NULL")
-        .fetch_one(pool)
-        .await
 }
 
 /// Deletes rows published before `cutoff`, `batch` per statement (each its own

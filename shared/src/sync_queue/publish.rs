@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sqlx::{FromRow, MySql, MySqlConnection, QueryBuilder};
 
 use crate::storage::Text;
@@ -36,6 +36,7 @@ pub struct Unpublished {
     pub scope_seq: u64,
     pub group_position: Option<u64>,
     pub group_size: u16,
+    pub created_at: DateTime<Utc>,
 }
 
 impl Unpublished {
@@ -60,7 +61,7 @@ pub async fn claim_overdue(
     let cutoff = Utc::now() - grace;
     sqlx::query_as(
         "SELECT id, client_id, branch_scope, table_name, record_id, CAST(operation AS CHAR) AS operation, \
-         source_device_id, scope_seq, group_position, group_size FROM sync_queue \
+         source_device_id, scope_seq, group_position, group_size, created_at FROM sync_queue \
          WHERE published_at IS NULL AND created_at < ? \
          ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED",
     )

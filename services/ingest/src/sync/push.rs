@@ -9,6 +9,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
 use shared::ids::DeviceId;
+use shared::registry;
 use shared::wire::sync::{
     Conflict, PushRequest, PushResponse, RecordError, SyncedVersion, MAX_PUSH_RECORDS,
 };
@@ -95,10 +96,27 @@ pub async fn batch_push(
             report(&mut response, &mut errors, index, edit, outcome);
         }
     }
-    metrics::counter!("possync_conflicts_total").increment(response.conflicts.len() as u64);
+    count_per_table(&response.conflicts, &errors);
     errors.sort_by_key(|error| error.index);
     response.errors = errors;
     Ok(Json(response))
+}
+
+/// `possync_conflicts_total` and `possync_push_refusals_total` by table; a name outside the
+/// registry counts as `unknown`, so a device cannot make up label values.
+fn count_per_table(conflicts: &[Conflict], errors: &[RecordError]) {
+    let label = |name: Option<&str>| {
+        name.and_then(registry::lookup)
+            .map_or("unknown", |table| table.name)
+    };
+    for conflict in conflicts {
+        let table = label(Some(&conflict.table_name));
+        metrics::counter!("possync_conflicts_total", "table" => table).increment(1);
+    }
+    for error in errors {
+        let table = label(error.table_name.as_deref());
+        metrics::counter!("possync_push_refusals_total", "table" => table).increment(1);
+    }
 }
 
 fn report(
