@@ -13,7 +13,8 @@ args=(--rounds 3 --hold-seconds 5 --settle-seconds 5)
 if [ "${1:-}" = --short ]; then
   shift
   profile=debug
-  args=(--rounds 1 --hold-seconds 2 --settle-seconds 2 --tills 4 --watchers-per-fanout 100)
+  args=(--rounds 1 --hold-seconds 2 --settle-seconds 2 --outage-seconds 8 --affinity-seconds 5 --tills 4
+    --watchers-per-fanout 100)
 fi
 ensure_rust
 build_services "$profile" --bin possync-chaos

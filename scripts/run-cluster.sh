@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
 # Runs possync as a cluster on this machine until Ctrl-C: a 3-node NATS cluster (the stream
 # replicated 3 times), a MariaDB primary with a GTID replica, 2 ingest, 3 fanout and 2 janitor
-# processes, and HAProxy serving REST and /ws on 127.0.0.1:8000 (CLUSTER_PORT). Installs what
+# processes, HAProxy serving REST and /ws on 127.0.0.1:8000 (CLUSTER_PORT), and Prometheus
+# scraping the services with the rules of deploy/prometheus/. Installs what
 # is missing like run-stack.sh; data under .local/cluster/ (CLUSTER_DIR; fresh each run), the
 # running processes in its processes.json as [{"role", "pid", "port"}]. Release binaries, or
 # the debug ones already built with CLUSTER_PROFILE=debug (the test command's short fault run).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/deps.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/prometheus.sh"
 
 CLUSTER_PORT=${CLUSTER_PORT:-8000}
 CLUSTER_PROFILE=${CLUSTER_PROFILE:-release}
+# room: every device of a room on one fanout replica; leastconn: the balancing before it (to
+# compare NATS deliveries per change, BENCHMARKS.md).
+FANOUT_BALANCE=${FANOUT_BALANCE:-room}
 DIR=${CLUSTER_DIR:-$ROOT/.local/cluster}
 PIDS=()
 PROCESSES=()
@@ -32,10 +37,11 @@ started() {
   PROCESSES+=("$(jq -cn --arg role "$1" --argjson pid $! --argjson port "$2" '{$role, $pid, $port}')")
 }
 
-# write_processes: processes.json, written whole at once (run-chaos.sh starts when it appears).
+# write_processes FILE: the processes started so far, written whole at once (run-chaos.sh
+# starts when processes.json appears).
 write_processes() {
-  printf '%s\n' "${PROCESSES[@]}" | jq -s . >"$DIR/processes.json.new"
-  mv "$DIR/processes.json.new" "$DIR/processes.json"
+  printf '%s\n' "${PROCESSES[@]}" | jq -s . >"$1.new"
+  mv "$1.new" "$1"
 }
 
 # next_port START: sets PORT to a free port from START on that this script has not handed
@@ -100,8 +106,26 @@ start_mariadb_pair() {
   sql "$PRIMARY_PORT" "CREATE DATABASE possync CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
 }
 
-# haproxy_config: REST to the ingest replicas, /ws to the fanout replicas, each checked on /readyz.
+# haproxy_error CODE: what HAProxy answers for CODE itself, in the contract's error shape.
+haproxy_error() {
+  local body='{"error":{"code":"unavailable","message":"no server can take this request now; retry shortly"}}'
+  local reason="Service Unavailable"
+  [ "$1" = 502 ] && reason="Bad Gateway"
+  [ "$1" = 504 ] && reason="Gateway Timeout"
+  printf 'HTTP/1.1 %s %s\r\nContent-Type: application/json\r\nCache-Control: no-cache\r\nRetry-After: 2\r\nContent-Length: %s\r\nConnection: close\r\n\r\n%s' \
+    "$1" "$reason" "${#body}" "$body"
+}
+
+# haproxy_config: REST to the ingest replicas, /ws to the fanout replicas, each checked on
+# /readyz. Every device of a room goes to the same fanout replica: a consistent hash of the
+# room `client_id:branch_id`, read from the token's claims wherever the device sends it (the
+# subprotocol, the bearer header or ?token=, the order fanout reads them in). HAProxy only
+# routes on the claims; fanout still verifies the token. Weight 256 gives each replica 256
+# points on the ring (weight 1 spread 200 rooms over 3 replicas as 77/49/74; 256: 67/70/63);
+# a replica that goes away moves only its own rooms.
 haproxy_config() {
+  local code
+  for code in 502 503 504; do haproxy_error "$code" >"$DIR/haproxy-$code.http"; done
   cat <<CONF
 global
   maxconn 8000
@@ -115,6 +139,10 @@ defaults
   # A request that cannot connect (a replica just killed) goes to another replica.
   retries 3
   option redispatch
+  # With no replica ready (MariaDB down) or a replica that failed, the contract's error shape.
+  errorfile 502 $DIR/haproxy-502.http
+  errorfile 503 $DIR/haproxy-503.http
+  errorfile 504 $DIR/haproxy-504.http
 frontend possync
   bind 127.0.0.1:$CLUSTER_PORT
   use_backend fanout if { path_beg /ws }
@@ -123,14 +151,32 @@ backend ingest
   option httpchk GET /readyz
 $(for p in "${INGEST_PORTS[@]}"; do echo "  server ingest-$p 127.0.0.1:$p check inter 1s fall 2 rise 1"; done)
 backend fanout
-  balance leastconn
+$(fanout_balance)
   option httpchk GET /readyz
-$(for p in "${FANOUT_PORTS[@]}"; do echo "  server fanout-$p 127.0.0.1:$p check inter 1s fall 2 rise 1"; done)
+$(for p in "${FANOUT_PORTS[@]}"; do echo "  server fanout-$p 127.0.0.1:$p weight 256 check inter 1s fall 2 rise 1"; done)
+CONF
+}
+
+# fanout_balance: how HAProxy picks a fanout replica (FANOUT_BALANCE).
+fanout_balance() {
+  if [ "$FANOUT_BALANCE" = leastconn ]; then
+    echo "  balance leastconn"
+    return
+  fi
+  cat <<'CONF'
+  http-request set-var(txn.jwt) url_param(token) if { url_param(token) -m found }
+  http-request set-var(txn.jwt) http_auth_bearer if { http_auth_bearer -m found }
+  http-request set-var(txn.jwt) req.fhdr(sec-websocket-protocol),regsub("^.*possync\.token\.","") if { req.fhdr(sec-websocket-protocol) -m sub possync.token. }
+  http-request set-var(txn.branch) var(txn.jwt),jwt_payload_query('$.branch_id',int)
+  http-request set-var(txn.room) var(txn.jwt),jwt_payload_query('$.client_id',int),concat(:,txn.branch,)
+  balance hash var(txn.room)
+  hash-type consistent sdbm avalanche
 CONF
 }
 
 ensure_rust
-ensure_packages curl:curl jq:jq haproxy:haproxy mariadbd:mariadb-server mariadb:mariadb-client
+ensure_packages curl:curl jq:jq haproxy:haproxy mariadbd:mariadb-server mariadb:mariadb-client \
+  prometheus:prometheus
 port_is_open "$CLUSTER_PORT" && die "port $CLUSTER_PORT is already in use; set CLUSTER_PORT"
 if [ "$CLUSTER_PROFILE" = debug ]; then
   BIN="$ROOT/target/debug"
@@ -177,7 +223,11 @@ haproxy_config >"$DIR/haproxy.cfg"
 "$(sbin haproxy)" -db -f "$DIR/haproxy.cfg" >"$DIR/haproxy.log" 2>&1 &
 started balancer "$CLUSTER_PORT"
 wait_for_port "$CLUSTER_PORT" HAProxy
-write_processes
+write_processes "$DIR/scraped.json"
+next_port 29090
+start_prometheus "$DIR/prometheus" "$PORT" "$DIR/scraped.json"
+started prometheus "$PORT"
+write_processes "$DIR/processes.json"
 
 cat >&2 <<TXT
 
@@ -186,6 +236,7 @@ cat >&2 <<TXT
     ingest ${INGEST_PORTS[*]}   fanout ${FANOUT_PORTS[*]}   (HAProxy checks /readyz)
     MariaDB primary 127.0.0.1:$PRIMARY_PORT, GTID replica 127.0.0.1:$REPLICA_PORT
     NATS cluster $NATS_URL (stream replicated 3 times; monitoring on ports $NATS_MONITORS)
+    Prometheus $PROMETHEUS_URL  (rules and alerts: deploy/prometheus/)
     processes: ${DIR#"$ROOT/"}/processes.json; logs in ${DIR#"$ROOT/"}/
 
   DEMO TENANT - DEMO ONLY, NEVER IN PRODUCTION: cashier1 / password (branch 1)

@@ -2,8 +2,10 @@
 # Checks the Rust module graph (scripts/check-imports.py), runs every test of the workspace against a real MariaDB and a real NATS with JetStream,
 # schemathesis against the live API, and the TypeScript package's checks, unit tests and
 # real-stack tests in headless Chromium (scripts/ts.sh), and the POS web demo's end-to-end
-# tests in Chromium (scripts/web-demo.sh), a short possync-sim run and a short fault suite on
-# a local cluster (scripts/run-chaos.sh --short); skipped when a filter is given.
+# tests in Chromium (scripts/web-demo.sh), a short possync-sim run, a short fault suite on
+# a local cluster (scripts/run-chaos.sh --short), the Prometheus rules' unit tests
+# (scripts/check-alerts.sh) and the Kubernetes manifests against their schemas offline
+# (scripts/check-manifests.sh); skipped when a filter is given.
 # Installs them when missing and starts private instances on free ports (unless DATABASE_URL
 # and NATS_URL point at running servers); each test then makes its own database and stream.
 # Extra arguments go to `cargo test` (e.g. a test name filter).
@@ -48,13 +50,21 @@ if [ $# -eq 0 ]; then
   else
     echo "chaos: 0 passed, 1 failed" | tee -a "$log"; status=1
   fi
+  # The alert rules (promtool check and unit tests per alert) and the deploy manifests.
+  if scripts/check-alerts.sh 2>&1 | tail -n 20; then
+    echo "alerts: 1 passed, 0 failed" | tee -a "$log"
+  else
+    echo "alerts: 0 passed, 1 failed" | tee -a "$log"; status=1
+  fi
+  scripts/check-manifests.sh 2>&1 | tail -n 20 | tee -a "$log" || status=1
   # Without -e: a failed check is counted and the rest still run.
   (set +e; POSSYNC_TS_BROWSER=1 run_ts_tests) 2>&1 | tee -a "$log" || status=1
   (set +e; run_web_demo_tests) 2>&1 | tee -a "$log" || status=1
 fi
 # One closing line for the whole run: cargo prints one "test result" per test binary, the
-# TypeScript, web-demo, possync-sim and chaos runs one "<name>: N passed, N failed" each.
-awk '/^test result:/ { p += $4; f += $6 } /^(typescript|web-demo|possync-sim|chaos): [0-9]+ passed/ { p += $2; f += $4 }
+# TypeScript, web-demo, possync-sim, chaos, alerts and manifests runs one "<name>: N passed,
+# N failed" each.
+awk '/^test result:/ { p += $4; f += $6 } /^(typescript|web-demo|possync-sim|chaos|alerts|manifests): [0-9]+ passed/ { p += $2; f += $4 }
      END { printf "all tests: %d passed, %d failed\n", p, f }' "$log"
 rm -f "$log"
 exit "$status"

@@ -42,7 +42,7 @@ pub struct Verdict {
 }
 
 impl Verdict {
-    fn check(&mut self, held: bool, what: String) {
+    pub fn check(&mut self, held: bool, what: String) {
         self.lines.push((held, what));
     }
 

@@ -76,6 +76,22 @@ impl Process {
         })
     }
 
+    /// The sum of metric `name`'s samples in the process's `/metrics` (0 if unreadable).
+    pub async fn metric(&self, name: &str) -> f64 {
+        let url = format!("http://127.0.0.1:{}/metrics", self.listed.port);
+        let Ok(answer) = reqwest::get(url).await else {
+            return 0.0;
+        };
+        let text = answer.text().await.unwrap_or_default();
+        text.lines()
+            .filter(|line| {
+                line.strip_prefix(name)
+                    .is_some_and(|rest| rest.starts_with([' ', '{']))
+            })
+            .filter_map(|line| line.rsplit(' ').next()?.trim().parse::<f64>().ok())
+            .sum()
+    }
+
     pub fn name(&self) -> String {
         format!("{} :{}", self.listed.role, self.listed.port)
     }
@@ -101,13 +117,25 @@ impl Process {
     /// SIGKILL, then waits until the process is gone.
     pub async fn kill(&self) -> anyhow::Result<()> {
         self.signal("-KILL")?;
-        for _ in 0..200 {
+        self.gone_within(Duration::from_secs(2), "SIGKILL").await
+    }
+
+    /// SIGTERM (a clean shutdown: fanout drains its sockets, MariaDB flushes), then waits
+    /// until the process is gone.
+    pub async fn terminate(&self) -> anyhow::Result<()> {
+        self.signal("-TERM")?;
+        self.gone_within(Duration::from_secs(120), "SIGTERM").await
+    }
+
+    async fn gone_within(&self, wait: Duration, signal: &str) -> anyhow::Result<()> {
+        let started = std::time::Instant::now();
+        while started.elapsed() < wait {
             if !self.alive() {
                 return Ok(());
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        bail!("{} survived SIGKILL", self.name())
+        bail!("{} survived {signal} for {wait:?}", self.name())
     }
 
     fn alive(&self) -> bool {

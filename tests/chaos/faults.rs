@@ -1,6 +1,8 @@
-//! The faults, one at a time: SIGKILL a process and start it again after a while, or pause
-//! it (SIGSTOP) and let it go on (SIGCONT). Targets rotate over a role's processes; the NATS
-//! faults hit the node that leads the stream at that moment.
+//! The faults, one at a time: SIGKILL a process and start it again after a while, pause it
+//! (SIGSTOP) and let it go on (SIGCONT), or stop it cleanly (SIGTERM); the same to every
+//! process of a role at once for an outage (all of NATS); or a rolling restart (SIGTERM one
+//! replica, start it again, wait until it is ready, then the next). Single targets rotate over
+//! a role's processes; the single NATS faults hit the node that leads the stream then.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -16,6 +18,15 @@ use crate::timeline::Timeline;
 enum Action {
     Kill,
     Pause,
+    /// SIGTERM, and started again after the hold.
+    Stop,
+    /// Every process of the role killed, held for the outage, started again.
+    KillAll,
+    /// Every process of the role paused for the outage.
+    PauseAll,
+    /// SIGTERM each process of the role in turn, start it again and wait until it is ready
+    /// (and the hold) before the next.
+    Rolling,
 }
 
 /// A fault of the suite.
@@ -31,7 +42,7 @@ const fn fault(name: &'static str, role: &'static str, action: Action) -> Fault 
 }
 
 /// Every fault, in the order a round runs them.
-pub const ALL: [Fault; 11] = [
+pub const ALL: [Fault; 16] = [
     fault("nats-leader-kill", "nats", Action::Kill),
     fault("ingest-kill", "ingest", Action::Kill),
     fault("fanout-kill", "fanout", Action::Kill),
@@ -42,6 +53,11 @@ pub const ALL: [Fault; 11] = [
     fault("fanout-pause", "fanout", Action::Pause),
     fault("mariadb-pause", "mariadb-primary", Action::Pause),
     fault("mariadb-replica-kill", "mariadb-replica", Action::Kill),
+    fault("mariadb-stop", "mariadb-primary", Action::Stop),
+    fault("nats-all-kill", "nats", Action::KillAll),
+    fault("nats-all-pause", "nats", Action::PauseAll),
+    fault("fanout-rolling", "fanout", Action::Rolling),
+    fault("ingest-rolling", "ingest", Action::Rolling),
     // Last: every device reconnects, some after many seconds of backoff.
     fault("balancer-kill", "balancer", Action::Kill),
 ];
@@ -68,34 +84,83 @@ pub struct Injector {
     pub last_write_ms: Arc<AtomicU64>,
 }
 
+/// How long a fault lasts: `hold` for one process, `outage` for a whole role.
+#[derive(Debug, Clone, Copy)]
+pub struct Durations {
+    pub hold: Duration,
+    pub outage: Duration,
+}
+
 impl Injector {
-    /// Injects `fault` on its `round`-th target, holds it `hold`, undoes it, and waits until
-    /// the restarted process listens and the probe's writes are acknowledged again.
+    /// Injects `fault` on its `round`-th target (or the whole role), holds it, undoes it,
+    /// and waits until the restarted processes listen and the probe's writes are
+    /// acknowledged again.
     pub async fn inject(
         &mut self,
         fault: Fault,
         round: usize,
-        hold: Duration,
+        durations: Durations,
     ) -> anyhow::Result<Injected> {
-        let index = self.target(fault, round).await?;
-        let target = self.cluster.processes[index].name();
+        let targets = match fault.action {
+            Action::KillAll | Action::PauseAll | Action::Rolling => {
+                self.cluster.of_role(fault.role).map(|(i, _)| i).collect()
+            }
+            _ => vec![self.target(fault, round).await?],
+        };
+        anyhow::ensure!(!targets.is_empty(), "no {} in the cluster", fault.role);
+        let target = match targets.as_slice() {
+            [one] => self.cluster.processes[*one].name(),
+            all => format!("{} x{}", fault.role, all.len()),
+        };
         eprintln!("  {:<22} {target}", fault.name);
         let at = self.timeline.now();
         match fault.action {
-            Action::Kill => {
-                self.cluster.processes[index].kill().await?;
+            Action::Kill | Action::KillAll | Action::Stop => {
+                let hold = if fault.action == Action::KillAll {
+                    durations.outage
+                } else {
+                    durations.hold
+                };
+                for &index in &targets {
+                    match fault.action {
+                        Action::Stop => self.cluster.processes[index].terminate().await?,
+                        _ => self.cluster.processes[index].kill().await?,
+                    }
+                }
                 tokio::time::sleep(hold).await;
-                self.cluster.processes[index].restart()?;
+                for &index in &targets {
+                    self.cluster.processes[index].restart()?;
+                }
                 self.cluster.save()?;
             }
-            Action::Pause => {
-                self.cluster.processes[index].pause()?;
+            Action::Pause | Action::PauseAll => {
+                let hold = if fault.action == Action::PauseAll {
+                    durations.outage
+                } else {
+                    durations.hold
+                };
+                for &index in &targets {
+                    self.cluster.processes[index].pause()?;
+                }
                 tokio::time::sleep(hold).await;
-                self.cluster.processes[index].resume()?;
+                for &index in &targets {
+                    self.cluster.processes[index].resume()?;
+                }
+            }
+            Action::Rolling => {
+                for &index in &targets {
+                    self.cluster.processes[index].terminate().await?;
+                    self.cluster.processes[index].restart()?;
+                    self.cluster.save()?;
+                    wait_until_ready(self.cluster.processes[index].listed.port).await?;
+                    tokio::time::sleep(durations.hold).await;
+                }
             }
         }
         let undone = self.timeline.now();
-        wait_for_port(self.cluster.processes[index].listed.port).await?;
+        for &index in &targets {
+            wait_for_port(self.cluster.processes[index].listed.port).await?;
+        }
         let writes_back = self.writes_back_after(undone).await;
         Ok(Injected {
             fault: fault.name,
@@ -110,9 +175,9 @@ impl Injector {
     /// most devices, else the role's processes in turn.
     async fn target(&self, fault: Fault, round: usize) -> anyhow::Result<usize> {
         if fault.role == "fanout" {
-            let mut busiest = (0, None);
+            let mut busiest = (0.0, None);
             for (index, process) in self.cluster.of_role("fanout") {
-                let held = connections_of(process.listed.port).await;
+                let held = process.metric("possync_ws_connections").await;
                 if busiest.1.is_none() || held > busiest.0 {
                     busiest = (held, Some(index));
                 }
@@ -158,16 +223,17 @@ impl Injector {
     }
 }
 
-/// The WebSocket connections a fanout replica holds, from its `/metrics` (0 if unreadable).
-async fn connections_of(port: u16) -> u64 {
-    let Ok(answer) = reqwest::get(format!("http://127.0.0.1:{port}/metrics")).await else {
-        return 0;
-    };
-    let text = answer.text().await.unwrap_or_default();
-    text.lines()
-        .find_map(|line| line.strip_prefix("possync_ws_connections "))
-        .and_then(|value| value.trim().parse::<f64>().ok())
-        .map_or(0, |value| value as u64)
+/// Waits (up to a minute) until the service on `port` answers `/readyz` with a 200.
+async fn wait_until_ready(port: u16) -> anyhow::Result<()> {
+    for _ in 0..600 {
+        if let Ok(answer) = reqwest::get(format!("http://127.0.0.1:{port}/readyz")).await {
+            if answer.status() == 200 {
+                return Ok(());
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    anyhow::bail!("the service on port {port} was not ready a minute after it started again")
 }
 
 async fn wait_for_port(port: u16) -> anyhow::Result<()> {

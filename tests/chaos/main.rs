@@ -7,8 +7,11 @@
 //!
 //! Layout: [`cluster`] (the processes and their faults), [`faults`], [`tenants`], [`fleet`]
 //! (client-crate tills), [`probe`] (the write probe), [`watchers`] (devices holding a
-//! socket), [`session`], [`timeline`], [`check`], [`report`].
+//! socket), [`session`], [`timeline`], [`check`], [`report`], [`verdicts`] (what each kind of
+//! fault must keep), [`alerts`] (which fired), [`affinity`] (replicas per room).
 
+mod affinity;
+mod alerts;
 mod check;
 mod cluster;
 mod faults;
@@ -18,6 +21,7 @@ mod report;
 mod session;
 mod tenants;
 mod timeline;
+mod verdicts;
 mod watchers;
 
 use std::collections::HashSet;
@@ -48,12 +52,18 @@ struct Args {
     /// Times every fault is injected (each time on the role's next process).
     #[arg(long, default_value_t = 1)]
     rounds: usize,
-    /// The faults to inject (default: all), comma-separated.
+    /// The faults to inject (default: all; `none` for none), comma-separated.
     #[arg(long, value_delimiter = ',')]
     faults: Vec<String>,
     /// Seconds a killed process stays down, or a paused one paused.
     #[arg(long, default_value_t = 3.0)]
     hold_seconds: f64,
+    /// Seconds every process of a role stays down or paused (all of NATS).
+    #[arg(long, default_value_t = 30.0)]
+    outage_seconds: f64,
+    /// Seconds over which room affinity is measured before the faults.
+    #[arg(long, default_value_t = 10.0)]
+    affinity_seconds: f64,
     /// Seconds between the end of one fault and the next.
     #[arg(long, default_value_t = 3.0)]
     settle_seconds: f64,
@@ -91,6 +101,9 @@ async fn main() -> ExitCode {
 fn chosen_faults(names: &[String]) -> anyhow::Result<Vec<Fault>> {
     if names.is_empty() {
         return Ok(faults::ALL.to_vec());
+    }
+    if names == ["none"] {
+        return Ok(Vec::new());
     }
     names
         .iter()
@@ -210,6 +223,18 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         }
     }
     tokio::time::sleep(Duration::from_secs(3)).await;
+    let mut rooms: HashSet<(u64, u64)> = fleet.iter().map(|d| (d.client_id, d.branch_id)).collect();
+    rooms.extend(
+        shops[0]
+            .branches
+            .iter()
+            .take(2)
+            .map(|&b| (shops[0].client_id, b)),
+    );
+    let window = Duration::from_secs_f64(args.affinity_seconds);
+    let affinity = affinity::measure(&cluster, &pool, rooms.len(), window).await?;
+    affinity.print();
+    let prometheus = cluster.first("prometheus").ok().map(|p| p.listed.port);
 
     let mut injector = Injector {
         cluster,
@@ -218,12 +243,15 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         timeline,
         last_write_ms,
     };
-    let hold = Duration::from_secs_f64(args.hold_seconds);
+    let durations = faults::Durations {
+        hold: Duration::from_secs_f64(args.hold_seconds),
+        outage: Duration::from_secs_f64(args.outage_seconds),
+    };
     let mut injected = Vec::new();
     for round in 0..args.rounds {
         eprintln!("round {} of {}", round + 1, args.rounds);
         for fault in &chosen {
-            injected.push(injector.inject(*fault, round, hold).await?);
+            injected.push(injector.inject(*fault, round, durations).await?);
             tokio::time::sleep(Duration::from_secs_f64(args.settle_seconds)).await;
         }
     }
@@ -254,14 +282,18 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         watched.push(task.await?);
     }
 
-    let reports: Vec<_> = injected
-        .iter()
-        .enumerate()
-        .map(|(i, fault)| {
-            let until = injected.get(i + 1).map_or(load_stopped, |next| next.at);
-            report::of(fault, until, &probed.attempts, &watched)
-        })
-        .collect();
+    let mut reports = Vec::new();
+    for (i, fault) in injected.iter().enumerate() {
+        let until = injected.get(i + 1).map_or(load_stopped, |next| next.at);
+        let mut report = report::of(fault, until, &probed.attempts, &watched);
+        if let Some(port) = prometheus {
+            let (from, to) = (timeline.unix(fault.at), timeline.unix(until));
+            report.alerts = alerts::during(port, from, to)
+                .await
+                .unwrap_or_else(|err| vec![format!("Prometheus did not answer: {err:#}")]);
+        }
+        reports.push(report);
+    }
     report::print(&reports);
     let sent: HashSet<String> = (0..probed.attempts.len())
         .map(|n| format!("probe-{n}"))
@@ -280,6 +312,7 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         prefix: &prefix,
     };
     let mut verdict = check::verify(&run).await;
+    verdicts::of_faults(&mut verdict, &injected, &reports, &probed.attempts);
     let failed_pushes: u64 = fleet
         .iter()
         .map(|d| d.written.lock().unwrap().failed_pushes)
@@ -309,7 +342,7 @@ async fn run(args: Args) -> anyhow::Result<bool> {
             .iter()
             .map(|(held, line)| json!({"held": held, "check": line}))
             .collect();
-        let figures = json!({"faults": reports, "injected": injected, "checks": checks, "watcher_events": arrived, "watcher_late": late, "watcher_repeated": repeated, "watcher_missed": missed});
+        let figures = json!({"affinity": affinity, "faults": reports, "injected": injected, "checks": checks, "watcher_events": arrived, "watcher_late": late, "watcher_repeated": repeated, "watcher_missed": missed});
         std::fs::write(path, serde_json::to_string_pretty(&figures)?)?;
     }
     let passed = verdict.passed();

@@ -18,6 +18,10 @@ pub struct Attempt {
     pub sent: f64,
     pub answered: f64,
     pub ok: bool,
+    /// The answer's status; 0 when none came within the deadline.
+    pub status: u16,
+    /// Whether a refusal came with the contract's error shape (`{"error":{"code","message"}}`).
+    pub error_shape: bool,
 }
 
 /// What the probe wrote: the records a 200 acknowledged, and every attempt.
@@ -60,19 +64,27 @@ pub async fn run(
             .timeout(Duration::from_secs(2))
             .send()
             .await;
-        let ok = match answer {
-            Ok(answer) if answer.status() == 200 => {
-                let answer: serde_json::Value = answer.json().await.unwrap_or_default();
-                answer["synced_count"] == 1
-            }
-            _ => false,
+        let (status, body) = match answer {
+            Ok(answer) => (
+                answer.status().as_u16(),
+                answer.json::<serde_json::Value>().await.unwrap_or_default(),
+            ),
+            Err(_) => (0, serde_json::Value::Null),
         };
+        let ok = status == 200 && body["synced_count"] == 1;
+        let error_shape = body["error"]["code"].is_string() && body["error"]["message"].is_string();
         let answered = timeline.now();
         if ok {
             probed.acknowledged.push(record_id);
             last_write_ms.store((answered * 1000.0) as u64, Ordering::Relaxed);
         }
-        probed.attempts.push(Attempt { sent, answered, ok });
+        probed.attempts.push(Attempt {
+            sent,
+            answered,
+            ok,
+            status,
+            error_shape,
+        });
     }
     probed
 }

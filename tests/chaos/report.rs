@@ -39,6 +39,8 @@ pub struct FaultReport {
     pub duplicates: usize,
     pub repeated: usize,
     pub missed: u64,
+    /// Alerts pending or firing from the fault to the next one (`alerts::during`).
+    pub alerts: Vec<String>,
 }
 
 /// A quantile of `values` (sorted in place); 0 when empty.
@@ -135,6 +137,7 @@ pub fn of(fault: &Injected, until: f64, attempts: &[Attempt], watchers: &[Watche
             .filter(|(t, _)| (fault.at..until).contains(t))
             .map(|(_, n)| n)
             .sum(),
+        alerts: Vec::new(),
     }
 }
 
@@ -183,6 +186,9 @@ pub fn print(reports: &[FaultReport]) {
             r.reconnect_p50_ms, r.reconnect_p99_ms, r.reconnect_max_ms, r.reconnect_peak_per_100ms,
             r.duplicates, r.repeated, r.missed
         );
+        if !r.alerts.is_empty() {
+            eprintln!("{:<45} alerts: {}", "", r.alerts.join(", "));
+        }
         if !r.close_codes.is_empty() {
             eprintln!(
                 "{:<45} close codes of the dropped connections: {:?}",

@@ -1,21 +1,36 @@
 //! The run's clock: every moment the suite notes is seconds since the run began; and the
 //! ticks the tills and the probe act on.
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use tokio::time::{Interval, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 
 #[derive(Clone, Copy)]
-pub struct Timeline(Instant);
+pub struct Timeline {
+    started: Instant,
+    /// Unix seconds at the start.
+    epoch: f64,
+}
 
 impl Timeline {
     pub fn start() -> Timeline {
-        Timeline(Instant::now())
+        let epoch = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0.0, |since| since.as_secs_f64());
+        Timeline {
+            started: Instant::now(),
+            epoch,
+        }
     }
 
     pub fn now(&self) -> f64 {
-        self.0.elapsed().as_secs_f64()
+        self.started.elapsed().as_secs_f64()
+    }
+
+    /// Moment `t` of the timeline in Unix seconds (what Prometheus is asked in).
+    pub fn unix(&self, t: f64) -> f64 {
+        self.epoch + t
     }
 }
 

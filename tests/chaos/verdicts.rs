@@ -1,0 +1,71 @@
+//! What each kind of fault must keep beyond the checks of every run ([`crate::check`]):
+//! pushes keep succeeding with all of NATS down; with MariaDB stopped every refused push
+//! gets a 503 in the contract's error shape within the probe's 2 s deadline, and writes come
+//! back by themselves; a rolling restart brings back every device it disconnected.
+
+use crate::check::Verdict;
+use crate::faults::Injected;
+use crate::probe::Attempt;
+use crate::report::FaultReport;
+
+pub fn of_faults(
+    verdict: &mut Verdict,
+    injected: &[Injected],
+    reports: &[FaultReport],
+    attempts: &[Attempt],
+) {
+    for (fault, report) in injected.iter().zip(reports) {
+        let name = fault.fault;
+        match name {
+            "nats-all-kill" | "nats-all-pause" => verdict.check(
+                report.refused_writes == 0,
+                format!(
+                    "{name}: pushes through the balancer kept succeeding with all of NATS down ({} refused)",
+                    report.refused_writes
+                ),
+            ),
+            "mariadb-stop" => {
+                let refused: Vec<&Attempt> = attempts
+                    .iter()
+                    .filter(|a| !a.ok && a.sent >= fault.at && a.sent <= fault.undone)
+                    .collect();
+                let in_shape = refused
+                    .iter()
+                    .filter(|a| a.status == 503 && a.error_shape)
+                    .count();
+                let mut others: Vec<u16> = refused
+                    .iter()
+                    .filter(|a| !(a.status == 503 && a.error_shape))
+                    .map(|a| a.status)
+                    .collect();
+                others.dedup();
+                let slowest = refused
+                    .iter()
+                    .map(|a| (a.answered - a.sent) * 1000.0)
+                    .fold(0.0, f64::max);
+                verdict.check(
+                    !refused.is_empty() && in_shape == refused.len(),
+                    format!(
+                        "{name}: {in_shape} of {} pushes refused while MariaDB was stopped got a 503 with the contract's error, the slowest in {slowest:.0} ms (others: statuses {others:?}, 0 = no answer in 2 s)",
+                        refused.len()
+                    ),
+                );
+                verdict.check(
+                    fault.writes_back.is_some(),
+                    format!(
+                        "{name}: writes acknowledged again by themselves {:.1} s after MariaDB started",
+                        fault.writes_back.map_or(f64::NAN, |back| back - fault.undone)
+                    ),
+                );
+            }
+            "fanout-rolling" | "ingest-rolling" => verdict.check(
+                report.reconnected == report.disconnected,
+                format!(
+                    "{name}: {} of {} devices it disconnected came back",
+                    report.reconnected, report.disconnected
+                ),
+            ),
+            _ => {}
+        }
+    }
+}
