@@ -171,6 +171,11 @@ fanout_balance() {
   http-request set-var(txn.room) var(txn.jwt),jwt_payload_query('$.client_id',int),concat(:,txn.branch,)
   balance hash var(txn.room)
   hash-type consistent sdbm avalanche
+  # Bounded loads: a replica past twice the average connections gets no new ones; they go to
+  # the next replica of the ring. Without it a full replica (WS_MAX_CONNECTIONS) would get
+  # its rooms' devices back after every 503; a shop's room (5-20 devices) never spills, the
+  # fault suite's rooms of 1,500 did at 1.5 times (1.67 replicas a room).
+  hash-balance-factor 200
 CONF
 }
 

@@ -54,7 +54,9 @@ fn options(
         .timezone(Some("+00:00".into()));
     let pool = MySqlPoolOptions::new()
         .max_connections(config.database_max_connections)
-        .acquire_timeout(Duration::from_secs(5))
+        // A connection refused (MySQL stopped) is retried until this deadline, so it is what a
+        // request waits before its 503: at 5 s the fault suite's pushes timed out instead.
+        .acquire_timeout(Duration::from_millis(1500))
         // A busy pool's dropped connection fails its request with a 503 (an I/O error, or the
         // server's "shutting down" / "killed" / "idle" error codes); idle connections are
         // recycled well before the server's `wait_timeout`.

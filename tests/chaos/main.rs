@@ -312,7 +312,14 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         prefix: &prefix,
     };
     let mut verdict = check::verify(&run).await;
-    verdicts::of_faults(&mut verdict, &injected, &reports, &probed.attempts);
+    let fanout = injector.cluster.first("fanout")?;
+    let drain = verdicts::Drain {
+        batch: fanout.env("WS_DRAIN_BATCH").map_or(Ok(500), str::parse)?,
+        pause_ms: fanout
+            .env("WS_DRAIN_PAUSE_MS")
+            .map_or(Ok(100.0), str::parse)?,
+    };
+    verdicts::of_faults(&mut verdict, &injected, &reports, &probed.attempts, &drain);
     let failed_pushes: u64 = fleet
         .iter()
         .map(|d| d.written.lock().unwrap().failed_pushes)

@@ -1,18 +1,30 @@
 //! What each kind of fault must keep beyond the checks of every run ([`crate::check`]):
 //! pushes keep succeeding with all of NATS down; with MariaDB stopped every refused push
 //! gets a 503 in the contract's error shape within the probe's 2 s deadline, and writes come
-//! back by themselves; a rolling restart brings back every device it disconnected.
+//! back by themselves; a rolling restart brings back every device it disconnected, none
+//! goes without events for longer than the drain and its first reconnect wait (plus 5 s
+//! for the catch-up), and no 100 ms sees more reconnects than a drain step closes.
 
 use crate::check::Verdict;
 use crate::faults::Injected;
 use crate::probe::Attempt;
 use crate::report::FaultReport;
 
+/// How fanout drains on SIGTERM (`WS_DRAIN_BATCH` sockets every `WS_DRAIN_PAUSE_MS`).
+pub struct Drain {
+    pub batch: usize,
+    pub pause_ms: f64,
+}
+
+/// Both clients wait up to this long before their first reconnect.
+const FIRST_RECONNECT_WAIT_MS: f64 = 1_000.0;
+
 pub fn of_faults(
     verdict: &mut Verdict,
     injected: &[Injected],
     reports: &[FaultReport],
     attempts: &[Attempt],
+    drain: &Drain,
 ) {
     for (fault, report) in injected.iter().zip(reports) {
         let name = fault.fault;
@@ -58,13 +70,32 @@ pub fn of_faults(
                     ),
                 );
             }
-            "fanout-rolling" | "ingest-rolling" => verdict.check(
-                report.reconnected == report.disconnected,
-                format!(
-                    "{name}: {} of {} devices it disconnected came back",
-                    report.reconnected, report.disconnected
-                ),
-            ),
+            "fanout-rolling" | "ingest-rolling" => {
+                verdict.check(
+                    report.reconnected == report.disconnected,
+                    format!(
+                        "{name}: {} of {} devices it disconnected came back",
+                        report.reconnected, report.disconnected
+                    ),
+                );
+                // One replica's devices at a time: the most one replica held.
+                let steps = report.disconnected.div_ceil(drain.batch.max(1)) as f64;
+                let allowed = steps * drain.pause_ms + FIRST_RECONNECT_WAIT_MS + 5_000.0;
+                verdict.check(
+                    report.delivery_gap_max_ms <= allowed,
+                    format!(
+                        "{name}: the longest a device went without events, {:.0} ms, is within the drain and a reconnect ({allowed:.0} ms)",
+                        report.delivery_gap_max_ms
+                    ),
+                );
+                verdict.check(
+                    report.reconnect_peak_per_100ms <= drain.batch,
+                    format!(
+                        "{name}: at most {} reconnects in 100 ms, a drain step closes {}",
+                        report.reconnect_peak_per_100ms, drain.batch
+                    ),
+                );
+            }
             _ => {}
         }
     }

@@ -37,6 +37,8 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) 
 
 #[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus text", body = String, content_type = "text/plain")))]
 pub async fn metrics(State(state): State<AppState>) -> String {
+    let mysql = shared::storage::answers(state.pool()).await;
+    metrics::gauge!("possync_mysql_up").set(f64::from(u8::from(mysql)));
     if let Ok(backlog) = shared::sync_queue::backlog::backlog(state.pool()).await {
         metrics::gauge!("possync_sync_queue_backlog").set(backlog.span as f64);
         metrics::gauge!("possync_sync_queue_oldest_unpublished_seconds")
