@@ -3,7 +3,6 @@
 #   prometheus_targets PROCESSES_JSON OUT     file_sd targets of the roles serving /metrics
 #   start_prometheus DIR PORT PROCESSES_JSON  Prometheus with deploy/prometheus/ on 127.0.0.1:PORT;
 #                                             sets PROMETHEUS_PID, PROMETHEUS_URL (also in DIR/url)
-#   alerts_fired URL [START [END]]            alerts pending or firing from START to END (Unix s)
 # The config and the rules: deploy/prometheus/ (README.md there); their checks: check-alerts.sh.
 
 # The roles that serve /metrics on 127.0.0.1:<port> (NATS's monitoring port is JSON).
@@ -45,24 +44,4 @@ start_prometheus() {
   done
   kill -TERM "$PROMETHEUS_PID" 2>/dev/null || true
   die "Prometheus was not ready on port $port within 30 s: see $dir/prometheus.log"
-}
-
-# alerts_fired URL [START [END]]: one line per alert and state seen from START to END (Unix
-# seconds; END defaults to now; without START, the alerts active now), tab-separated:
-#   alertname  state (firing|pending)  job  instance  first seen  last seen (Unix seconds)
-# A fault shorter than an alert's `for:` shows it pending only: grep firing for those that fired.
-alerts_fired() {
-  local url=$1 start=${2:-} end=${3:-$(date +%s)}
-  if [ -z "$start" ]; then
-    curl -fsS "$url/api/v1/alerts" | jq -r --argjson now "$end" '.data.alerts[]
-      | [.labels.alertname, .state, .labels.job // "", .labels.instance // "",
-         (.activeAt | sub("\\.[0-9]+Z$"; "Z") | fromdateiso8601), $now] | @tsv'
-    return
-  fi
-  # Rules are evaluated every 5 s; a 1 s step (coarser past 10,000 points) misses none of them.
-  curl -fsS "$url/api/v1/query_range" --data-urlencode 'query=ALERTS' \
-    --data-urlencode "start=$start" --data-urlencode "end=$end" \
-    --data-urlencode "step=$(((end - start) / 10000 + 1))s" \
-    | jq -r '.data.result[] | [.metric.alertname, .metric.alertstate, .metric.job // "",
-        .metric.instance // "", (.values[0][0] | floor), (.values[-1][0] | floor)] | @tsv'
 }

@@ -135,6 +135,9 @@ defaults
   timeout client 60s
   timeout server 60s
   timeout tunnel 1h
+  # A check may take up to a readiness probe's 2 s wait; without this it would time out at
+  # its 1 s interval.
+  timeout check 3s
   option http-server-close
   # A request that cannot connect (a replica just killed) goes to another replica.
   retries 3

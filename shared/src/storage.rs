@@ -75,9 +75,8 @@ fn options(
     Ok((pool, options))
 }
 
-/// The server's error number (`ER_*`) when `err` is one MySQL/MariaDB answered with.
-/// How long a readiness probe waits for MySQL before it says no: a stopped server must not
-/// hold the balancer's check until the pool's own timeout.
+/// How long a readiness probe waits for MySQL before it says no (a paused server; a stopped
+/// one is refused within the pool's 1.5 s acquire timeout).
 pub const READINESS_WAIT: Duration = Duration::from_secs(2);
 
 /// Whether MySQL answers `SELECT 1` within [`READINESS_WAIT`].
@@ -86,6 +85,7 @@ pub async fn answers(pool: &MySqlPool) -> bool {
     matches!(tokio::time::timeout(READINESS_WAIT, probe).await, Ok(Ok(_)))
 }
 
+/// The server's error number (`ER_*`) when `err` is one MySQL/MariaDB answered with.
 pub fn error_number(err: &sqlx::Error) -> Option<u16> {
     let db = err.as_database_error()?;
     db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()

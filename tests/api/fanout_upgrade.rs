@@ -119,11 +119,20 @@ async fn without_mysql_a_replica_stays_ready_and_lets_in_the_devices_it_has_seen
     drop(fanout.connect(&cashier, "till-seen").await);
 
     link.cut();
-    let answer = reqwest::get(format!("http://{}/readyz", fanout.addr))
-        .await
-        .unwrap();
-    let status = answer.status().as_u16();
-    let ready: Value = answer.json().await.unwrap();
+    // The replica checks MySQL every second; its readiness never waits for the check.
+    let readyz = format!("http://{}/readyz", fanout.addr);
+    let (mut status, mut ready) = (0, Value::Null);
+    for _ in 0..50 {
+        let started = std::time::Instant::now();
+        let answer = reqwest::get(&readyz).await.unwrap();
+        assert!(started.elapsed() < Duration::from_secs(1), "readyz waited");
+        status = answer.status().as_u16();
+        ready = answer.json().await.unwrap();
+        if ready["mysql"] == false {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let seen = open(&fanout, &cashier, "till-seen").await;
     let unseen = open(&fanout, &cashier, "till-new").await;
     let stranger = open(&fanout, &other_branch, "till-seen").await;

@@ -129,9 +129,10 @@ impl Injector {
                 }
                 tokio::time::sleep(hold).await;
                 for &index in &targets {
+                    // Saved one by one: stopping the cluster must find each new pid.
                     self.cluster.processes[index].restart()?;
+                    self.cluster.save()?;
                 }
-                self.cluster.save()?;
             }
             Action::Pause | Action::PauseAll => {
                 let hold = if fault.action == Action::PauseAll {

@@ -50,6 +50,7 @@ pub fn of_faults(
                     .filter(|a| !(a.status == 503 && a.error_shape))
                     .map(|a| a.status)
                     .collect();
+                others.sort_unstable();
                 others.dedup();
                 let slowest = refused
                     .iter()
@@ -78,7 +79,8 @@ pub fn of_faults(
                         report.reconnected, report.disconnected
                     ),
                 );
-                // One replica's devices at a time: the most one replica held.
+                // Drain steps for every device dropped (the replicas drain one after another,
+                // so this allows more than one replica's drain takes).
                 let steps = report.disconnected.div_ceil(drain.batch.max(1)) as f64;
                 let allowed = steps * drain.pause_ms + FIRST_RECONNECT_WAIT_MS + 5_000.0;
                 verdict.check(

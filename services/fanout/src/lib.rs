@@ -54,11 +54,12 @@ pub fn app(state: AppState) -> Router {
     shared::telemetry::with_http_layers(routes)
 }
 
-/// Ready while it can relay events (NATS) and is not draining. MySQL is reported, not
-/// required: without it the devices this replica has seen still get in, which room
-/// affinity makes most of the devices that come to it (`docs/operations.md`).
+/// Ready while it can relay events (NATS) and is not draining. MySQL is reported (as the
+/// background check last saw it, so the answer never waits), not required: without it the
+/// devices this replica has seen still get in, which room affinity makes most of the
+/// devices that come to it (`docs/operations.md`).
 async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    let mysql = shared::storage::answers(&state.pool).await;
+    let mysql = state.mysql_up.load(Ordering::Relaxed);
     let nats = state.nats.connection_state() == async_nats::connection::State::Connected;
     let draining = state.draining.load(Ordering::SeqCst);
     let status = if nats && !draining {
@@ -73,6 +74,22 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
 async fn metrics(State(state): State<AppState>) -> String {
     metrics::gauge!("possync_ws_max_connections").set(state.config.ws_max_connections as f64);
     shared::metrics::render(&state.nats)
+}
+
+/// How often fanout checks that MySQL answers, for `/readyz`.
+const MYSQL_CHECK_EVERY: Duration = Duration::from_secs(1);
+
+async fn watch_mysql(state: AppState, stop: CancellationToken) {
+    let mut ticks = tokio::time::interval(MYSQL_CHECK_EVERY);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = ticks.tick() => {}
+        }
+        let up = shared::storage::answers(&state.pool).await;
+        state.mysql_up.store(up, Ordering::Relaxed);
+    }
 }
 
 pub struct Application {
@@ -111,6 +128,7 @@ impl Application {
             pool,
             hub,
             known_devices: Arc::default(),
+            mysql_up: Arc::default(),
             keys,
             config: Arc::new(config.socket),
             draining: Arc::default(),
@@ -129,6 +147,7 @@ impl Application {
     /// connections are closed with "going away" in paced batches, and NATS is drained.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         tracing::info!(addr = %self.local_addr(), "fanout listening");
+        tokio::spawn(watch_mysql(self.state.clone(), shutdown.clone()));
         let state = self.state.clone();
         let drained = async move {
             shutdown.cancelled().await;

@@ -19,6 +19,8 @@ pub struct AppState {
     pub pool: MySqlPool,
     pub hub: Arc<Hub>,
     pub known_devices: Arc<KnownDevices>,
+    /// Whether MySQL answered the last background check (every second).
+    pub mysql_up: Arc<AtomicBool>,
     pub keys: TokenKeys,
     pub config: Arc<SocketConfig>,
     pub draining: Arc<AtomicBool>,

@@ -39,7 +39,15 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) 
 pub async fn metrics(State(state): State<AppState>) -> String {
     let mysql = shared::storage::answers(state.pool()).await;
     metrics::gauge!("possync_mysql_up").set(f64::from(u8::from(mysql)));
-    if let Ok(backlog) = shared::sync_queue::backlog::backlog(state.pool()).await {
+    // Without MySQL the gauges keep their last values, and the scrape never waits for it.
+    let backlog = shared::sync_queue::backlog::backlog(state.pool());
+    let backlog = match mysql {
+        true => tokio::time::timeout(shared::storage::READINESS_WAIT, backlog)
+            .await
+            .ok(),
+        false => None,
+    };
+    if let Some(Ok(backlog)) = backlog {
         metrics::gauge!("possync_sync_queue_backlog").set(backlog.span as f64);
         metrics::gauge!("possync_sync_queue_oldest_unpublished_seconds")
             .set(shared::sync_queue::backlog::age_seconds(backlog.oldest));
