@@ -1,9 +1,10 @@
 //! NATS subjects and WebSocket rooms.
 //!
-//! Change events go to `<prefix>.<client_id>.<branch_id>.<table>` for branch tables and to
-//! `<prefix>.<client_id>.shared.<table>` for tables shared by every branch of a client. A
-//! room `client:branch` listens to its branch and to its client's shared subjects; a super
-//! admin's room `client:*` listens to the whole client. Every token that goes into a subject
+//! Change events go to `<prefix>.<client_id>.<branch_id>` for branch tables and to
+//! `<prefix>.<client_id>.shared` for tables shared by every branch of a client, the table
+//! named inside each change: one message carries a transaction's changes of one room. A
+//! room `client:branch` listens to its branch's subject and its client's shared one; a
+//! super admin's room `client:*` listens to the whole client. Every token that goes into a subject
 //! is checked: no `.`, `*`, `>`, whitespace or empty tokens can reach NATS.
 
 use std::fmt;
@@ -52,8 +53,8 @@ impl Subjects {
     /// Where a change of `table` in `branch_id` of `client_id` is published.
     pub fn change(&self, client_id: u64, branch_id: u64, table: &Table) -> String {
         match table.scope {
-            Scope::Branch => format!("{}.{client_id}.{branch_id}.{}", self.prefix, table.name),
-            Scope::Client => format!("{}.{client_id}.{SHARED_TOKEN}.{}", self.prefix, table.name),
+            Scope::Branch => format!("{}.{client_id}.{branch_id}", self.prefix),
+            Scope::Client => format!("{}.{client_id}.{SHARED_TOKEN}", self.prefix),
         }
     }
 
@@ -61,8 +62,8 @@ impl Subjects {
     pub fn for_room(&self, room: Room) -> Vec<String> {
         match room.branch {
             RoomBranch::One(branch_id) => vec![
-                format!("{}.{}.{branch_id}.>", self.prefix, room.client_id),
-                format!("{}.{}.{SHARED_TOKEN}.>", self.prefix, room.client_id),
+                format!("{}.{}.{branch_id}", self.prefix, room.client_id),
+                format!("{}.{}.{SHARED_TOKEN}", self.prefix, room.client_id),
             ],
             RoomBranch::All => vec![format!("{}.{}.>", self.prefix, room.client_id)],
         }
@@ -127,15 +128,21 @@ mod tests {
         let subjects = Subjects::new("sync").unwrap();
         let invoices = registry::lookup("invoices").unwrap();
         let products = registry::lookup("products").unwrap();
-        assert_eq!(subjects.change(1, 2, invoices), "sync.1.2.invoices");
-        assert_eq!(subjects.change(1, 2, products), "sync.1.shared.products");
+        let stock = registry::lookup("product_stock").unwrap();
+        assert_eq!(subjects.change(1, 2, invoices), "sync.1.2");
+        assert_eq!(
+            subjects.change(1, 2, stock),
+            "sync.1.2",
+            "one subject a room"
+        );
+        assert_eq!(subjects.change(1, 2, products), "sync.1.shared");
     }
 
     #[test]
     fn rooms_map_to_their_subjects() {
         let subjects = Subjects::new("sync").unwrap();
         let branch = Room::parse("1:2").unwrap();
-        assert_eq!(subjects.for_room(branch), ["sync.1.2.>", "sync.1.shared.>"]);
+        assert_eq!(subjects.for_room(branch), ["sync.1.2", "sync.1.shared"]);
         assert_eq!(subjects.for_room(Room::parse("1:*").unwrap()), ["sync.1.>"]);
         assert_eq!(branch.to_string(), "1:2");
     }

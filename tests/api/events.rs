@@ -82,9 +82,9 @@ async fn a_subscriber_receives_exactly_the_committed_changes_on_their_subjects()
     assert_eq!(
         subjects,
         [
-            format!("{prefix}.{c}.shared.products"),
-            format!("{prefix}.{c}.{b1}.invoices"),
-            format!("{prefix}.{c}.{b2}.invoices"),
+            format!("{prefix}.{c}.shared"),
+            format!("{prefix}.{c}.{b1}"),
+            format!("{prefix}.{c}.{b2}"),
         ]
     );
     let (_, first, _) = &received[0];
@@ -135,7 +135,7 @@ async fn the_stream_stores_each_change_once_even_when_published_again() {
             .await
             .unwrap(),
         format!(
-            "{}.{}.shared.products",
+            "{}.{}.shared",
             app.config.nats.nats_subject_prefix, tenant.client_id
         ),
     );
@@ -410,8 +410,8 @@ async fn a_batch_is_one_message_per_subject_and_one_frame_per_change_on_the_sock
     assert_eq!(
         messages,
         [
-            (format!("{prefix}.{c}.shared.products"), 10),
-            (format!("{prefix}.{c}.{b}.invoices"), 40)
+            (format!("{prefix}.{c}.shared"), 10),
+            (format!("{prefix}.{c}.{b}"), 40)
         ]
     );
     let frames = device.drain_syncs(Duration::from_millis(500)).await;
@@ -428,6 +428,74 @@ async fn a_batch_is_one_message_per_subject_and_one_frame_per_change_on_the_sock
     assert_eq!(first["type"], "sync");
     assert_eq!(first["table_name"], "invoices");
     assert_eq!(first["data"], json!({"total": 1}));
+}
+
+/// A sale writes four tables of its branch: one message, with one frame per change on the
+/// socket (it was four messages when the table was part of the subject).
+#[tokio::test]
+async fn a_sale_of_four_tables_is_one_message_on_its_room_subject() {
+    let mut watched = Watched::start().await;
+    let item = json!({"invoice_id": "s1", "product_id": "tea", "quantity": 2, "price": 350});
+    let sale = json!([
+        record("invoices", "s1", json!({"total": 700})),
+        record("invoice_items", "s1-1", item),
+        record(
+            "product_stock",
+            "tea",
+            json!({"product_id": "tea", "quantity": 40})
+        ),
+        record(
+            "cash_movements",
+            "s1-cash",
+            json!({"amount": 700, "type": "in"})
+        ),
+    ]);
+
+    let answer = watched.app.push(&watched.token, "till-writer", sale).await;
+    watched.app.wait_published().await;
+    let messages = messages_until_quiet(&mut watched.subscriber).await;
+    let frames = watched.device.drain_syncs(Duration::from_millis(500)).await;
+
+    assert_eq!(answer["errors"], json!([]), "{answer}");
+    let (prefix, c, b) = (
+        &watched.prefix,
+        watched.tenant.client_id,
+        watched.tenant.branches[0],
+    );
+    let sorted = |mut tables: Vec<String>| {
+        tables.sort();
+        tables
+    };
+    let published: Vec<(String, Vec<String>)> = messages
+        .iter()
+        .map(|m| {
+            let changes = changes_in(&m.payload);
+            let tables = changes
+                .iter()
+                .map(|change| change["table_name"].to_string());
+            (m.subject.to_string(), sorted(tables.collect()))
+        })
+        .collect();
+    let sale_tables = sorted(
+        [
+            "invoices",
+            "invoice_items",
+            "product_stock",
+            "cash_movements",
+        ]
+        .map(|t| format!("{t:?}"))
+        .to_vec(),
+    );
+    assert_eq!(
+        published,
+        [(format!("{prefix}.{c}.{b}"), sale_tables.clone())]
+    );
+    let framed = frames.iter().map(|f| f["table_name"].to_string());
+    assert_eq!(
+        sorted(framed.collect()),
+        sale_tables,
+        "one frame per change"
+    );
 }
 
 /// A publish retried after a lost acknowledgement, or re-published by the relay, reaches

@@ -243,17 +243,17 @@ async fn the_relay_publishes_the_groups_ingest_would_have_published() {
         messages,
         [
             (
-                format!("{prefix}.{c}.shared.products"),
+                format!("{prefix}.{c}.shared"),
                 ids[0].to_string(),
                 vec![json!("p1")]
             ),
             (
-                format!("{prefix}.{c}.{b}.invoices"),
+                format!("{prefix}.{c}.{b}"),
                 ids[1].to_string(),
                 vec![json!("inv-0"), json!("inv-1"), json!("inv-2")]
             ),
             (
-                format!("{prefix}.{c}.{b}.invoices"),
+                format!("{prefix}.{c}.{b}"),
                 ids[4].to_string(),
                 vec![json!("more-0"), json!("more-1")]
             ),

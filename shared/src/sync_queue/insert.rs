@@ -57,20 +57,20 @@ impl IdAllocation {
 }
 
 /// The publish group of each change, in order: the smallest position of the changes that
-/// share its scope and table (one subject), and how many they are. Ingest publishes a group
-/// as one message; the relay re-publishes only whole groups.
+/// share its scope (one subject, whatever their tables), and how many they are. Ingest
+/// publishes a group as one message; the relay re-publishes only whole groups.
 fn groups_of(changes: &[QueuedChange<'_>]) -> Vec<(u64, u16)> {
-    let mut groups: HashMap<(u64, &str), (u64, u16)> = HashMap::new();
+    let mut groups: HashMap<u64, (u64, u16)> = HashMap::new();
     for change in changes {
         let group = groups
-            .entry((change.branch_scope, change.table.name))
+            .entry(change.branch_scope)
             .or_insert((change.position, 0));
         group.0 = group.0.min(change.position);
         group.1 += 1;
     }
     changes
         .iter()
-        .map(|change| groups[&(change.branch_scope, change.table.name)])
+        .map(|change| groups[&change.branch_scope])
         .collect()
 }
 
@@ -174,13 +174,13 @@ mod tests {
     }
 
     #[test]
-    fn a_group_is_one_scope_and_table_named_by_its_smallest_position() {
+    fn a_group_is_one_scope_whatever_its_tables_named_by_its_smallest_position() {
         let changes = [
             change(1, "invoices", 12),
             change(0, "products", 11),
-            change(1, "invoices", 10),
-            change(1, "products", 13),
+            change(1, "invoice_items", 10),
+            change(1, "product_stock", 13),
         ];
-        assert_eq!(groups_of(&changes), [(10, 2), (11, 1), (10, 2), (13, 1)]);
+        assert_eq!(groups_of(&changes), [(10, 3), (11, 1), (10, 3), (10, 3)]);
     }
 }
