@@ -45,7 +45,7 @@ pub struct NatsConfig {
     /// NATS server URL; a cluster's servers may be listed comma-separated.
     #[arg(long, env = "NATS_URL", default_value = "nats://127.0.0.1:4222")]
     pub nats_url: String,
-    /// First token of every change subject (`<prefix>.<client>.<branch>.<table>`).
+    /// First token of every change subject (`<prefix>.<client>.<branch|shared>`).
     #[arg(long, env = "NATS_SUBJECT_PREFIX", default_value = "sync")]
     pub nats_subject_prefix: String,
     /// JetStream stream that stores the change events.
@@ -54,6 +54,14 @@ pub struct NatsConfig {
     /// Copies of the stream a NATS cluster keeps (3 in a 3-node cluster) when it creates it.
     #[arg(long, env = "NATS_STREAM_REPLICAS", default_value_t = 1)]
     pub nats_stream_replicas: usize,
+    /// Seconds the stream keeps an event. Devices never read it back (they pull): it only
+    /// needs to outlast the duplicate window (120 s) and the relay's grace.
+    #[arg(long, env = "NATS_STREAM_MAX_AGE_SECS", default_value_t = 600)]
+    pub nats_stream_max_age_secs: u64,
+    /// Bytes the stream keeps at most; past it the oldest events go (it never refuses a
+    /// publish for its size). Size it as events/s × ~3 KB × the max age.
+    #[arg(long, env = "NATS_STREAM_MAX_BYTES", default_value_t = 1 << 30)]
+    pub nats_stream_max_bytes: i64,
 }
 
 impl NatsConfig {
@@ -146,6 +154,8 @@ mod tests {
             nats_subject_prefix: "sync".into(),
             nats_stream: "POSSYNC".into(),
             nats_stream_replicas: 1,
+            nats_stream_max_age_secs: 600,
+            nats_stream_max_bytes: 1 << 20,
         }
     }
 

@@ -13,30 +13,62 @@ use crate::config::NatsConfig;
 use crate::subject::Subjects;
 use crate::wire::socket::ChangeEvent;
 
-/// How long the stream remembers message ids for de-duplication.
+/// How long the stream remembers message ids for de-duplication (never more than it keeps
+/// events).
 pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
-/// How long the stream keeps events (devices catch up by pulling, not from the stream).
-pub const MAX_AGE: Duration = Duration::from_secs(24 * 3600);
 
-/// Creates the stream if it is missing; harmless when it exists.
+/// The limits the stream runs with: `NATS_STREAM_MAX_AGE_SECS` and `NATS_STREAM_MAX_BYTES`,
+/// the oldest events dropped at either (devices catch up by pulling, never from the stream).
+fn limits(config: &NatsConfig) -> (Duration, i64, Duration) {
+    let max_age = Duration::from_secs(config.nats_stream_max_age_secs.max(1));
+    (
+        max_age,
+        config.nats_stream_max_bytes,
+        DUPLICATE_WINDOW.min(max_age),
+    )
+}
+
+/// Creates the stream if it is missing, and brings an existing one's limits to the config
+/// (one made with other limits, such as the former 24 h without a byte limit, is updated
+/// once; its subjects and replicas stay).
 pub async fn ensure(js: &jetstream::Context, config: &NatsConfig) -> anyhow::Result<()> {
     let subjects = Subjects::new(&config.nats_subject_prefix)?;
-    js.get_or_create_stream(stream::Config {
-        name: config.nats_stream.clone(),
-        subjects: vec![subjects.all()],
-        storage: stream::StorageType::File,
-        duplicate_window: DUPLICATE_WINDOW,
-        max_age: MAX_AGE,
-        num_replicas: config.nats_stream_replicas,
-        ..Default::default()
-    })
-    .await
-    .map_err(|err| {
+    let (max_age, max_bytes, duplicate_window) = limits(config);
+    let failed = |err: &dyn std::fmt::Display| {
         anyhow::anyhow!(
             "cannot create JetStream stream {}: {err}",
             config.nats_stream
         )
-    })?;
+    };
+    let stream = js
+        .get_or_create_stream(stream::Config {
+            name: config.nats_stream.clone(),
+            subjects: vec![subjects.all()],
+            storage: stream::StorageType::File,
+            duplicate_window,
+            max_age,
+            max_bytes,
+            discard: stream::DiscardPolicy::Old,
+            num_replicas: config.nats_stream_replicas,
+            ..Default::default()
+        })
+        .await
+        .map_err(|err| failed(&err))?;
+    let current = &stream.cached_info().config;
+    let limited = (current.max_age, current.max_bytes, current.duplicate_window)
+        == (max_age, max_bytes, duplicate_window)
+        && current.discard == stream::DiscardPolicy::Old;
+    if !limited {
+        js.update_stream(stream::Config {
+            max_age,
+            max_bytes,
+            duplicate_window,
+            discard: stream::DiscardPolicy::Old,
+            ..current.clone()
+        })
+        .await
+        .map_err(|err| failed(&err))?;
+    }
     Ok(())
 }
 

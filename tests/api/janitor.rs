@@ -345,3 +345,80 @@ async fn the_backlog_is_read_from_the_ends_of_the_unpublished_range() {
     assert_eq!(first_published.span, 1, "only the last waits");
     assert!(first_published.oldest > Some(first_written));
 }
+
+#[tokio::test]
+async fn a_stream_made_with_other_limits_gets_the_configured_age_and_byte_limit() {
+    let app = TestIngest::spawn().await;
+    let js = app.jetstream().await;
+    let name = &app.config.nats.nats_stream;
+    js.delete_stream(name).await.ok();
+    let prefix = &app.config.nats.nats_subject_prefix;
+    js.create_stream(async_nats::jetstream::stream::Config {
+        name: name.clone(),
+        subjects: vec![format!("{prefix}.>")],
+        max_age: Duration::from_secs(24 * 3600),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+
+    shared::stream::ensure(&js, &app.config.nats).await.unwrap();
+
+    let mut stream = js.get_stream(name).await.unwrap();
+    let config = stream.info().await.unwrap().config.clone();
+    assert_eq!(
+        (config.max_age, config.max_bytes, config.duplicate_window),
+        (Duration::from_secs(600), 16 << 20, Duration::from_secs(120))
+    );
+    assert_eq!(
+        config.discard,
+        async_nats::jetstream::stream::DiscardPolicy::Old
+    );
+    assert_eq!(config.subjects, [format!("{prefix}.>")], "subjects kept");
+}
+
+#[tokio::test]
+async fn when_nats_has_no_room_left_the_relay_keeps_what_it_could_not_store_and_sends_it_later() {
+    let nats = TestNats::with_file_store(256 * 1024).await;
+    let url = nats.url();
+    let app = TestIngest::spawn_with(|c| {
+        c.nats.nats_url = DEAD_NATS.into();
+        c.nats.nats_stream_max_bytes = -1;
+    })
+    .await;
+    let tenant = Tenant::seed(&app, "shop").await;
+    let token = tenant.token(&app, 0, Role::Cashier);
+    let wide = "x".repeat(2_000);
+    // 10 groups of ~40 KB: the 256 KB store takes about 6, and the rest once purged.
+    for batch in 0..10 {
+        let records: Vec<Value> = (0..20)
+            .map(|i| {
+                json!({"table_name": "invoices", "record_id": format!("b{batch}-{i}"),
+                       "data": {"total": i, "note": wide}, "local_updated_at": "2025-12-07T10:30:00Z"})
+            })
+            .collect();
+        app.push(&token, "t1", Value::Array(records)).await;
+    }
+    let janitor = sweeper(&app, &url, sweep_config()).await;
+
+    let full = janitor.sweep_once().await.unwrap();
+    let left = unpublished(&app).await;
+    let stored = stream_messages(&app, &url).await;
+    let js = async_nats::jetstream::new(async_nats::connect(&url).await.unwrap());
+    js.get_stream(&app.config.nats.nats_stream)
+        .await
+        .unwrap()
+        .purge()
+        .await
+        .unwrap();
+    let freed = janitor.sweep_once().await.unwrap();
+
+    assert!(left > 0, "the store filled up before the backlog was out");
+    assert_eq!(
+        full.relayed,
+        stored * 20,
+        "marked published: exactly what the stream stored"
+    );
+    assert_eq!(full.relayed + freed.relayed, 200);
+    assert_eq!(unpublished(&app).await, 0, "sent once there was room");
+}

@@ -36,6 +36,9 @@ pub fn config(db: &TestDb) -> Config {
             nats_subject_prefix: unique_name("t"),
             nats_stream: unique_name("T").to_uppercase(),
             nats_stream_replicas: 1,
+            nats_stream_max_age_secs: 600,
+            // Every test makes its own stream on one server: small, so they all fit.
+            nats_stream_max_bytes: 16 << 20,
         },
         jwt: JwtConfig {
             jwt_secret: SecretString::from(unique_name("secret-").repeat(2)),

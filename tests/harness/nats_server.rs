@@ -8,6 +8,8 @@ use std::time::Duration;
 pub struct TestNats {
     pub port: u16,
     store: PathBuf,
+    /// JetStream's limit on the whole server's file store, if any (a disk that fills up).
+    max_file_store: Option<u64>,
     child: Option<Child>,
 }
 
@@ -27,6 +29,15 @@ fn binary() -> String {
 
 impl TestNats {
     pub async fn start() -> TestNats {
+        Self::start_with(None).await
+    }
+
+    /// A server whose JetStream file store holds at most `bytes` over all its streams.
+    pub async fn with_file_store(bytes: u64) -> TestNats {
+        Self::start_with(Some(bytes)).await
+    }
+
+    async fn start_with(max_file_store: Option<u64>) -> TestNats {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -36,6 +47,7 @@ impl TestNats {
         let mut nats = TestNats {
             port,
             store,
+            max_file_store,
             child: None,
         };
         nats.restart().await;
@@ -57,16 +69,22 @@ impl TestNats {
     /// Starts the server (again) on the same port and store; waits until it accepts.
     pub async fn restart(&mut self) {
         self.kill();
-        let child = Command::new(binary())
-            .args([
-                "-a",
-                "127.0.0.1",
-                "-p",
-                &self.port.to_string(),
-                "-js",
-                "-sd",
-            ])
-            .arg(&self.store)
+        let mut command = Command::new(binary());
+        command.args(["-a", "127.0.0.1", "-p", &self.port.to_string()]);
+        if let Some(bytes) = self.max_file_store {
+            std::fs::create_dir_all(&self.store).unwrap();
+            let config = self.store.join("nats.conf");
+            let store = self.store.join("jetstream");
+            std::fs::write(
+                &config,
+                format!("jetstream {{ store_dir: {store:?}, max_file_store: {bytes} }}\n"),
+            )
+            .unwrap();
+            command.arg("-c").arg(config);
+        } else {
+            command.arg("-js").arg("-sd").arg(&self.store);
+        }
+        let child = command
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
