@@ -20,7 +20,9 @@ PIDS=()
 PROCESSES=()
 
 stop_all() {
-  trap - INT TERM EXIT
+  # A second Ctrl-C while stopping must not leave MariaDB or NATS running.
+  trap '' INT TERM
+  trap - EXIT
   say "stopping the cluster"
   # Also what a fault tool started again (it writes their new pids to processes.json).
   local restarted=()

@@ -15,7 +15,9 @@ WEB_DEMO=${POSSYNC_WEB_DEMO:-1}
 SERVICE_PIDS=()
 
 stop_all() {
-  trap - INT TERM EXIT
+  # A second Ctrl-C while stopping must not leave MariaDB or NATS running.
+  trap '' INT TERM
+  trap - EXIT
   say "stopping"
   stop_processes "${SERVICE_PIDS[@]}"
   stop_private_services
