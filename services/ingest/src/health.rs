@@ -49,8 +49,11 @@ pub async fn metrics(State(state): State<AppState>) -> String {
     };
     if let Some(Ok(backlog)) = backlog {
         metrics::gauge!("possync_sync_queue_backlog").set(backlog.span as f64);
-        metrics::gauge!("possync_sync_queue_oldest_unpublished_seconds")
-            .set(shared::sync_queue::backlog::age_seconds(backlog.oldest));
+        metrics::gauge!("possync_sync_queue_oldest_unpublished_seconds").set(
+            backlog
+                .oldest
+                .map_or(0.0, shared::sync_queue::backlog::age_seconds),
+        );
     }
     shared::metrics::render(&state.nats)
 }

@@ -55,8 +55,7 @@ impl Sweeper {
         let oldest = shared::sync_queue::backlog::backlog(&self.pool)
             .await?
             .oldest;
-        report.oldest_unpublished_secs =
-            oldest.map(|at| shared::sync_queue::backlog::age_seconds(Some(at)));
+        report.oldest_unpublished_secs = oldest.map(shared::sync_queue::backlog::age_seconds);
         metrics::counter!("possync_janitor_relayed_total").increment(report.relayed);
         metrics::counter!("possync_janitor_deleted_total").increment(report.deleted);
         metrics::gauge!("possync_sync_queue_oldest_unpublished_seconds")

@@ -34,11 +34,9 @@ pub async fn backlog(pool: &MySqlPool) -> sqlx::Result<Backlog> {
     Ok(Backlog { span, oldest })
 }
 
-/// Seconds since `oldest`, 0 when nothing waits.
-pub fn age_seconds(oldest: Option<DateTime<Utc>>) -> f64 {
-    oldest.map_or(0.0, |at| {
-        (Utc::now() - at).num_milliseconds().max(0) as f64 / 1000.0
-    })
+/// Seconds since `at` (0 for a time ahead of this clock).
+pub fn age_seconds(at: DateTime<Utc>) -> f64 {
+    (Utc::now() - at).num_milliseconds().max(0) as f64 / 1000.0
 }
 
 /// Rows not yet published of `client_id`, in `scopes` only when given.
