@@ -2,7 +2,8 @@
 # Checks the Rust module graph (scripts/check-imports.py), runs every test of the workspace against a real MariaDB and a real NATS with JetStream,
 # schemathesis against the live API, and the TypeScript package's checks, unit tests and
 # real-stack tests in headless Chromium (scripts/ts.sh), and the POS web demo's end-to-end
-# tests in Chromium (scripts/web-demo.sh), a short possync-sim run, a short fault suite on
+# tests in Chromium (scripts/web-demo.sh), a short possync-sim run, a short one-shop load
+# generator run (scripts/bench-one-shop.sh), a short fault suite on
 # a local cluster (scripts/run-chaos.sh --short), the Prometheus rules' unit tests
 # (scripts/check-alerts.sh) and the Kubernetes manifests against their schemas offline
 # (scripts/check-manifests.sh); skipped when a filter is given.
@@ -45,6 +46,14 @@ if [ $# -eq 0 ]; then
   fi
   # A short fault suite on a local cluster (3 NATS, MariaDB primary + replica, 2 ingest,
   # 3 fanout, 2 janitors, HAProxy): every fault once (the full run: BENCHMARKS.md).
+  # A short run of the one-shop load generator (wrk; the full run: BENCHMARKS.md): it fails
+  # when a push fails or the records stored are not the pushes answered.
+  if DATABASE_URL="$MYSQL_SERVER_URL/possync" scripts/bench-one-shop.sh --seconds 3 \
+      --bin target/debug 2>&1 | tail -n 5; then
+    echo "bench-one-shop: 1 passed, 0 failed" | tee -a "$log"
+  else
+    echo "bench-one-shop: 0 passed, 1 failed" | tee -a "$log"; status=1
+  fi
   if scripts/run-chaos.sh --short 2>&1 | tail -n 30; then
     echo "chaos: 1 passed, 0 failed" | tee -a "$log"
   else
@@ -62,9 +71,9 @@ if [ $# -eq 0 ]; then
   (set +e; run_web_demo_tests) 2>&1 | tee -a "$log" || status=1
 fi
 # One closing line for the whole run: cargo prints one "test result" per test binary, the
-# TypeScript, web-demo, possync-sim, chaos, alerts and manifests runs one "<name>: N passed,
+# TypeScript, web-demo, possync-sim, bench-one-shop, chaos, alerts and manifests runs one "<name>: N passed,
 # N failed" each.
-awk '/^test result:/ { p += $4; f += $6 } /^(typescript|web-demo|possync-sim|chaos|alerts|manifests): [0-9]+ passed/ { p += $2; f += $4 }
+awk '/^test result:/ { p += $4; f += $6 } /^(typescript|web-demo|possync-sim|bench-one-shop|chaos|alerts|manifests): [0-9]+ passed/ { p += $2; f += $4 }
      END { printf "all tests: %d passed, %d failed\n", p, f }' "$log"
 rm -f "$log"
 exit "$status"

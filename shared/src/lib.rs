@@ -10,8 +10,8 @@
 //! - [`subject`]: NATS subjects and WebSocket rooms, with validated ids.
 //! - [`storage`]: the MySQL pool and the embedded migrations.
 //! - [`stream`]: the JetStream stream of change events and publishing into it.
-//! - [`sync_queue`]: every statement on the sync queue (`sync_queue`), the outbox ingest
-//!   writes and the janitor relays and trims.
+//! - [`sync_queue`]: every statement on the sync queue (`sync_queue` and its publish groups,
+//!   `sync_groups`), the outbox ingest writes and the janitor relays and trims.
 //! - [`shutdown`]: one cancellation token fed by Ctrl-C and SIGTERM.
 
 pub mod config;

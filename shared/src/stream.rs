@@ -72,8 +72,8 @@ pub async fn ensure(js: &jetstream::Context, config: &NatsConfig) -> anyhow::Res
     Ok(())
 }
 
-/// Most sync queue rows one write transaction may have: a group never has more, so a relay
-/// round that claims this many rows holds at least one whole group.
+/// Most sync queue rows one write transaction may have: a group never has more (its row
+/// counts them in a `SMALLINT UNSIGNED`).
 pub const MAX_TRANSACTION_ROWS: usize = 500;
 
 /// One JetStream message ready to publish: the changes of one transaction that share a
@@ -150,8 +150,8 @@ pub async fn send(
 }
 
 /// Publishes `messages` in order and waits for the stream's acknowledgements (all at once,
-/// so a stream that does not answer costs one timeout); returns the sync queue ids of the
-/// messages the stream acknowledged (stored now or already stored before).
+/// so a stream that does not answer costs one timeout); returns the ids of the messages (their
+/// groups) the stream acknowledged (stored now or already stored before).
 pub async fn publish_all(js: &jetstream::Context, messages: &[Outgoing]) -> Vec<u64> {
     let mut answers = Vec::with_capacity(messages.len());
     for message in messages {
@@ -168,6 +168,6 @@ pub async fn publish_all(js: &jetstream::Context, messages: &[Outgoing]) -> Vec<
         .iter()
         .zip(stored)
         .filter(|(_, stored)| *stored)
-        .flat_map(|(message, _)| message.queue_ids.iter().copied())
+        .map(|(message, _)| message.message_id())
         .collect()
 }

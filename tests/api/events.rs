@@ -168,7 +168,7 @@ async fn a_push_succeeds_while_nats_is_down_and_its_rows_wait_for_the_relay() {
 
     assert_eq!(answer["synced_count"], 1);
     let unpublished: Vec<u64> =
-        sqlx::query_scalar("SELECT id FROM sync_queue WHERE published_at IS NULL")
+        sqlx::query_scalar("SELECT id FROM sync_groups WHERE published_at IS NULL")
             .fetch_all(&app.db.pool)
             .await
             .unwrap();
@@ -327,6 +327,26 @@ async fn queue_ids_match_rows(ids: IdAllocation) {
     assert_eq!(seqs, [1, 2, 1, 2, 3]);
     let sizes: Vec<usize> = events.iter().map(|m| m.queue_ids.len()).collect();
     assert_eq!(sizes, [2, 1, 2]);
+    // Each message has its group's row: its first and last sync queue ids and its size.
+    let groups: Vec<(u64, u64, u16)> = sqlx::query_as(
+        "SELECT id, last_id, change_count FROM sync_groups WHERE client_id = ? ORDER BY id",
+    )
+    .bind(tenant.client_id)
+    .fetch_all(&app.db.pool)
+    .await
+    .unwrap();
+    let mut messages: Vec<(u64, u64, u16)> = events
+        .iter()
+        .map(|m| {
+            (
+                m.message_id(),
+                m.queue_ids[m.queue_ids.len() - 1],
+                m.queue_ids.len() as u16,
+            )
+        })
+        .collect();
+    messages.sort();
+    assert_eq!(groups, messages);
 }
 
 #[tokio::test]

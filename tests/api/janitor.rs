@@ -1,4 +1,5 @@
-//! The janitor: retention of the sync queue and the relay of what was never published.
+//! The janitor: retention of the sync queue and its groups, and the relay of what was never
+//! published.
 
 use std::time::Duration;
 
@@ -24,11 +25,15 @@ fn invoices(prefix: &str, n: usize) -> Value {
     )
 }
 
+/// Changes of groups not published.
 async fn unpublished(app: &TestIngest) -> i64 {
-    sqlx::query_scalar("SELECT COUNT(*) FROM sync_queue WHERE published_at IS NULL")
-        .fetch_one(&app.db.pool)
-        .await
-        .unwrap()
+    sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(change_count), 0) AS SIGNED) FROM sync_groups \
+         WHERE published_at IS NULL",
+    )
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap()
 }
 
 async fn stream_messages(app: &TestIngest, nats: &str) -> u64 {
@@ -44,43 +49,48 @@ async fn stream_messages(app: &TestIngest, nats: &str) -> u64 {
 }
 
 #[tokio::test]
-async fn old_published_rows_go_young_and_unpublished_rows_stay() {
+async fn old_published_groups_go_with_their_rows_young_and_unpublished_ones_stay() {
     let app = TestIngest::spawn_with(|c| c.nats.nats_url = DEAD_NATS.into()).await;
     let tenant = Tenant::seed(&app, "shop").await;
-    app.push(
-        &tenant.token(&app, 0, Role::Cashier),
-        "t1",
-        invoices("i", 10),
-    )
-    .await;
+    let token = tenant.token(&app, 0, Role::Cashier);
+    for push in 0..5 {
+        app.push(&token, "t1", invoices(&format!("p{push}"), 2))
+            .await;
+    }
     let pool = &app.db.pool;
-    // Rows 1-4 published 8 days ago, 5-7 an hour ago; 8-10 never published, created 30 days ago.
-    sqlx::query("UPDATE sync_queue SET published_at = NOW(6) - INTERVAL 8 DAY WHERE id <= 4")
-        .execute(pool)
+    let groups: Vec<u64> = sqlx::query_scalar("SELECT id FROM sync_groups ORDER BY id")
+        .fetch_all(pool)
         .await
         .unwrap();
-    sqlx::query(
-        "UPDATE sync_queue SET published_at = NOW(6) - INTERVAL 1 HOUR WHERE id BETWEEN 5 AND 7",
-    )
-    .execute(pool)
-    .await
-    .unwrap();
-    sqlx::query("UPDATE sync_queue SET created_at = NOW(6) - INTERVAL 30 DAY WHERE id > 7")
-        .execute(pool)
+    assert_eq!(groups, [1, 3, 5, 7, 9], "one group of two rows per push");
+    // Groups 1 and 3 published 8 days ago, 5 an hour ago; 7 and 9 never, written 30 days ago.
+    let set = |sql: &'static str| sqlx::query(sql).execute(pool);
+    set("UPDATE sync_groups SET published_at = NOW(6) - INTERVAL 8 DAY WHERE id <= 3")
+        .await
+        .unwrap();
+    set("UPDATE sync_groups SET published_at = NOW(6) - INTERVAL 1 HOUR WHERE id = 5")
+        .await
+        .unwrap();
+    set("UPDATE sync_groups SET created_at = NOW(6) - INTERVAL 30 DAY WHERE id > 5")
         .await
         .unwrap();
 
     let cutoff = chrono::Utc::now() - chrono::Duration::days(7);
-    let deleted = retention::delete_published_before(pool, cutoff, 3)
+    let deleted = retention::delete_published_before(pool, cutoff, 1)
         .await
         .unwrap();
 
-    assert_eq!(deleted, 4, "deleted in batches of 3");
+    assert_eq!(deleted, 4, "two groups of two rows, one group a batch");
     let left: Vec<u64> = sqlx::query_scalar("SELECT id FROM sync_queue ORDER BY id")
         .fetch_all(pool)
         .await
         .unwrap();
     assert_eq!(left, [5, 6, 7, 8, 9, 10]);
+    let groups_left: Vec<u64> = sqlx::query_scalar("SELECT id FROM sync_groups ORDER BY id")
+        .fetch_all(pool)
+        .await
+        .unwrap();
+    assert_eq!(groups_left, [5, 7, 9]);
 }
 
 #[tokio::test]
@@ -183,7 +193,7 @@ async fn two_janitors_over_one_backlog_publish_each_group_once() {
     );
 
     let (a, b) = tokio::join!(one.sweep_once(), two.sweep_once());
-    // A group the two split between them waits for a later sweep, taken whole.
+    // Each takes whole groups; one skipped while the other held it goes in a later sweep.
     let after = one.sweep_once().await;
 
     let relayed = a.unwrap().relayed + b.unwrap().relayed + after.unwrap().relayed;
@@ -260,7 +270,7 @@ async fn the_relay_publishes_the_groups_ingest_would_have_published() {
         ]
     );
     // Relayed again (the janitor died before marking them): the stream keeps each group once.
-    sqlx::query("UPDATE sync_queue SET published_at = NULL")
+    sqlx::query("UPDATE sync_groups SET published_at = NULL")
         .execute(&app.db.pool)
         .await
         .unwrap();
@@ -316,12 +326,12 @@ async fn the_backlog_is_read_from_the_ends_of_the_unpublished_range() {
         .await
         .unwrap();
     let first_written: chrono::DateTime<chrono::Utc> =
-        sqlx::query_scalar("SELECT created_at FROM sync_queue ORDER BY id LIMIT 1")
+        sqlx::query_scalar("SELECT created_at FROM sync_groups ORDER BY id LIMIT 1")
             .fetch_one(&app.db.pool)
             .await
             .unwrap();
     let publish = |id: u64| {
-        sqlx::query("UPDATE sync_queue SET published_at = NOW(6) WHERE id = ?")
+        sqlx::query("UPDATE sync_groups SET published_at = NOW(6) WHERE id = ?")
             .bind(id)
             .execute(&app.db.pool)
     };

@@ -3,10 +3,11 @@
 
 use possync_tests::TestDb;
 
-const TABLES: [&str; 12] = [
+const TABLES: [&str; 14] = [
     "applied_edits",
     "branches",
     "change_counters",
+    "change_marks",
     "clients",
     "devices",
     "record_counts",
@@ -14,9 +15,24 @@ const TABLES: [&str; 12] = [
     "refresh_tokens",
     "scope_counters",
     "server_meta",
+    "sync_groups",
     "sync_queue",
     "users",
 ];
+
+/// The migrations before the one whose description contains `description`.
+fn migrations_before(description: &str) -> sqlx::migrate::Migrator {
+    let all = &shared::storage::MIGRATOR;
+    let end = all
+        .migrations
+        .iter()
+        .position(|m| m.description.contains(description))
+        .unwrap_or_else(|| panic!("a migration of {description}"));
+    sqlx::migrate::Migrator {
+        migrations: std::borrow::Cow::Owned(all.migrations[..end].to_vec()),
+        ..sqlx::migrate::Migrator::DEFAULT
+    }
+}
 
 async fn tables_of(db: &TestDb) -> Vec<String> {
     let mut names: Vec<String> = sqlx::query_scalar(
@@ -73,17 +89,7 @@ async fn every_database_gets_its_own_epoch() {
 #[tokio::test]
 async fn existing_records_get_time_marks_that_never_decrease_along_each_clients_order() {
     let db = TestDb::empty().await;
-    let all = &shared::storage::MIGRATOR;
-    let before_marks = all
-        .migrations
-        .iter()
-        .position(|m| m.description.contains("time mark"))
-        .expect("the time mark migration");
-    let earlier = sqlx::migrate::Migrator {
-        migrations: std::borrow::Cow::Owned(all.migrations[..before_marks].to_vec()),
-        ..sqlx::migrate::Migrator::DEFAULT
-    };
-    earlier.run(&db.pool).await.unwrap();
+    migrations_before("time mark").run(&db.pool).await.unwrap();
     sqlx::query("INSERT INTO clients (id, name) VALUES (1, 'a'), (2, 'b')")
         .execute(&db.pool)
         .await
@@ -113,7 +119,10 @@ async fn existing_records_get_time_marks_that_never_decrease_along_each_clients_
         .unwrap();
     }
 
-    all.run(&db.pool).await.unwrap();
+    migrations_before("change marks")
+        .run(&db.pool)
+        .await
+        .unwrap();
 
     let marks: Vec<(u64, u64, i64)> = sqlx::query_as(
         "SELECT client_id, position, TIMESTAMPDIFF(SECOND, '2026-01-01', time_mark) FROM records \
@@ -131,6 +140,74 @@ async fn existing_records_get_time_marks_that_never_decrease_along_each_clients_
             (1, 4, 60),
             (2, 1, 5),
             (2, 2, 5)
+        ]
+    );
+
+    // The marks then move to `change_marks`: each second's first position.
+    shared::storage::MIGRATOR.run(&db.pool).await.unwrap();
+    let filed: Vec<(u64, i64, u64)> = sqlx::query_as(
+        "SELECT client_id, TIMESTAMPDIFF(SECOND, '2026-01-01', marked_at), position \
+         FROM change_marks ORDER BY client_id, marked_at",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(filed, [(1, 10, 1), (1, 50, 2), (1, 60, 4), (2, 5, 1)]);
+}
+
+/// Sync queue rows queued before publication was kept per group become groups: the rows of
+/// one group position of a client together, a row without one alone, published only when
+/// every row of it was.
+#[tokio::test]
+async fn rows_queued_before_groups_existed_become_their_groups() {
+    let db = TestDb::empty().await;
+    migrations_before("publication per group")
+        .run(&db.pool)
+        .await
+        .unwrap();
+    // (id, client, scope, group position, published): client 1's group at 10 is half
+    // published; row 4 is from before group positions.
+    let rows = [
+        (1, 1, 5, Some(10), true),
+        (2, 1, 5, Some(10), false),
+        (3, 2, 0, Some(10), true),
+        (4, 1, 0, None, true),
+        (5, 1, 5, Some(12), true),
+    ];
+    for (id, client, scope, group, published) in rows {
+        sqlx::query(
+            "INSERT INTO sync_queue (id, client_id, branch_id, branch_scope, table_name, record_id, \
+             operation, sync_version, position, group_position, published_at) \
+             VALUES (?, ?, 5, ?, 'invoices', ?, 'create', 1, ?, ?, IF(?, NOW(6), NULL))",
+        )
+        .bind(id)
+        .bind(client)
+        .bind(scope)
+        .bind(format!("r{id}"))
+        .bind(id)
+        .bind(group)
+        .bind(published)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    }
+
+    shared::storage::MIGRATOR.run(&db.pool).await.unwrap();
+
+    let groups: Vec<(u64, u64, u64, u64, u16, bool)> = sqlx::query_as(
+        "SELECT id, last_id, client_id, branch_scope, change_count, published_at IS NOT NULL \
+         FROM sync_groups ORDER BY id",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        groups,
+        [
+            (1, 2, 1, 5, 2, false),
+            (3, 3, 2, 0, 1, true),
+            (4, 4, 1, 0, 1, true),
+            (5, 5, 1, 5, 1, true),
         ]
     );
 }

@@ -171,8 +171,10 @@ async fn pushes_that_wait_for_their_shops_write_commit_together_and_keep_their_o
         assert_eq!((status, answer["synced_count"].as_u64()), (200, Some(50)));
     }
     let devices_per_group: Vec<(i64, i64)> = sqlx::query_as(
-        "SELECT COUNT(DISTINCT source_device_id), COUNT(*) FROM sync_queue \
-         WHERE client_id = ? AND source_device_id LIKE 'till-_' GROUP BY group_position ORDER BY MIN(id)",
+        "SELECT COUNT(DISTINCT q.source_device_id), COUNT(*) FROM sync_groups g JOIN sync_queue q \
+         ON q.id BETWEEN g.id AND g.last_id AND q.client_id = g.client_id \
+         AND q.branch_scope = g.branch_scope \
+         WHERE g.client_id = ? AND q.source_device_id LIKE 'till-_' GROUP BY g.id ORDER BY g.id",
     )
     .bind(tenant.client_id)
     .fetch_all(&app.db.pool)

@@ -303,7 +303,7 @@ async fn sequences_without_holes(run: &Run<'_>, verdict: &mut Verdict) {
     );
 }
 
-/// Waits (up to a minute) for the sync queue of the run to be published, then reads the stream.
+/// Waits (up to a minute) for the groups of the run to be published, then reads the stream.
 async fn stream_holds_each_group_once(run: &Run<'_>, verdict: &mut Verdict) {
     let clients: Vec<u64> = run.shops.iter().map(|s| s.client_id).collect();
     let list = clients
@@ -314,7 +314,7 @@ async fn stream_holds_each_group_once(run: &Run<'_>, verdict: &mut Verdict) {
     let mut unpublished = i64::MAX;
     for _ in 0..120 {
         unpublished = sqlx::query_scalar(&format!(
-            "SELECT COUNT(*) FROM sync_queue WHERE client_id IN ({list}) AND published_at IS NULL"
+            "SELECT COUNT(*) FROM sync_groups WHERE client_id IN ({list}) AND published_at IS NULL"
         ))
         .fetch_one(run.pool)
         .await
@@ -324,14 +324,23 @@ async fn stream_holds_each_group_once(run: &Run<'_>, verdict: &mut Verdict) {
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+    // Each group with the sync queue rows in its span, which must be as many as it counts.
     let groups: Vec<(u64, i64, u64)> = sqlx::query_as(&format!(
-        "SELECT MIN(id), COUNT(*), MAX(group_size) FROM sync_queue WHERE client_id IN ({list}) \
-         GROUP BY client_id, COALESCE(group_position, position)"
+        "SELECT g.id, COUNT(q.id), MIN(g.change_count) FROM sync_groups g \
+         LEFT JOIN sync_queue q ON q.id BETWEEN g.id AND g.last_id AND q.client_id = g.client_id \
+         AND q.branch_scope = g.branch_scope WHERE g.client_id IN ({list}) GROUP BY g.id"
     ))
     .fetch_all(run.pool)
     .await
     .expect("publish groups");
-    let whole = groups.iter().all(|(_, n, size)| *n as u64 == *size);
+    let rows: i64 = sqlx::query_scalar(&format!(
+        "SELECT COUNT(*) FROM sync_queue WHERE client_id IN ({list})"
+    ))
+    .fetch_one(run.pool)
+    .await
+    .expect("sync queue rows");
+    let whole = groups.iter().all(|(_, n, size)| *n as u64 == *size)
+        && groups.iter().map(|(_, n, _)| n).sum::<i64>() == rows;
     let expected: HashSet<String> = groups.iter().map(|(id, _, _)| id.to_string()).collect();
     let mut stored: HashMap<String, u32> = HashMap::new();
     match read_stream(run, &clients, expected.len()).await {

@@ -44,8 +44,8 @@ pub async fn seed(
     rows: u64,
 ) -> sqlx::Result<Seeded> {
     assert!(!branches.is_empty(), "a shop has at least one branch");
-    // The counter row first: the rows take their time marks from it (the latest time up to
-    // them, as the write path gives them).
+    // The counter row first: the rows are filed under time marks from it (the latest time up
+    // to them, as the write path files them).
     sqlx::query("INSERT IGNORE INTO change_counters (client_id) VALUES (?)")
         .bind(client_id)
         .execute(pool)
@@ -64,24 +64,38 @@ pub async fn seed(
     let mut done = 0;
     while done < rows {
         let count = CHUNK.min(rows - done);
-        sqlx::query(&format!(
-            "INSERT INTO records (client_id, table_name, record_id, branch_scope, origin_branch_id, \
-             data, is_deleted, sync_version, position, local_updated_at, server_updated_at, time_mark, \
-             created_at) \
-             SELECT ?, t.table_name, CONCAT(?, '-', t.seq), \
-               IF(t.table_name IN ('products', 'customers'), 0, t.branch), t.branch, \
-               JSON_OBJECT('name', CONCAT('Item ', t.seq), 'price', t.seq % 9973, \
-                 'barcode', CONCAT('628', LPAD(t.seq, 10, '0')), 'note', 'seeded history'), \
-               0, 1, ? + t.seq, t.at, t.at, GREATEST(t.at, c.time_mark), t.at \
-             FROM (SELECT seq, {TABLE_OF_ROW} AS table_name, {branch_of_row} AS branch, \
+        let rows_of_chunk = format!(
+            "FROM (SELECT seq, {TABLE_OF_ROW} AS table_name, {branch_of_row} AS branch, \
                NOW(6) - INTERVAL ((? - seq) * 10) SECOND AS at \
                FROM seq_{}_to_{}) AS t \
              JOIN change_counters c ON c.client_id = ?",
             done + 1,
             done + count
+        );
+        sqlx::query(&format!(
+            "INSERT INTO records (client_id, table_name, record_id, branch_scope, origin_branch_id, \
+             data, is_deleted, sync_version, position, local_updated_at, server_updated_at, \
+             created_at) \
+             SELECT ?, t.table_name, CONCAT(?, '-', t.seq), \
+               IF(t.table_name IN ('products', 'customers'), 0, t.branch), t.branch, \
+               JSON_OBJECT('name', CONCAT('Item ', t.seq), 'price', t.seq % 9973, \
+                 'barcode', CONCAT('628', LPAD(t.seq, 10, '0')), 'note', 'seeded history'), \
+               0, 1, ? + t.seq, t.at, t.at, t.at {rows_of_chunk}"
         ))
         .bind(client_id)
         .bind(prefix)
+        .bind(before)
+        .bind(rows)
+        .bind(client_id)
+        .execute(pool)
+        .await?;
+        // Each row filed under its time mark's second, as the write path files each write.
+        sqlx::query(&format!(
+            "INSERT INTO change_marks (client_id, marked_at, position) \
+             SELECT ?, DATE_FORMAT(GREATEST(t.at, c.time_mark), '%Y-%m-%d %H:%i:%s'), ? + t.seq \
+             {rows_of_chunk} ON DUPLICATE KEY UPDATE position = change_marks.position"
+        ))
+        .bind(client_id)
         .bind(before)
         .bind(rows)
         .bind(client_id)

@@ -173,11 +173,11 @@ impl TestIngest {
         async_nats::jetstream::new(client)
     }
 
-    /// Waits until no sync queue row is left unpublished (up to 10 s).
+    /// Waits until no group is left unpublished (up to 10 s).
     pub async fn wait_published(&self) {
         for _ in 0..200 {
             let pending: i64 =
-                sqlx::query_scalar("SELECT COUNT(*) FROM sync_queue WHERE published_at IS NULL")
+                sqlx::query_scalar("SELECT COUNT(*) FROM sync_groups WHERE published_at IS NULL")
                     .fetch_one(&self.db.pool)
                     .await
                     .unwrap();
@@ -186,7 +186,7 @@ impl TestIngest {
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
-        panic!("sync queue rows stayed unpublished");
+        panic!("groups stayed unpublished");
     }
 }
 

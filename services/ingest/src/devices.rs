@@ -1,8 +1,11 @@
 //! Devices: an id is bound to the client and branch of the first token that used it.
 
-use chrono::{DateTime, Utc};
-use sqlx::MySqlConnection;
+use std::collections::BTreeSet;
 
+use chrono::{DateTime, Utc};
+use sqlx::{MySql, MySqlConnection, QueryBuilder};
+
+use crate::record::Author;
 use crate::scope::CallerScope;
 
 /// Why a device id cannot be used by this caller.
@@ -63,4 +66,47 @@ pub async fn bind(
         return Err(DeviceError::BoundElsewhere);
     }
     Ok(())
+}
+
+/// Marks the devices of `authors` seen and synced at `now` in one statement, when they all
+/// have one client and branch and are bound there already; returns false (having changed
+/// nothing of consequence) when they are not, or are of several branches, for
+/// [`bind`] to take them one by one. Locks their rows in id order, as [`bind`] in id order
+/// does.
+pub async fn mark_synced<'a>(
+    conn: &mut MySqlConnection,
+    authors: impl Iterator<Item = &'a Author<'a>>,
+    now: DateTime<Utc>,
+) -> sqlx::Result<bool> {
+    let mut scope = None;
+    let mut ids = BTreeSet::new();
+    for author in authors {
+        let Some(device) = author.device else {
+            continue;
+        };
+        let place = (author.scope.client_id, author.scope.branch_id);
+        if *scope.get_or_insert(place) != place {
+            return Ok(false);
+        }
+        ids.insert(device);
+    }
+    let Some((client_id, branch_id)) = scope else {
+        return Ok(true);
+    };
+    let mut query = QueryBuilder::<MySql>::new("UPDATE devices SET last_seen_at = ");
+    query
+        .push_bind(now)
+        .push(", last_sync_at = ")
+        .push_bind(now)
+        .push(" WHERE client_id = ")
+        .push_bind(client_id)
+        .push(" AND branch_id = ")
+        .push_bind(branch_id)
+        .push(" AND device_id IN ");
+    query.push_tuples(&ids, |mut row, id| {
+        row.push_bind(*id);
+    });
+    // The pool's sessions report matched rows (CLIENT_FOUND_ROWS), not changed ones.
+    let touched = query.build().execute(&mut *conn).await?;
+    Ok(touched.rows_affected() == ids.len() as u64)
 }

@@ -9,8 +9,8 @@
 //! - [`sync`]: push, pull, conflict resolution and stats.
 //! - [`record`]: edits, records, authors and outcomes, what the write path works on;
 //!   [`rules`]: what a write decides for each edit, pure; [`store`]: the record store and
-//!   its single write path; [`publish`]: events to JetStream after commit, and the sync
-//!   queue rows marked published (the queue's statements are `shared::sync_queue`'s);
+//!   its single write path; [`publish`]: events to JetStream after commit, and their
+//!   groups marked published (the queue's statements are `shared::sync_queue`'s);
 //!   [`devices`]; [`scope`]: what a caller may see.
 //! - [`entities`]: list/get/create/replace/patch/delete for every table, rate limited.
 //! - [`health`]: liveness, readiness and metrics; [`openapi`]: the OpenAPI document, whose

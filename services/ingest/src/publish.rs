@@ -1,12 +1,12 @@
-//! Publishes committed changes to JetStream and marks their sync queue rows published.
+//! Publishes committed changes to JetStream and marks their groups published.
 //!
 //! Pushes hand their events to one background task per ingest and answer without waiting,
 //! so NATS latency or an outage never slows or fails a push. The task coalesces what has
-//! queued up, publishes it in commit order, and marks the acknowledged rows. A message the
+//! queued up, publishes it in commit order, and marks the acknowledged groups. A message the
 //! stream did not acknowledge (a stream leader election answers "no responders" for seconds)
 //! or that could not be sent (the client reconnecting to another node) is published again
 //! with growing waits, for up to ~14 s. Whatever is still not acknowledged (NATS down, the
-//! queue full, ingest stopping, the tries used up) stays unpublished in the sync queue for the
+//! queue full, ingest stopping, the tries used up) stays unpublished in `sync_groups` for the
 //! janitor's relay.
 
 use std::time::{Duration, Instant};
@@ -168,12 +168,12 @@ async fn settle(pool: &MySqlPool, first: (Tried, bool), in_flight: &mut InFlight
         answers.push(answer);
     }
     let (stored, failed): (Vec<_>, Vec<_>) = answers.into_iter().partition(|(_, stored)| *stored);
-    let ids: Vec<u64> = stored
+    let groups: Vec<u64> = stored
         .iter()
-        .flat_map(|((message, _), _)| message.queue_ids.iter().copied())
+        .map(|((message, _), _)| message.message_id())
         .collect();
-    if let Err(err) = mark_published(pool, &ids).await {
-        tracing::warn!(error = %err, "could not mark sync queue rows published; the relay will re-publish them");
+    if let Err(err) = mark_published(pool, &groups).await {
+        tracing::warn!(error = %err, "could not mark groups published; the relay will re-publish them");
     }
     failed.into_iter().map(|(tried, _)| tried).collect()
 }
@@ -255,11 +255,11 @@ fn changes<'a>(messages: impl IntoIterator<Item = &'a Outgoing>) -> u64 {
     messages.into_iter().map(|m| m.queue_ids.len() as u64).sum()
 }
 
-/// Sets `published_at` on the given sync queue rows.
-pub async fn mark_published(pool: &MySqlPool, ids: &[u64]) -> sqlx::Result<()> {
-    if ids.is_empty() {
+/// Sets `published_at` on the given groups (by message id).
+pub async fn mark_published(pool: &MySqlPool, groups: &[u64]) -> sqlx::Result<()> {
+    if groups.is_empty() {
         return Ok(());
     }
     let mut conn = pool.acquire().await?;
-    shared::sync_queue::publish::mark_published(&mut conn, ids).await
+    shared::sync_queue::publish::mark_published(&mut conn, groups).await
 }

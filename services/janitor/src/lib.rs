@@ -1,12 +1,13 @@
-//! janitor: keeps `sync_queue` small and relays changes whose publish never happened.
+//! janitor: keeps the sync queue small and relays changes whose publish never happened.
 //!
 //! Layout:
 //! - [`config`]: flags and environment.
 //! - [`sweep`]: one sweep ([`sweep::Sweeper::sweep_once`]) and the loop around it.
-//! - [`relay`]: overdue unpublished rows to JetStream, claimed with `SKIP LOCKED`.
-//! - [`retention`]: deletion of old published rows and old edit ids in small batches.
+//! - [`relay`]: overdue unpublished groups to JetStream, claimed with `SKIP LOCKED`.
+//! - [`retention`]: deletion of old published groups and their rows, and of old edit ids,
+//!   in small batches.
 //!
-//! The statements on `sync_queue` itself are `shared::sync_queue`'s.
+//! The statements on the sync queue itself are `shared::sync_queue`'s.
 //!
 //! [`Application::build`] binds the health/metrics listener; [`Application::run_until_stopped`]
 //! sweeps and serves until stopped.

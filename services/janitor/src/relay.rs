@@ -1,13 +1,12 @@
-//! Publishes sync queue rows that stayed unpublished past the grace period.
+//! Publishes the groups that stayed unpublished past the grace period.
 //!
-//! Rows are claimed with `FOR UPDATE SKIP LOCKED`, so two janitors take different rows; they
-//! are published in the groups ingest publishes (the changes of one transaction on one
-//! subject, named by the group's first sync queue id as `Nats-Msg-Id`, so JetStream stores a
-//! re-publish once) and marked published in the same short transaction. A group only partly
-//! claimed (cut by the round's limit, or partly held by another janitor) waits for a later
-//! round. A janitor killed midway rolls back: its rows stay unpublished and the next sweep
-//! takes them. The event carries the record's current state; its `scope_seq` is the one the
-//! row was given at commit.
+//! Groups (`sync_groups`: the changes of one transaction on one subject) are claimed with
+//! `FOR UPDATE SKIP LOCKED`, so two janitors take different groups; each is published as the
+//! message ingest publishes (named by the group's first sync queue id as `Nats-Msg-Id`, so
+//! JetStream stores a re-publish once), its changes read from the sync queue by its id range,
+//! and marked published in the same short transaction. A janitor killed midway rolls back:
+//! its groups stay unpublished and the next sweep takes them. The event carries the record's
+//! current state; its `scope_seq` is the one the change was given at commit.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -18,7 +17,7 @@ use shared::registry;
 use shared::storage::Text;
 use shared::stream::{self, Outgoing};
 use shared::subject::Subjects;
-use shared::sync_queue::{self, publish::Unpublished};
+use shared::sync_queue::{self, publish::Unpublished, publish::UnpublishedGroup};
 use shared::wire::socket::ChangeEvent;
 use sqlx::{FromRow, MySql, MySqlConnection, MySqlPool, QueryBuilder};
 
@@ -34,8 +33,8 @@ struct CurrentRecord {
     server_updated_at: DateTime<Utc>,
 }
 
-/// Relays overdue rows in rounds of `batch` (at least a transaction's rows) until none is
-/// left; returns how many.
+/// Relays overdue groups in rounds of at most `batch` changes (at least a transaction's rows)
+/// until none is left or the stream stores none; returns how many changes.
 pub async fn relay_overdue(
     pool: &MySqlPool,
     js: &jetstream::Context,
@@ -48,13 +47,14 @@ pub async fn relay_overdue(
     loop {
         let (claimed, published) = relay_batch(pool, js, subjects, grace, batch).await?;
         relayed += published;
-        if claimed < u64::from(batch) || published == 0 {
+        if claimed == 0 || published == 0 {
             return Ok(relayed);
         }
     }
 }
 
-/// One short transaction: claim, publish the whole groups, mark. Returns (claimed, published).
+/// One short transaction: claim whole groups, publish them, mark them. Returns (claimed
+/// changes, published changes).
 async fn relay_batch(
     pool: &MySqlPool,
     js: &jetstream::Context,
@@ -63,12 +63,13 @@ async fn relay_batch(
     batch: u32,
 ) -> anyhow::Result<(u64, u64)> {
     let mut tx = pool.begin().await?;
-    let rows = sync_queue::publish::claim_overdue(&mut tx, grace, batch).await?;
-    if rows.is_empty() {
+    let groups = sync_queue::publish::claim_overdue(&mut tx, grace, batch).await?;
+    if groups.is_empty() {
         return Ok((0, 0));
     }
+    let rows = sync_queue::publish::changes_of(&mut tx, &groups).await?;
     let current = current_records(&mut tx, &rows).await?;
-    let messages: Vec<Outgoing> = whole_groups(&rows)
+    let messages: Vec<Outgoing> = by_group(&groups, &rows)
         .into_iter()
         .flat_map(|group| {
             Outgoing::groups(
@@ -82,34 +83,40 @@ async fn relay_batch(
     let acked = stream::publish_all(js, &messages).await;
     sync_queue::publish::mark_published(&mut tx, &acked).await?;
     tx.commit().await?;
-    record_lag(&rows, &acked);
-    Ok((rows.len() as u64, acked.len() as u64))
+    let claimed = groups.iter().map(|g| u64::from(g.change_count)).sum();
+    Ok((claimed, record_lag(&groups, &acked)))
 }
 
-/// How old each row the relay published was (`possync_janitor_relay_lag_seconds`).
-fn record_lag(rows: &[Unpublished], acked: &[u64]) {
+/// Records how old each change the relay published was
+/// (`possync_janitor_relay_lag_seconds`); returns how many there were.
+fn record_lag(groups: &[UnpublishedGroup], acked: &[u64]) -> u64 {
     let acked: HashSet<u64> = acked.iter().copied().collect();
     let now = Utc::now();
-    for row in rows.iter().filter(|row| acked.contains(&row.id)) {
-        let age = (now - row.created_at).num_milliseconds().max(0) as f64 / 1000.0;
-        metrics::histogram!("possync_janitor_relay_lag_seconds").record(age);
+    let mut published = 0;
+    for group in groups.iter().filter(|group| acked.contains(&group.id)) {
+        let age = (now - group.created_at).num_milliseconds().max(0) as f64 / 1000.0;
+        for _ in 0..group.change_count {
+            metrics::histogram!("possync_janitor_relay_lag_seconds").record(age);
+        }
+        published += u64::from(group.change_count);
     }
+    published
 }
 
-/// The claimed rows by group, in the order of their first rows, leaving out groups of
-/// which some rows were not claimed.
-fn whole_groups(rows: &[Unpublished]) -> Vec<Vec<&Unpublished>> {
-    let mut groups: Vec<Vec<&Unpublished>> = Vec::new();
-    let mut index: HashMap<(u64, u64), usize> = HashMap::new();
-    for row in rows {
-        let at = *index.entry(row.group()).or_insert_with(|| {
-            groups.push(Vec::new());
-            groups.len() - 1
-        });
-        groups[at].push(row);
-    }
-    groups.retain(|group| group.len() == usize::from(group[0].group_size));
+/// The rows of each group, in group order.
+fn by_group<'a>(groups: &[UnpublishedGroup], rows: &'a [Unpublished]) -> Vec<Vec<&'a Unpublished>> {
     groups
+        .iter()
+        .map(|group| {
+            rows.iter()
+                .filter(|row| {
+                    (group.id..=group.last_id).contains(&row.id)
+                        && (row.client_id, row.branch_scope)
+                            == (group.client_id, group.branch_scope)
+                })
+                .collect()
+        })
+        .collect()
 }
 
 type Key = (u64, String, String);
@@ -177,7 +184,18 @@ fn event_for(
 mod tests {
     use super::*;
 
-    fn row(id: u64, client_id: u64, group: Option<(u64, u16)>) -> Unpublished {
+    fn group(id: u64, last_id: u64, client_id: u64) -> UnpublishedGroup {
+        UnpublishedGroup {
+            id,
+            last_id,
+            client_id,
+            branch_scope: 1,
+            change_count: (last_id - id + 1) as u16,
+            created_at: Utc::now(),
+        }
+    }
+
+    fn row(id: u64, client_id: u64) -> Unpublished {
         Unpublished {
             id,
             client_id,
@@ -187,23 +205,14 @@ mod tests {
             operation: Text("create".into()),
             source_device_id: None,
             scope_seq: id,
-            group_position: group.map(|(position, _)| position),
-            group_size: group.map_or(1, |(_, size)| size),
-            created_at: Utc::now(),
         }
     }
 
     #[test]
-    fn only_whole_groups_are_relayed_in_the_order_of_their_first_rows() {
-        let rows = [
-            row(1, 7, Some((10, 2))),
-            row(2, 8, Some((10, 1))), // same position, another client: another group
-            row(3, 7, Some((10, 2))),
-            row(4, 7, None),          // from before groups: alone
-            row(5, 7, Some((20, 3))), // cut: its third row was not claimed
-            row(6, 7, Some((20, 3))),
-        ];
-        let ids: Vec<Vec<u64>> = whole_groups(&rows)
+    fn each_group_gets_its_rows_and_not_another_clients_between_them() {
+        let groups = [group(1, 3, 7), group(2, 2, 8), group(4, 4, 7)];
+        let rows = [row(1, 7), row(2, 8), row(3, 7), row(4, 7)];
+        let ids: Vec<Vec<u64>> = by_group(&groups, &rows)
             .iter()
             .map(|group| group.iter().map(|row| row.id).collect())
             .collect();

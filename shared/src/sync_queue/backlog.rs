@@ -3,35 +3,42 @@
 use chrono::{DateTime, Utc};
 use sqlx::{MySql, MySqlPool, QueryBuilder};
 
-use crate::storage::delete_in_batches;
+use super::publish::{push_spans, Span};
 
 /// What waits to be published, of every client, read in two index dives on
-/// `sync_queue_by_publication` whatever its size (a `COUNT(*)` read every unpublished entry:
+/// `sync_groups_by_publication` whatever its size (a `COUNT(*)` read every unpublished entry:
 /// 450 ms at 1,000,000, and `MIN(created_at)` 1.7 s).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Backlog {
-    /// Ids from the oldest unpublished row to the newest: the rows waiting, or more when
-    /// rows between them were published out of order (an upper bound; 0 when none wait).
+    /// Sync queue ids from the oldest unpublished group's first to the newest one's last: the
+    /// changes waiting, or more when groups between them were published out of order (an
+    /// upper bound; 0 when none wait).
     pub span: u64,
-    /// When the oldest unpublished row (the lowest id) was written.
+    /// When the oldest unpublished group (the lowest id) was written.
     pub oldest: Option<DateTime<Utc>>,
 }
 
 pub async fn backlog(pool: &MySqlPool) -> sqlx::Result<Backlog> {
-    let (first, last): (Option<u64>, Option<u64>) =
-        sqlx::query_as("SELECT MIN(id), MAX(id) FROM sync_queue WHERE published_at IS NULL")
-            .fetch_one(pool)
-            .await?;
-    let oldest = sqlx::query_scalar(
-        "SELECT created_at FROM sync_queue WHERE published_at IS NULL ORDER BY id LIMIT 1",
+    let oldest: Option<(u64, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT id, created_at FROM sync_groups WHERE published_at IS NULL ORDER BY id LIMIT 1",
     )
     .fetch_optional(pool)
     .await?;
-    let span = match (first, last) {
-        (Some(first), Some(last)) => last - first + 1,
-        _ => 0,
-    };
-    Ok(Backlog { span, oldest })
+    let newest: Option<u64> = sqlx::query_scalar(
+        "SELECT last_id FROM sync_groups WHERE published_at IS NULL ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(match (oldest, newest) {
+        (Some((first, at)), Some(last)) => Backlog {
+            span: last.saturating_sub(first) + 1,
+            oldest: Some(at),
+        },
+        _ => Backlog {
+            span: 0,
+            oldest: None,
+        },
+    })
 }
 
 /// Seconds since `at` (0 for a time ahead of this clock).
@@ -39,14 +46,15 @@ pub fn age_seconds(at: DateTime<Utc>) -> f64 {
     (Utc::now() - at).num_milliseconds().max(0) as f64 / 1000.0
 }
 
-/// Rows not yet published of `client_id`, in `scopes` only when given.
+/// Changes not yet published of `client_id`, in `scopes` only when given.
 pub async fn unpublished_of(
     pool: &MySqlPool,
     client_id: u64,
     scopes: Option<&[u64]>,
 ) -> sqlx::Result<i64> {
-    let mut query =
-        QueryBuilder::<MySql>::new("SELECT COUNT(*) FROM sync_queue WHERE client_id = ");
+    let mut query = QueryBuilder::<MySql>::new(
+        "SELECT CAST(COALESCE(SUM(change_count), 0) AS SIGNED) FROM sync_groups WHERE client_id = ",
+    );
     query.push_bind(client_id);
     if let Some(scopes) = scopes {
         query.push(" AND branch_scope IN ");
@@ -58,20 +66,38 @@ pub async fn unpublished_of(
     query.build_query_scalar().fetch_one(pool).await
 }
 
-/// Deletes rows published before `cutoff`, `batch` per statement (each its own
-/// transaction, so inserts never wait long); unpublished rows stay whatever their age.
-/// Returns how many.
+/// Deletes the groups published before `cutoff` and their sync queue rows, `batch` groups at
+/// a time (each statement its own transaction, so inserts never wait long; a group's rows go
+/// first, so none is left without its group); unpublished groups stay whatever their age.
+/// Returns how many changes.
 pub async fn delete_published_before(
     pool: &MySqlPool,
     cutoff: DateTime<Utc>,
     batch: u32,
 ) -> sqlx::Result<u64> {
-    delete_in_batches(
-        pool,
-        "DELETE FROM sync_queue WHERE published_at IS NOT NULL AND published_at < ? \
-         ORDER BY published_at LIMIT ?",
-        cutoff,
-        batch,
-    )
-    .await
+    let mut deleted = 0;
+    loop {
+        let spans: Vec<Span> = sqlx::query_as(
+            "SELECT id, last_id, client_id, branch_scope FROM sync_groups \
+             WHERE published_at IS NOT NULL AND published_at < ? ORDER BY published_at LIMIT ?",
+        )
+        .bind(cutoff)
+        .bind(batch.max(1))
+        .fetch_all(pool)
+        .await?;
+        if spans.is_empty() {
+            return Ok(deleted);
+        }
+        let mut rows = QueryBuilder::<MySql>::new("DELETE FROM sync_queue WHERE ");
+        push_spans(&mut rows, spans.iter().copied());
+        deleted += rows.build().execute(pool).await?.rows_affected();
+        let mut groups = QueryBuilder::<MySql>::new("DELETE FROM sync_groups WHERE id IN ");
+        groups.push_tuples(&spans, |mut row, span| {
+            row.push_bind(span.id);
+        });
+        groups.build().execute(pool).await?;
+        if spans.len() < batch as usize {
+            return Ok(deleted);
+        }
+    }
 }

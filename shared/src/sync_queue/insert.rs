@@ -1,4 +1,5 @@
-//! The rows of a write, inserted in its transaction, and the ids they were given.
+//! The rows of a write, inserted in its transaction: one per change, with the ids they were
+//! given, and one per publish group.
 
 use std::collections::HashMap;
 
@@ -56,25 +57,45 @@ impl IdAllocation {
     }
 }
 
-/// The publish group of each change, in order: the smallest position of the changes that
-/// share its scope (one subject, whatever their tables), and how many they are. Ingest
-/// publishes a group as one message; the relay re-publishes only whole groups.
-fn groups_of(changes: &[QueuedChange<'_>]) -> Vec<(u64, u16)> {
-    let mut groups: HashMap<u64, (u64, u16)> = HashMap::new();
-    for change in changes {
-        let group = groups
-            .entry(change.branch_scope)
-            .or_insert((change.position, 0));
-        group.0 = group.0.min(change.position);
-        group.1 += 1;
-    }
-    changes
-        .iter()
-        .map(|change| groups[&change.branch_scope])
-        .collect()
+/// A publish group: the changes of one write transaction in one scope (one subject, whatever
+/// their tables). Ingest publishes a group as one message; the relay re-publishes whole groups.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Group {
+    first_id: u64,
+    last_id: u64,
+    branch_scope: u64,
+    change_count: u16,
+    created_at: DateTime<Utc>,
 }
 
-/// Inserts one row per change of `client_id` and returns their ids, in the same order.
+/// The groups of `changes`, given their row ids, in the order their scopes first appear.
+fn groups_of(changes: &[QueuedChange<'_>], ids: &[u64]) -> Vec<Group> {
+    let mut groups: Vec<Group> = Vec::new();
+    for (change, &id) in changes.iter().zip(ids) {
+        match groups
+            .iter_mut()
+            .find(|group| group.branch_scope == change.branch_scope)
+        {
+            Some(group) => {
+                group.first_id = group.first_id.min(id);
+                group.last_id = group.last_id.max(id);
+                group.change_count += 1;
+            }
+            None => groups.push(Group {
+                first_id: id,
+                last_id: id,
+                branch_scope: change.branch_scope,
+                change_count: 1,
+                created_at: change.created_at,
+            }),
+        }
+    }
+    groups
+}
+
+/// Inserts one row per change of `client_id`, and one `sync_groups` row per scope they touch
+/// (changes of one scope are expected together, so that their rows are), and returns the
+/// rows' ids, in the same order.
 pub async fn insert(
     tx: &mut MySqlConnection,
     ids: IdAllocation,
@@ -86,35 +107,51 @@ pub async fn insert(
     }
     let mut query = QueryBuilder::<MySql>::new(
         "INSERT INTO sync_queue (client_id, branch_id, branch_scope, table_name, record_id, operation, \
-         source_device_id, local_updated_at, edit_digest, sync_version, position, scope_seq, group_position, \
-         group_size, created_at) ",
+         source_device_id, local_updated_at, edit_digest, sync_version, position, scope_seq, created_at) ",
     );
-    query.push_values(
-        changes.iter().zip(groups_of(changes)),
-        |mut row, (change, (group_position, group_size))| {
-            row.push_bind(client_id)
-                .push_bind(change.branch_id)
-                .push_bind(change.branch_scope)
-                .push_bind(change.table.name)
-                .push_bind(change.record_id)
-                .push_bind(operation_name(change.operation))
-                .push_bind(change.source_device_id)
-                .push_bind(change.local_updated_at)
-                .push_bind(change.edit_digest.to_vec())
-                .push_bind(change.sync_version)
-                .push_bind(change.position)
-                .push_bind(change.scope_seq)
-                .push_bind(group_position)
-                .push_bind(group_size)
-                .push_bind(change.created_at);
-        },
-    );
+    query.push_values(changes, |mut row, change| {
+        row.push_bind(client_id)
+            .push_bind(change.branch_id)
+            .push_bind(change.branch_scope)
+            .push_bind(change.table.name)
+            .push_bind(change.record_id)
+            .push_bind(operation_name(change.operation))
+            .push_bind(change.source_device_id)
+            .push_bind(change.local_updated_at)
+            .push_bind(change.edit_digest.to_vec())
+            .push_bind(change.sync_version)
+            .push_bind(change.position)
+            .push_bind(change.scope_seq)
+            .push_bind(change.created_at);
+    });
     let inserted = query.build().execute(&mut *tx).await?;
     let first = inserted.last_insert_id();
-    if ids == IdAllocation::Consecutive {
-        return Ok((first..first + changes.len() as u64).collect());
-    }
-    read_back(tx, client_id, first, changes).await
+    let ids = match ids {
+        IdAllocation::Consecutive => (first..first + changes.len() as u64).collect(),
+        IdAllocation::ReadBack => read_back(tx, client_id, first, changes).await?,
+    };
+    insert_groups(tx, client_id, &groups_of(changes, &ids)).await?;
+    Ok(ids)
+}
+
+async fn insert_groups(
+    tx: &mut MySqlConnection,
+    client_id: u64,
+    groups: &[Group],
+) -> sqlx::Result<()> {
+    let mut query = QueryBuilder::<MySql>::new(
+        "INSERT INTO sync_groups (id, last_id, client_id, branch_scope, change_count, created_at) ",
+    );
+    query.push_values(groups, |mut row, group| {
+        row.push_bind(group.first_id)
+            .push_bind(group.last_id)
+            .push_bind(client_id)
+            .push_bind(group.branch_scope)
+            .push_bind(group.change_count)
+            .push_bind(group.created_at);
+    });
+    query.build().execute(&mut *tx).await?;
+    Ok(())
 }
 
 /// The ids of interleaved inserts: they all come after the statement's first one, among few
@@ -174,13 +211,17 @@ mod tests {
     }
 
     #[test]
-    fn a_group_is_one_scope_whatever_its_tables_named_by_its_smallest_position() {
+    fn a_group_is_one_scope_whatever_its_tables_from_its_first_row_to_its_last() {
         let changes = [
             change(1, "invoices", 12),
-            change(0, "products", 11),
             change(1, "invoice_items", 10),
             change(1, "product_stock", 13),
+            change(0, "products", 11),
         ];
-        assert_eq!(groups_of(&changes), [(10, 3), (11, 1), (10, 3), (10, 3)]);
+        let spans: Vec<(u64, u64, u64, u16)> = groups_of(&changes, &[40, 41, 43, 44])
+            .iter()
+            .map(|g| (g.branch_scope, g.first_id, g.last_id, g.change_count))
+            .collect();
+        assert_eq!(spans, [(1, 40, 43, 3), (0, 44, 44, 1)]);
     }
 }

@@ -1,11 +1,13 @@
-//! The sync queue (`sync_queue`), possync's outbox: one row per accepted change, written in
-//! the change's transaction, published to JetStream after commit, relayed by the janitor when
-//! that publish never happened, and deleted once published and old.
+//! The sync queue, possync's outbox: one `sync_queue` row per accepted change and one
+//! `sync_groups` row per publish group (a transaction's changes in one scope, one JetStream
+//! message), written in the transaction; the group is published after commit, relayed by the
+//! janitor when that publish never happened, and deleted with its rows once published and
+//! old. Publication is recorded on the group alone.
 //!
-//! Every statement on the table lives here, for ingest and the janitor alike:
-//! - [`insert`]: the rows of a write, in its transaction, and their ids.
+//! Every statement on these tables lives here, for ingest and the janitor alike:
+//! - [`insert`]: the rows and groups of a write, in its transaction, and the rows' ids.
 //! - [`made`]: which edits a device already made, and the digest they are recognised by.
-//! - [`publish`]: marking rows published, and claiming overdue ones for the relay.
+//! - [`publish`]: marking groups published, and claiming overdue ones for the relay.
 //! - [`backlog`]: what is unpublished, and deleting what is published and old.
 
 pub mod backlog;

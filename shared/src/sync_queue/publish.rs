@@ -1,5 +1,6 @@
-//! Publishing state: rows marked published once JetStream stored their change, and overdue
-//! unpublished rows claimed for the janitor's relay.
+//! Publishing state, kept per group (`sync_groups`): groups marked published once JetStream
+//! stored their message, and overdue unpublished groups claimed, with their changes, for
+//! the janitor's relay.
 
 use std::time::Duration;
 
@@ -8,10 +9,10 @@ use sqlx::{FromRow, MySql, MySqlConnection, QueryBuilder};
 
 use crate::storage::Text;
 
-/// Sets `published_at` on the given rows, a thousand per statement.
-pub async fn mark_published(conn: &mut MySqlConnection, ids: &[u64]) -> sqlx::Result<()> {
-    for chunk in ids.chunks(1000) {
-        let mut query = QueryBuilder::<MySql>::new("UPDATE sync_queue SET published_at = ");
+/// Sets `published_at` on the given groups (by id: a message's id), a thousand per statement.
+pub async fn mark_published(conn: &mut MySqlConnection, groups: &[u64]) -> sqlx::Result<()> {
+    for chunk in groups.chunks(1000) {
+        let mut query = QueryBuilder::<MySql>::new("UPDATE sync_groups SET published_at = ");
         query.push_bind(Utc::now()).push(" WHERE id IN (");
         let mut list = query.separated(", ");
         for id in chunk {
@@ -23,7 +24,19 @@ pub async fn mark_published(conn: &mut MySqlConnection, ids: &[u64]) -> sqlx::Re
     Ok(())
 }
 
-/// An unpublished row, as the relay re-publishes it.
+/// An unpublished group as the relay claims it.
+#[derive(Debug, FromRow)]
+pub struct UnpublishedGroup {
+    /// Its first sync queue id, and the message's id.
+    pub id: u64,
+    pub last_id: u64,
+    pub client_id: u64,
+    pub branch_scope: u64,
+    pub change_count: u16,
+    pub created_at: DateTime<Utc>,
+}
+
+/// An unpublished change, as the relay re-publishes it.
 #[derive(Debug, FromRow)]
 pub struct Unpublished {
     pub id: u64,
@@ -34,39 +47,90 @@ pub struct Unpublished {
     pub operation: Text,
     pub source_device_id: Option<Text>,
     pub scope_seq: u64,
-    pub group_position: Option<u64>,
-    pub group_size: u16,
-    pub created_at: DateTime<Utc>,
 }
 
-impl Unpublished {
-    /// The group the row was published in: its transaction's changes on its subject (rows
-    /// from before groups are alone in theirs).
-    pub fn group(&self) -> (u64, u64) {
-        (
-            self.client_id,
-            self.group_position.unwrap_or(u64::MAX - self.id),
-        )
-    }
-}
-
-/// Claims up to `limit` rows unpublished for longer than `grace`, oldest first, with
-/// `FOR UPDATE SKIP LOCKED`: two janitors take different rows, and a janitor that dies
-/// before commit leaves them unpublished.
+/// Claims the oldest groups unpublished for longer than `grace`, as many as hold at most
+/// `most_changes` changes (at least one group), with `FOR UPDATE SKIP LOCKED`: two janitors
+/// take different groups, and a janitor that dies before commit leaves them unpublished.
 pub async fn claim_overdue(
     tx: &mut MySqlConnection,
     grace: Duration,
-    limit: u32,
-) -> sqlx::Result<Vec<Unpublished>> {
+    most_changes: u32,
+) -> sqlx::Result<Vec<UnpublishedGroup>> {
     let cutoff = Utc::now() - grace;
-    sqlx::query_as(
-        "SELECT id, client_id, branch_scope, table_name, record_id, CAST(operation AS CHAR) AS operation, \
-         source_device_id, scope_seq, group_position, group_size, created_at FROM sync_queue \
+    let mut groups: Vec<UnpublishedGroup> = sqlx::query_as(
+        "SELECT id, last_id, client_id, branch_scope, change_count, created_at FROM sync_groups \
          WHERE published_at IS NULL AND created_at < ? \
          ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED",
     )
     .bind(cutoff)
-    .bind(limit)
+    .bind(most_changes)
     .fetch_all(&mut *tx)
-    .await
+    .await?;
+    let mut changes = 0;
+    let fitting = groups
+        .iter()
+        .take_while(|group| {
+            changes += u32::from(group.change_count);
+            changes <= most_changes
+        })
+        .count()
+        .max(1);
+    groups.truncate(fitting);
+    Ok(groups)
+}
+
+/// The changes of `groups`, in id order.
+pub async fn changes_of(
+    tx: &mut MySqlConnection,
+    groups: &[UnpublishedGroup],
+) -> sqlx::Result<Vec<Unpublished>> {
+    if groups.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut query = QueryBuilder::<MySql>::new(
+        "SELECT id, client_id, branch_scope, table_name, record_id, CAST(operation AS CHAR) AS operation, \
+         source_device_id, scope_seq FROM sync_queue WHERE ",
+    );
+    push_spans(&mut query, groups.iter().map(Span::of));
+    query.push(" ORDER BY id");
+    query.build_query_as().fetch_all(&mut *tx).await
+}
+
+/// Where a group's sync queue rows are: its id range, narrowed to its client and scope (the
+/// server may give other clients' rows ids in between).
+#[derive(Debug, Clone, Copy, FromRow)]
+pub struct Span {
+    pub id: u64,
+    pub last_id: u64,
+    pub client_id: u64,
+    pub branch_scope: u64,
+}
+
+impl Span {
+    fn of(group: &UnpublishedGroup) -> Span {
+        Span {
+            id: group.id,
+            last_id: group.last_id,
+            client_id: group.client_id,
+            branch_scope: group.branch_scope,
+        }
+    }
+}
+
+/// `(id BETWEEN … AND client_id = … AND branch_scope = …) OR …`: primary key ranges.
+pub fn push_spans(query: &mut QueryBuilder<'_, MySql>, spans: impl Iterator<Item = Span>) {
+    let mut ranges = query.separated(" OR ");
+    for span in spans {
+        ranges
+            .push("(id BETWEEN ")
+            .push_bind_unseparated(span.id)
+            .push_unseparated(" AND ")
+            .push_bind_unseparated(span.last_id)
+            .push_unseparated(" AND client_id = ")
+            .push_bind_unseparated(span.client_id)
+            .push_unseparated(" AND branch_scope = ")
+            .push_bind_unseparated(span.branch_scope)
+            .push_unseparated(")");
+    }
 }

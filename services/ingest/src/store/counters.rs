@@ -11,9 +11,8 @@ use sqlx::{MySql, MySqlConnection, QueryBuilder};
 use crate::record::{key_of, Applied, Key, StoredRecord};
 
 /// Bumps the client's counter by `count` and returns the first of the positions taken. The
-/// counter's time mark rises to `now` if it is behind: the write's records take the mark
-/// (`upsert_records` reads it from the counter row, which the transaction holds locked), so
-/// marks never decrease along the change order.
+/// counter's time mark rises to `now` if it is behind, so marks never decrease along the
+/// change order; [`mark_positions`] files the write under it.
 pub async fn take_positions(
     tx: &mut MySqlConnection,
     client_id: u64,
@@ -28,6 +27,25 @@ pub async fn take_positions(
     .bind(client_id)
     .bind(now);
     first_taken(bump, tx, count as u64).await
+}
+
+/// Files the write's first position under its time mark's second in `change_marks` (a second
+/// already there keeps its earlier position), from the counter row the transaction holds.
+pub async fn mark_positions(
+    tx: &mut MySqlConnection,
+    client_id: u64,
+    first_position: u64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO change_marks (client_id, marked_at, position) \
+         SELECT client_id, DATE_FORMAT(time_mark, '%Y-%m-%d %H:%i:%s'), ? FROM change_counters \
+         WHERE client_id = ? ON DUPLICATE KEY UPDATE position = position",
+    )
+    .bind(first_position)
+    .bind(client_id)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
 }
 
 /// Takes the next sequence numbers of each scope the applied records touch, in order: one

@@ -4,8 +4,7 @@ use sqlx::{MySql, MySqlConnection, QueryBuilder};
 
 use crate::record::Applied;
 
-/// Writes each record's last version; a record is owned by the branch of its last writer and
-/// carries the client's time mark (see `migrations/20261202120000_records_time_mark.sql`).
+/// Writes each record's last version; a record is owned by the branch of its last writer.
 pub async fn upsert(
     tx: &mut MySqlConnection,
     client_id: u64,
@@ -13,7 +12,7 @@ pub async fn upsert(
 ) -> sqlx::Result<()> {
     let mut query = QueryBuilder::<MySql>::new(
         "INSERT INTO records (client_id, table_name, record_id, branch_scope, origin_branch_id, data, \
-         is_deleted, sync_version, position, local_updated_at, server_updated_at, time_mark, updated_by_device, \
+         is_deleted, sync_version, position, local_updated_at, server_updated_at, updated_by_device, \
          created_at) ",
     );
     query.push_values(versions, |mut row, version| {
@@ -29,10 +28,6 @@ pub async fn upsert(
             .push_bind(record.position)
             .push_bind(record.local_updated_at)
             .push_bind(record.server_updated_at)
-            // The mark `take_positions` left on the counter row this transaction holds.
-            .push("(SELECT time_mark FROM change_counters WHERE client_id = ")
-            .push_bind_unseparated(client_id)
-            .push_unseparated(")")
             .push_bind(&record.updated_by_device)
             .push_bind(record.server_updated_at);
     });
@@ -40,7 +35,7 @@ pub async fn upsert(
         " ON DUPLICATE KEY UPDATE origin_branch_id = VALUES(origin_branch_id), data = VALUES(data), \
          is_deleted = VALUES(is_deleted), sync_version = VALUES(sync_version), position = VALUES(position), \
          local_updated_at = VALUES(local_updated_at), server_updated_at = VALUES(server_updated_at), \
-         time_mark = VALUES(time_mark), updated_by_device = VALUES(updated_by_device)",
+         updated_by_device = VALUES(updated_by_device)",
     );
     query.build().execute(&mut *tx).await?;
     Ok(())

@@ -23,7 +23,7 @@ use shared::sync_queue::{self, made::MadeEdit};
 use sqlx::MySqlConnection;
 use tracing::{info_span, Instrument};
 
-use super::counters::{take_positions, take_scope_seqs, update_counts};
+use super::counters::{mark_positions, take_positions, take_scope_seqs, update_counts};
 use super::{announce, edits, read, records, Store, StoreError};
 use crate::devices;
 use crate::record::{key_of, Applied, Author, Edit, Job, Key, Mode, Outcome, StoredRecord};
@@ -109,6 +109,9 @@ async fn write_once(store: &Store, jobs: &[Job<'_>]) -> sqlx::Result<GroupWritte
     let first_position = take_positions(&mut tx, client_id, all_edits.len(), now)
         .instrument(info_span!("take_positions"))
         .await?;
+    mark_positions(&mut tx, client_id, first_position)
+        .instrument(info_span!("mark_positions"))
+        .await?;
     let counter_taken = Instant::now();
     let current = read::for_update(&mut tx, client_id, &all_edits)
         .instrument(info_span!("read_current", records = all_edits.len()))
@@ -137,14 +140,19 @@ async fn write_once(store: &Store, jobs: &[Job<'_>]) -> sqlx::Result<GroupWritte
 
 /// Binds each job's device (in id order, so two groups of one client cannot deadlock on the
 /// device rows); a job whose device is bound elsewhere gets its refusal, and writes nothing.
+/// Devices already bound to the jobs' one branch (a shop's tills, nearly always) are marked
+/// in one statement; otherwise each is bound on its own.
 async fn bind_devices(
     tx: &mut MySqlConnection,
     jobs: &[Job<'_>],
     now: DateTime<Utc>,
 ) -> sqlx::Result<Vec<Option<StoreError>>> {
+    let mut refusals: Vec<Option<StoreError>> = jobs.iter().map(|_| None).collect();
+    if devices::mark_synced(tx, jobs.iter().map(|job| &job.author), now).await? {
+        return Ok(refusals);
+    }
     let mut by_device: Vec<usize> = (0..jobs.len()).collect();
     by_device.sort_by_key(|&index| jobs[index].author.device);
-    let mut refusals: Vec<Option<StoreError>> = jobs.iter().map(|_| None).collect();
     for index in by_device {
         let author = &jobs[index].author;
         let Some(device) = author.device else {

@@ -6,17 +6,16 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use shared::storage::Text;
 use sqlx::MySqlPool;
 
-/// The first position whose time mark reaches a time (binds: client, time): one entry of
-/// `records_by_time_mark`. Marks never decrease along the change order and a record's mark
-/// is at least its `server_updated_at`, so no record changed at or after the time sits
-/// before it.
-pub const FIRST_POSITION_MARKED: &str = "SELECT position FROM records \
-     FORCE INDEX (records_by_time_mark) WHERE client_id = ? AND time_mark >= ? \
-     ORDER BY time_mark, position LIMIT 1";
+/// The first position written under a time mark in or after a second (binds: client, the
+/// time truncated to its second): one row of `change_marks`. Marks never decrease along the
+/// change order and a write's mark is at least the `server_updated_at` of its records, so no
+/// record changed at or after the time sits before it.
+pub const FIRST_POSITION_MARKED: &str = "SELECT position FROM change_marks \
+     WHERE client_id = ? AND marked_at >= ? ORDER BY marked_at LIMIT 1";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cursor {
@@ -111,7 +110,7 @@ impl ChangeOrder {
     ) -> sqlx::Result<u64> {
         let first: Option<u64> = sqlx::query_scalar(FIRST_POSITION_MARKED)
             .bind(client_id)
-            .bind(since)
+            .bind(since.trunc_subsecs(0))
             .fetch_optional(pool)
             .await?;
         Ok(first.map_or(self.last_position, |position| {
