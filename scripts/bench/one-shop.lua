@@ -1,5 +1,5 @@
 -- wrk script for scripts/bench-one-shop.sh: every request is one push of 50 new invoices by
--- one of the shop's 8 tills, with the cashier's token from POSSYNC_TOKEN. A response that is
+-- one of the shop's 8 till ids, with the cashier's token from POSSYNC_TOKEN. A response that is
 -- not a 200 with "synced_count":50 is counted as failed and printed at the end.
 local token = os.getenv("POSSYNC_TOKEN")
 local run = os.getenv("POSSYNC_RUN") or "run"
