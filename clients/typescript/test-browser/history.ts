@@ -41,25 +41,32 @@ export function seedHistory(stack: Stack, { clientId = 1, branches, prefix, rows
   if (!/^[A-Za-z0-9_]+$/.test(prefix)) throw new Error(`bad prefix ${prefix}`);
   if (branches.length === 0 || !branches.every(Number.isInteger)) throw new Error('a shop has at least one branch');
   const started = performance.now();
-  // The counter row first: the rows take their time marks from it, as the write path gives them.
+  // The counter row first: the rows are filed under time marks from it, as the write path files them.
   stack.sql(`INSERT IGNORE INTO change_counters (client_id) VALUES (${clientId})`);
   const before = Number(stack.sql(`SELECT last_position FROM change_counters WHERE client_id = ${clientId}`).trim());
   const branchOfRow = `ELT(1 + seq % ${branches.length}, ${branches.join(',')})`;
   for (let done = 0; done < rows; done += CHUNK) {
     const count = Math.min(CHUNK, rows - done);
+    const rowsOfChunk = `FROM (SELECT seq, ${table ? `'${table}'` : TABLE_OF_ROW} AS table_name, ${branchOfRow} AS branch,
+         NOW(6) - INTERVAL ((${rows} - seq) * 10) SECOND AS at
+         FROM seq_${done + 1}_to_${done + count}) AS t
+       JOIN change_counters c ON c.client_id = ${clientId}`;
     stack.sql(
       `INSERT INTO records (client_id, table_name, record_id, branch_scope, origin_branch_id, data, is_deleted,
-         sync_version, position, local_updated_at, server_updated_at, time_mark, created_at)
+         sync_version, position, local_updated_at, server_updated_at, created_at)
        SELECT ${clientId}, t.table_name, CONCAT('${prefix}-', t.seq),
          IF(t.table_name IN ('products', 'customers'), 0, t.branch), t.branch,
          JSON_OBJECT('name', CONCAT('Item ', t.seq), 'price', t.seq % 9973,
            'barcode', CONCAT('${table ? 629 : 628}', LPAD(t.seq, 10, '0')), 'note', 'seeded history',
            'total', t.seq % 9973, 'created_at', DATE_FORMAT(t.at, '%Y-%m-%dT%H:%i:%s.%fZ')),
-         0, 1, ${before} + t.seq, t.at, t.at, GREATEST(t.at, c.time_mark), t.at
-       FROM (SELECT seq, ${table ? `'${table}'` : TABLE_OF_ROW} AS table_name, ${branchOfRow} AS branch,
-         NOW(6) - INTERVAL ((${rows} - seq) * 10) SECOND AS at
-         FROM seq_${done + 1}_to_${done + count}) AS t
-       JOIN change_counters c ON c.client_id = ${clientId}`,
+         0, 1, ${before} + t.seq, t.at, t.at, t.at
+       ${rowsOfChunk}`,
+    );
+    // Each row filed under its time mark's second, as the write path files each write.
+    stack.sql(
+      `INSERT INTO change_marks (client_id, marked_at, position)
+       SELECT ${clientId}, DATE_FORMAT(GREATEST(t.at, c.time_mark), '%Y-%m-%d %H:%i:%s'), ${before} + t.seq
+       ${rowsOfChunk} ON DUPLICATE KEY UPDATE position = change_marks.position`,
     );
   }
   stack.sql(
