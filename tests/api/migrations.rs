@@ -143,7 +143,7 @@ async fn existing_records_get_time_marks_that_never_decrease_along_each_clients_
         ]
     );
 
-    // The marks then move to `change_marks`: each second's first position.
+    // The marks then move to `change_marks`: each minute's first position.
     shared::storage::MIGRATOR.run(&db.pool).await.unwrap();
     let filed: Vec<(u64, i64, u64)> = sqlx::query_as(
         "SELECT client_id, TIMESTAMPDIFF(SECOND, '2026-01-01', marked_at), position \
@@ -152,7 +152,7 @@ async fn existing_records_get_time_marks_that_never_decrease_along_each_clients_
     .fetch_all(&db.pool)
     .await
     .unwrap();
-    assert_eq!(filed, [(1, 10, 1), (1, 50, 2), (1, 60, 4), (2, 5, 1)]);
+    assert_eq!(filed, [(1, 0, 1), (1, 60, 4), (2, 0, 1)]);
 }
 
 /// Sync queue rows queued before publication was kept per group become groups: the rows of

@@ -12,15 +12,16 @@ fn base() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()
 }
 
-/// The time a row at `position` was changed: one second per position, except that two
-/// rows disagree with the change order (a write that took its position late or early).
+/// The time a row at `position` was changed: one minute per position (marks are filed by
+/// the minute), except that two rows disagree with the change order (a write that took its
+/// position late or early).
 fn changed_at(position: u64) -> DateTime<Utc> {
-    let seconds = match position {
+    let minutes = match position {
         5 => 15,
         12 => 3,
         p => p,
     };
-    base() + Duration::seconds(seconds as i64)
+    base() + Duration::minutes(minutes as i64)
 }
 
 /// Rows at positions 1..=20: invoices of both branches (by parity) and every third a product,
@@ -91,7 +92,7 @@ async fn a_since_pull_returns_exactly_the_changes_at_or_after_it_even_out_of_cha
     let app = TestIngest::spawn().await;
     let shop = Tenant::seed(&app, "shop").await;
     insert_rows(&app, &shop).await;
-    let since = base() + Duration::seconds(10);
+    let since = base() + Duration::minutes(10);
     let path = |limit: u32| {
         format!(
             "/api/sync/pull-changes?limit={limit}&since={}",
@@ -153,7 +154,7 @@ async fn a_since_pull_starts_just_before_the_first_position_whose_mark_reaches_s
     let order = ChangeOrder::read(pool, client).await.unwrap();
 
     let looked_up = order
-        .position_before(pool, client, base() + Duration::seconds(10))
+        .position_before(pool, client, base() + Duration::minutes(10))
         .await
         .unwrap();
     let nothing_since = order
@@ -180,7 +181,7 @@ async fn the_start_of_a_since_pull_is_one_row_of_the_change_marks() {
 
     let plan = sqlx::query(&format!("EXPLAIN {FIRST_POSITION_MARKED}"))
         .bind(shop.client_id)
-        .bind(base() + Duration::seconds(10))
+        .bind(base() + Duration::minutes(10))
         .fetch_all(&app.db.pool)
         .await
         .unwrap();

@@ -89,10 +89,10 @@ pub async fn seed(
         .bind(client_id)
         .execute(pool)
         .await?;
-        // Each row filed under its time mark's second, as the write path files each write.
+        // Each row filed under its time mark's minute, as the write path files each write.
         sqlx::query(&format!(
             "INSERT INTO change_marks (client_id, marked_at, position) \
-             SELECT ?, DATE_FORMAT(GREATEST(t.at, c.time_mark), '%Y-%m-%d %H:%i:%s'), ? + t.seq \
+             SELECT ?, DATE_FORMAT(GREATEST(t.at, c.time_mark), '%Y-%m-%d %H:%i:00'), ? + t.seq \
              {rows_of_chunk} ON DUPLICATE KEY UPDATE position = change_marks.position"
         ))
         .bind(client_id)

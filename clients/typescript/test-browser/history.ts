@@ -62,10 +62,10 @@ export function seedHistory(stack: Stack, { clientId = 1, branches, prefix, rows
          0, 1, ${before} + t.seq, t.at, t.at, t.at
        ${rowsOfChunk}`,
     );
-    // Each row filed under its time mark's second, as the write path files each write.
+    // Each row filed under its time mark's minute, as the write path files each write.
     stack.sql(
       `INSERT INTO change_marks (client_id, marked_at, position)
-       SELECT ${clientId}, DATE_FORMAT(GREATEST(t.at, c.time_mark), '%Y-%m-%d %H:%i:%s'), ${before} + t.seq
+       SELECT ${clientId}, DATE_FORMAT(GREATEST(t.at, c.time_mark), '%Y-%m-%d %H:%i:00'), ${before} + t.seq
        ${rowsOfChunk} ON DUPLICATE KEY UPDATE position = change_marks.position`,
     );
   }

@@ -42,10 +42,11 @@ pub struct SweepConfig {
     /// forgotten (default 30 days): an edit pushed again after that is applied again.
     #[arg(long, env = "JANITOR_EDIT_RETENTION_SECS", default_value_t = 30 * 24 * 3600)]
     pub janitor_edit_retention_secs: u64,
-    /// Sync queue rows unpublished for longer than this many seconds are relayed.
+    /// Groups unpublished for longer than this many seconds are relayed.
     #[arg(long, env = "JANITOR_GRACE_SECS", default_value_t = 10.0)]
     pub janitor_grace_secs: f64,
-    /// Rows handled per statement (and per short transaction).
+    /// Sync queue rows handled per statement (and per short transaction), in whole groups (at
+    /// least one).
     #[arg(long, env = "JANITOR_BATCH", default_value_t = 500)]
     pub janitor_batch: u32,
 }

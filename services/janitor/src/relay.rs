@@ -45,46 +45,55 @@ pub async fn relay_overdue(
     let batch = batch.max(stream::MAX_TRANSACTION_ROWS as u32);
     let mut relayed = 0;
     loop {
-        let (claimed, published) = relay_batch(pool, js, subjects, grace, batch).await?;
+        let (more, published) = relay_batch(pool, js, subjects, grace, batch).await?;
         relayed += published;
-        if claimed == 0 || published == 0 {
+        if !more || published == 0 {
             return Ok(relayed);
         }
     }
 }
 
-/// One short transaction: claim whole groups, publish them, mark them. Returns (claimed
-/// changes, published changes).
+/// One short transaction: claim whole groups, publish them, mark them. Returns whether more
+/// may wait, and how many changes were published.
 async fn relay_batch(
     pool: &MySqlPool,
     js: &jetstream::Context,
     subjects: &Subjects,
     grace: Duration,
     batch: u32,
-) -> anyhow::Result<(u64, u64)> {
+) -> anyhow::Result<(bool, u64)> {
     let mut tx = pool.begin().await?;
-    let groups = sync_queue::publish::claim_overdue(&mut tx, grace, batch).await?;
+    let claimed = sync_queue::publish::claim_overdue(&mut tx, grace, batch).await?;
+    let groups = &claimed.groups;
     if groups.is_empty() {
-        return Ok((0, 0));
+        return Ok((false, 0));
     }
-    let rows = sync_queue::publish::changes_of(&mut tx, &groups).await?;
+    let rows = sync_queue::publish::changes_of(&mut tx, groups).await?;
     let current = current_records(&mut tx, &rows).await?;
-    let messages: Vec<Outgoing> = by_group(&groups, &rows)
-        .into_iter()
-        .flat_map(|group| {
-            Outgoing::groups(
-                group
-                    .into_iter()
-                    .filter_map(|row| event_for(subjects, row, &current))
-                    .collect(),
-            )
-        })
-        .collect();
-    let acked = stream::publish_all(js, &messages).await;
-    sync_queue::publish::mark_published(&mut tx, &acked).await?;
+    let mut messages = Vec::new();
+    // A group none of whose changes can be told any more (their table left the registry) has
+    // nothing to publish: marked as it is.
+    let mut nothing_to_send = Vec::new();
+    for (group, rows) in groups.iter().zip(by_group(groups, &rows)) {
+        let events = rows
+            .iter()
+            .filter_map(|row| event_for(subjects, row, &current))
+            .collect();
+        match Outgoing::groups(events).pop() {
+            // Named by the group (its first row), whichever of its rows made events.
+            Some(mut message) => {
+                message.queue_ids = rows.iter().map(|row| row.id).collect();
+                debug_assert_eq!(message.message_id(), group.id);
+                messages.push(message);
+            }
+            None => nothing_to_send.push(group.id),
+        }
+    }
+    let mut done = stream::publish_all(js, &messages).await;
+    done.extend(nothing_to_send);
+    sync_queue::publish::mark_published(&mut tx, &done).await?;
     tx.commit().await?;
-    let claimed = groups.iter().map(|g| u64::from(g.change_count)).sum();
-    Ok((claimed, record_lag(&groups, &acked)))
+    Ok((claimed.more, record_lag(groups, &done)))
 }
 
 /// Records how old each change the relay published was

@@ -1,8 +1,8 @@
-//! Deletes sync queue rows published before the retention cut-off, and ids of edits applied
-//! before theirs, in small batches.
+//! Deletes groups published before the retention cut-off with their sync queue rows, and ids
+//! of edits applied before theirs, in small batches.
 //!
 //! Each batch is its own statement and transaction, so ingest's inserts never wait long.
-//! Unpublished rows are never deleted, whatever their age. Pulls read the record store, not
+//! Unpublished groups are never deleted, whatever their age. Pulls read the record store, not
 //! the sync queue, so this retention never shortens what a device's cursor can reach.
 
 use chrono::{DateTime, Utc};

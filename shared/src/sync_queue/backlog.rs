@@ -66,10 +66,10 @@ pub async fn unpublished_of(
     query.build_query_scalar().fetch_one(pool).await
 }
 
-/// Deletes the groups published before `cutoff` and their sync queue rows, `batch` groups at
-/// a time (each statement its own transaction, so inserts never wait long; a group's rows go
-/// first, so none is left without its group); unpublished groups stay whatever their age.
-/// Returns how many changes.
+/// Deletes the groups published before `cutoff` and their sync queue rows, whole groups of
+/// at most `batch` rows at a time (at least one group; each statement its own transaction,
+/// so inserts never wait long; a group's rows go first, so none is left without its group);
+/// unpublished groups stay whatever their age. Returns how many rows.
 pub async fn delete_published_before(
     pool: &MySqlPool,
     cutoff: DateTime<Utc>,
@@ -77,14 +77,29 @@ pub async fn delete_published_before(
 ) -> sqlx::Result<u64> {
     let mut deleted = 0;
     loop {
-        let spans: Vec<Span> = sqlx::query_as(
-            "SELECT id, last_id, client_id, branch_scope FROM sync_groups \
+        let old: Vec<(u64, u64, u64, u64, u16)> = sqlx::query_as(
+            "SELECT id, last_id, client_id, branch_scope, change_count FROM sync_groups \
              WHERE published_at IS NOT NULL AND published_at < ? ORDER BY published_at LIMIT ?",
         )
         .bind(cutoff)
         .bind(batch.max(1))
         .fetch_all(pool)
         .await?;
+        let mut rows = 0;
+        let spans: Vec<Span> = old
+            .iter()
+            .take_while(|group| {
+                rows += u32::from(group.4);
+                rows <= batch
+            })
+            .chain(old.first().filter(|group| u32::from(group.4) > batch))
+            .map(|&(id, last_id, client_id, branch_scope, _)| Span {
+                id,
+                last_id,
+                client_id,
+                branch_scope,
+            })
+            .collect();
         if spans.is_empty() {
             return Ok(deleted);
         }
@@ -96,7 +111,7 @@ pub async fn delete_published_before(
             row.push_bind(span.id);
         });
         groups.build().execute(pool).await?;
-        if spans.len() < batch as usize {
+        if old.len() < batch.max(1) as usize && spans.len() == old.len() {
             return Ok(deleted);
         }
     }

@@ -49,36 +49,59 @@ pub struct Unpublished {
     pub scope_seq: u64,
 }
 
+/// Overdue groups claimed by one relay round, and whether more may be waiting.
+pub struct Claimed {
+    pub groups: Vec<UnpublishedGroup>,
+    /// The round was cut by its size: another round may find more.
+    pub more: bool,
+}
+
 /// Claims the oldest groups unpublished for longer than `grace`, as many as hold at most
 /// `most_changes` changes (at least one group), with `FOR UPDATE SKIP LOCKED`: two janitors
 /// take different groups, and a janitor that dies before commit leaves them unpublished.
+/// Groups are locked [`CLAIM_PAGE`] at a time, so a round locks at most that many it does
+/// not publish.
 pub async fn claim_overdue(
     tx: &mut MySqlConnection,
     grace: Duration,
     most_changes: u32,
-) -> sqlx::Result<Vec<UnpublishedGroup>> {
+) -> sqlx::Result<Claimed> {
     let cutoff = Utc::now() - grace;
-    let mut groups: Vec<UnpublishedGroup> = sqlx::query_as(
-        "SELECT id, last_id, client_id, branch_scope, change_count, created_at FROM sync_groups \
-         WHERE published_at IS NULL AND created_at < ? \
-         ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED",
-    )
-    .bind(cutoff)
-    .bind(most_changes)
-    .fetch_all(&mut *tx)
-    .await?;
+    let mut groups: Vec<UnpublishedGroup> = Vec::new();
     let mut changes = 0;
-    let fitting = groups
-        .iter()
-        .take_while(|group| {
+    loop {
+        // Pages of groups after the last one taken, so a round locks little beyond what it
+        // publishes (ingest's publisher may be marking the others).
+        let after = groups.last().map_or(0, |group| group.id);
+        let page: Vec<UnpublishedGroup> = sqlx::query_as(
+            "SELECT id, last_id, client_id, branch_scope, change_count, created_at FROM sync_groups \
+             WHERE published_at IS NULL AND id > ? AND created_at < ? \
+             ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED",
+        )
+        .bind(after)
+        .bind(cutoff)
+        .bind(CLAIM_PAGE)
+        .fetch_all(&mut *tx)
+        .await?;
+        let full_page = page.len() == CLAIM_PAGE as usize;
+        for group in page {
             changes += u32::from(group.change_count);
-            changes <= most_changes
-        })
-        .count()
-        .max(1);
-    groups.truncate(fitting);
-    Ok(groups)
+            if changes > most_changes && !groups.is_empty() {
+                return Ok(Claimed { groups, more: true });
+            }
+            groups.push(group);
+        }
+        if !full_page {
+            return Ok(Claimed {
+                groups,
+                more: false,
+            });
+        }
+    }
 }
+
+/// Groups claimed per statement.
+const CLAIM_PAGE: u32 = 20;
 
 /// The changes of `groups`, in id order.
 pub async fn changes_of(

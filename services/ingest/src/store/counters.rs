@@ -29,7 +29,7 @@ pub async fn take_positions(
     first_taken(bump, tx, count as u64).await
 }
 
-/// Files the write's first position under its time mark's second in `change_marks` (a second
+/// Files the write's first position under its time mark's minute in `change_marks` (a minute
 /// already there keeps its earlier position), from the counter row the transaction holds.
 pub async fn mark_positions(
     tx: &mut MySqlConnection,
@@ -38,7 +38,7 @@ pub async fn mark_positions(
 ) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO change_marks (client_id, marked_at, position) \
-         SELECT client_id, DATE_FORMAT(time_mark, '%Y-%m-%d %H:%i:%s'), ? FROM change_counters \
+         SELECT client_id, DATE_FORMAT(time_mark, '%Y-%m-%d %H:%i:00'), ? FROM change_counters \
          WHERE client_id = ? ON DUPLICATE KEY UPDATE position = position",
     )
     .bind(first_position)

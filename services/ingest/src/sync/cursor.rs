@@ -6,16 +6,23 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, Timelike, Utc};
 use shared::storage::Text;
 use sqlx::MySqlPool;
 
-/// The first position written under a time mark in or after a second (binds: client, the
-/// time truncated to its second): one row of `change_marks`. Marks never decrease along the
+/// The first position written under a time mark in or after a minute (binds: client, the
+/// time truncated to its minute, [`minute_of`]): one row of `change_marks`. Marks never decrease along the
 /// change order and a write's mark is at least the `server_updated_at` of its records, so no
 /// record changed at or after the time sits before it.
 pub const FIRST_POSITION_MARKED: &str = "SELECT position FROM change_marks \
      WHERE client_id = ? AND marked_at >= ? ORDER BY marked_at LIMIT 1";
+
+/// The minute `time` falls in, as `change_marks` files it.
+pub fn minute_of(time: DateTime<Utc>) -> DateTime<Utc> {
+    time.with_second(0)
+        .and_then(|time| time.with_nanosecond(0))
+        .unwrap_or(time)
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cursor {
@@ -110,7 +117,7 @@ impl ChangeOrder {
     ) -> sqlx::Result<u64> {
         let first: Option<u64> = sqlx::query_scalar(FIRST_POSITION_MARKED)
             .bind(client_id)
-            .bind(since.trunc_subsecs(0))
+            .bind(minute_of(since))
             .fetch_optional(pool)
             .await?;
         Ok(first.map_or(self.last_position, |position| {
