@@ -17,7 +17,7 @@ use shared::registry;
 use shared::storage::Text;
 use shared::stream::{self, Outgoing};
 use shared::subject::Subjects;
-use shared::sync_queue::{self, publish::Unpublished, publish::UnpublishedGroup};
+use shared::sync_queue::{self, publish::Group, publish::Unpublished};
 use shared::wire::socket::ChangeEvent;
 use sqlx::{FromRow, MySql, MySqlConnection, MySqlPool, QueryBuilder};
 
@@ -98,7 +98,7 @@ async fn relay_batch(
 
 /// Records how old each change the relay published was
 /// (`possync_janitor_relay_lag_seconds`); returns how many there were.
-fn record_lag(groups: &[UnpublishedGroup], acked: &[u64]) -> u64 {
+fn record_lag(groups: &[Group], acked: &[u64]) -> u64 {
     let acked: HashSet<u64> = acked.iter().copied().collect();
     let now = Utc::now();
     let mut published = 0;
@@ -113,7 +113,7 @@ fn record_lag(groups: &[UnpublishedGroup], acked: &[u64]) -> u64 {
 }
 
 /// The rows of each group, in group order.
-fn by_group<'a>(groups: &[UnpublishedGroup], rows: &'a [Unpublished]) -> Vec<Vec<&'a Unpublished>> {
+fn by_group<'a>(groups: &[Group], rows: &'a [Unpublished]) -> Vec<Vec<&'a Unpublished>> {
     groups
         .iter()
         .map(|group| {
@@ -193,8 +193,8 @@ fn event_for(
 mod tests {
     use super::*;
 
-    fn group(id: u64, last_id: u64, client_id: u64) -> UnpublishedGroup {
-        UnpublishedGroup {
+    fn group(id: u64, last_id: u64, client_id: u64) -> Group {
+        Group {
             id,
             last_id,
             client_id,

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::{MySql, MySqlPool, QueryBuilder};
 
-use super::publish::{push_spans, Span};
+use super::publish::{push_spans, Group};
 
 /// What waits to be published, of every client, read in two index dives on
 /// `sync_groups_by_publication` whatever its size (a `COUNT(*)` read every unpublished entry:
@@ -77,8 +77,8 @@ pub async fn delete_published_before(
 ) -> sqlx::Result<u64> {
     let mut deleted = 0;
     loop {
-        let old: Vec<(u64, u64, u64, u64, u16)> = sqlx::query_as(
-            "SELECT id, last_id, client_id, branch_scope, change_count FROM sync_groups \
+        let old: Vec<Group> = sqlx::query_as(
+            "SELECT id, last_id, client_id, branch_scope, change_count, created_at FROM sync_groups \
              WHERE published_at IS NOT NULL AND published_at < ? ORDER BY published_at LIMIT ?",
         )
         .bind(cutoff)
@@ -86,28 +86,24 @@ pub async fn delete_published_before(
         .fetch_all(pool)
         .await?;
         let mut rows = 0;
-        let spans: Vec<Span> = old
+        let fitting = old
             .iter()
             .take_while(|group| {
-                rows += u32::from(group.4);
+                rows += u32::from(group.change_count);
                 rows <= batch
             })
-            .chain(old.first().filter(|group| u32::from(group.4) > batch))
-            .map(|&(id, last_id, client_id, branch_scope, _)| Span {
-                id,
-                last_id,
-                client_id,
-                branch_scope,
-            })
-            .collect();
+            .count()
+            .max(1)
+            .min(old.len());
+        let spans = &old[..fitting];
         if spans.is_empty() {
             return Ok(deleted);
         }
         let mut rows = QueryBuilder::<MySql>::new("DELETE FROM sync_queue WHERE ");
-        push_spans(&mut rows, spans.iter().copied());
+        push_spans(&mut rows, spans);
         deleted += rows.build().execute(pool).await?.rows_affected();
         let mut groups = QueryBuilder::<MySql>::new("DELETE FROM sync_groups WHERE id IN ");
-        groups.push_tuples(&spans, |mut row, span| {
+        groups.push_tuples(spans, |mut row, span| {
             row.push_bind(span.id);
         });
         groups.build().execute(pool).await?;

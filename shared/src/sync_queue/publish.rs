@@ -24,9 +24,9 @@ pub async fn mark_published(conn: &mut MySqlConnection, groups: &[u64]) -> sqlx:
     Ok(())
 }
 
-/// An unpublished group as the relay claims it.
+/// A group's row: as the relay claims it, or retention deletes it.
 #[derive(Debug, FromRow)]
-pub struct UnpublishedGroup {
+pub struct Group {
     /// Its first sync queue id, and the message's id.
     pub id: u64,
     pub last_id: u64,
@@ -51,7 +51,7 @@ pub struct Unpublished {
 
 /// Overdue groups claimed by one relay round, and whether more may be waiting.
 pub struct Claimed {
-    pub groups: Vec<UnpublishedGroup>,
+    pub groups: Vec<Group>,
     /// The round was cut by its size: another round may find more.
     pub more: bool,
 }
@@ -67,13 +67,13 @@ pub async fn claim_overdue(
     most_changes: u32,
 ) -> sqlx::Result<Claimed> {
     let cutoff = Utc::now() - grace;
-    let mut groups: Vec<UnpublishedGroup> = Vec::new();
+    let mut groups: Vec<Group> = Vec::new();
     let mut changes = 0;
     loop {
         // Pages of groups after the last one taken, so a round locks little beyond what it
         // publishes (ingest's publisher may be marking the others).
         let after = groups.last().map_or(0, |group| group.id);
-        let page: Vec<UnpublishedGroup> = sqlx::query_as(
+        let page: Vec<Group> = sqlx::query_as(
             "SELECT id, last_id, client_id, branch_scope, change_count, created_at FROM sync_groups \
              WHERE published_at IS NULL AND id > ? AND created_at < ? \
              ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED",
@@ -106,7 +106,7 @@ const CLAIM_PAGE: u32 = 20;
 /// The changes of `groups`, in id order.
 pub async fn changes_of(
     tx: &mut MySqlConnection,
-    groups: &[UnpublishedGroup],
+    groups: &[Group],
 ) -> sqlx::Result<Vec<Unpublished>> {
     if groups.is_empty() {
         return Ok(Vec::new());
@@ -115,45 +115,26 @@ pub async fn changes_of(
         "SELECT id, client_id, branch_scope, table_name, record_id, CAST(operation AS CHAR) AS operation, \
          source_device_id, scope_seq FROM sync_queue WHERE ",
     );
-    push_spans(&mut query, groups.iter().map(Span::of));
+    push_spans(&mut query, groups);
     query.push(" ORDER BY id");
     query.build_query_as().fetch_all(&mut *tx).await
 }
 
-/// Where a group's sync queue rows are: its id range, narrowed to its client and scope (the
-/// server may give other clients' rows ids in between).
-#[derive(Debug, Clone, Copy, FromRow)]
-pub struct Span {
-    pub id: u64,
-    pub last_id: u64,
-    pub client_id: u64,
-    pub branch_scope: u64,
-}
-
-impl Span {
-    fn of(group: &UnpublishedGroup) -> Span {
-        Span {
-            id: group.id,
-            last_id: group.last_id,
-            client_id: group.client_id,
-            branch_scope: group.branch_scope,
-        }
-    }
-}
-
-/// `(id BETWEEN … AND client_id = … AND branch_scope = …) OR …`: primary key ranges.
-pub fn push_spans(query: &mut QueryBuilder<'_, MySql>, spans: impl Iterator<Item = Span>) {
+/// Where the groups' sync queue rows are, `(id BETWEEN … AND client_id = … AND branch_scope =
+/// …) OR …`: primary key ranges, narrowed to each group's client and scope (the server may
+/// give other clients' rows ids in between).
+pub fn push_spans(query: &mut QueryBuilder<'_, MySql>, groups: &[Group]) {
     let mut ranges = query.separated(" OR ");
-    for span in spans {
+    for group in groups {
         ranges
             .push("(id BETWEEN ")
-            .push_bind_unseparated(span.id)
+            .push_bind_unseparated(group.id)
             .push_unseparated(" AND ")
-            .push_bind_unseparated(span.last_id)
+            .push_bind_unseparated(group.last_id)
             .push_unseparated(" AND client_id = ")
-            .push_bind_unseparated(span.client_id)
+            .push_bind_unseparated(group.client_id)
             .push_unseparated(" AND branch_scope = ")
-            .push_bind_unseparated(span.branch_scope)
+            .push_bind_unseparated(group.branch_scope)
             .push_unseparated(")");
     }
 }
