@@ -220,10 +220,13 @@ for n in 1 2; do
   BIND_ADDR="127.0.0.1:$PORT" "$BIN/ingest" >"$DIR/ingest-$n.log" 2>&1 &
   started ingest "$PORT"
 done
+# HAProxy marks a replica down after 2 failed checks 1 s apart: a stopped replica keeps
+# letting devices in for 2.5 s before it drains, or the room hash would send the devices it
+# drains straight back to it for a 503 and a longer backoff.
 for n in 1 2 3; do
   next_port 23100
   FANOUT_PORTS+=("$PORT")
-  BIND_ADDR="127.0.0.1:$PORT" "$BIN/fanout" >"$DIR/fanout-$n.log" 2>&1 &
+  WS_DRAIN_DELAY_MS=2500 BIND_ADDR="127.0.0.1:$PORT" "$BIN/fanout" >"$DIR/fanout-$n.log" 2>&1 &
   started fanout "$PORT"
 done
 for n in 1 2; do

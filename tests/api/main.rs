@@ -18,6 +18,7 @@ mod errors;
 mod events;
 mod exactness;
 mod fanout_close_codes;
+mod fanout_drain;
 mod fanout_limits;
 mod fanout_rooms;
 mod fanout_upgrade;

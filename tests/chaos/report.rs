@@ -22,6 +22,10 @@ pub struct FaultReport {
     /// began.
     pub delivery_gap_max_ms: f64,
     pub delivery_gap_median_ms: f64,
+    /// The worst device's connections from the fault to the next one, in ms after the
+    /// fault: drops (with their close code), attempts refused (with the status answered, 0
+    /// for none) and connections.
+    pub worst_device: String,
     /// Devices whose connection the fault ended, and how many came back.
     pub disconnected: usize,
     /// The close codes of those connections (0: lost without a close frame), with counts.
@@ -80,13 +84,18 @@ pub fn of(fault: &Injected, until: f64, attempts: &[Attempt], watchers: &[Watche
         .map(|a| (a.answered - a.sent) * 1000.0)
         .fold(0.0, f64::max);
 
-    let mut gaps: Vec<f64> = watchers
+    let gapped: Vec<(f64, &Watched)> = watchers
         .iter()
         .filter_map(|w| {
             let since = connected_since(w, fault.at)?;
-            Some(longest_gap(&w.arrivals, since, fault.at, until) * 1000.0)
+            Some((longest_gap(&w.arrivals, since, fault.at, until) * 1000.0, w))
         })
         .collect();
+    let worst_device = gapped
+        .iter()
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map_or_else(String::new, |(_, w)| story(w, fault.at, until));
+    let mut gaps: Vec<f64> = gapped.iter().map(|(gap, _)| *gap).collect();
     let mut reconnects = Vec::new();
     let mut disconnected = 0;
     let mut close_codes = std::collections::BTreeMap::new();
@@ -122,6 +131,7 @@ pub fn of(fault: &Injected, until: f64, attempts: &[Attempt], watchers: &[Watche
         slowest_write_ms,
         delivery_gap_max_ms: gaps.iter().copied().fold(0.0, f64::max),
         delivery_gap_median_ms: quantile(&mut gaps, 0.5),
+        worst_device,
         disconnected,
         close_codes,
         reconnected: reconnects.len(),
@@ -139,6 +149,32 @@ pub fn of(fault: &Injected, until: f64, attempts: &[Attempt], watchers: &[Watche
             .sum(),
         alerts: Vec::new(),
     }
+}
+
+/// What happened to `watcher`'s connections within [`from`, `until`), in ms after `from`.
+fn story(watcher: &Watched, from: f64, until: f64) -> String {
+    let within = |t: f64| (from..until).contains(&t);
+    let ms = |t: f64| (t - from) * 1000.0;
+    let mut steps: Vec<(f64, String)> = Vec::new();
+    for (t, code) in watcher.dropped.iter().zip(&watcher.close_codes) {
+        if within(*t) {
+            steps.push((*t, format!("dropped +{:.0} ({code})", ms(*t))));
+        }
+    }
+    for (t, status) in &watcher.refused {
+        if within(*t) {
+            steps.push((*t, format!("refused +{:.0} ({status})", ms(*t))));
+        }
+    }
+    for t in watcher.connected.iter().filter(|t| within(**t)) {
+        steps.push((*t, format!("connected +{:.0}", ms(*t))));
+    }
+    steps.sort_by(|a, b| a.0.total_cmp(&b.0));
+    steps
+        .into_iter()
+        .map(|(_, step)| step)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn count_within<'a>(times: impl Iterator<Item = &'a f64>, from: f64, until: f64) -> usize {
@@ -188,6 +224,9 @@ pub fn print(reports: &[FaultReport]) {
         );
         if !r.alerts.is_empty() {
             eprintln!("{:<45} alerts: {}", "", r.alerts.join(", "));
+        }
+        if !r.worst_device.is_empty() {
+            eprintln!("{:<45} the worst device: {}", "", r.worst_device);
         }
         if !r.close_codes.is_empty() {
             eprintln!(

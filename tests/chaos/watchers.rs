@@ -25,6 +25,8 @@ pub struct Watched {
     pub dropped: Vec<f64>,
     /// Why each connection ended: the close code fanout sent, or 0 when it was lost.
     pub close_codes: Vec<u16>,
+    /// Attempts that got no connection: when, and the HTTP status answered (0: none).
+    pub refused: Vec<(f64, u16)>,
     pub arrivals: Vec<f64>,
     /// When events arrived whose (scope, number) this connection had already received.
     pub duplicates: Vec<f64>,
@@ -65,7 +67,15 @@ pub async fn watch(
             "{ws_url}/ws?token={}&device_id={device_id}",
             session.token()
         );
-        if let Ok((mut socket, _)) = tokio_tungstenite::connect_async(url).await {
+        let connected = tokio_tungstenite::connect_async(url).await;
+        if let Err(err) = &connected {
+            let status = match err {
+                tokio_tungstenite::tungstenite::Error::Http(answer) => answer.status().as_u16(),
+                _ => 0,
+            };
+            watched.refused.push((timeline.now(), status));
+        }
+        if let Ok((mut socket, _)) = connected {
             attempt = 0;
             watched.connected.push(timeline.now());
             let mut received: HashMap<u64, (u64, u64, u64)> = HashMap::new();

@@ -28,6 +28,7 @@ pub fn socket_config() -> SocketConfig {
         ws_messages_per_second: 10,
         ws_allowed_origins: vec![],
         ws_max_connections: 20_000,
+        ws_drain_delay_ms: 0,
         ws_drain_batch: 500,
         ws_drain_pause_ms: 20,
     }

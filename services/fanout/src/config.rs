@@ -50,6 +50,13 @@ pub struct SocketConfig {
     /// Most connections this replica holds; more are refused with 503.
     #[arg(long, env = "WS_MAX_CONNECTIONS", default_value_t = 20_000)]
     pub ws_max_connections: usize,
+    /// Milliseconds between SIGTERM and the first connection closed: readiness is already
+    /// false and upgrades are still let in, so a balancer that learns readiness from its own
+    /// checks stops sending devices here before the drain sends them back to it (the checks'
+    /// interval times their failures; 0 where the platform stops routing before SIGTERM,
+    /// as Kubernetes does).
+    #[arg(long, env = "WS_DRAIN_DELAY_MS", default_value_t = 0)]
+    pub ws_drain_delay_ms: u64,
     /// Connections closed per step when draining on SIGTERM.
     #[arg(long, env = "WS_DRAIN_BATCH", default_value_t = 500)]
     pub ws_drain_batch: usize,

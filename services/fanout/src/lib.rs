@@ -132,6 +132,7 @@ impl Application {
             keys,
             config: Arc::new(config.socket),
             draining: Arc::default(),
+            closing: Arc::default(),
             next_conn: Arc::default(),
         };
         Ok(Self { listener, state })
@@ -143,8 +144,9 @@ impl Application {
             .expect("a bound listener has an address")
     }
 
-    /// Serves until `shutdown`; then readiness turns false, new upgrades are refused, the
-    /// connections are closed with "going away" in paced batches, and NATS is drained.
+    /// Serves until `shutdown`; then readiness turns false, and `WS_DRAIN_DELAY_MS` later new
+    /// upgrades are refused, the connections are closed with "going away" in paced batches,
+    /// and NATS is drained.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         tracing::info!(addr = %self.local_addr(), "fanout listening");
         tokio::spawn(watch_mysql(self.state.clone(), shutdown.clone()));
@@ -152,6 +154,13 @@ impl Application {
         let drained = async move {
             shutdown.cancelled().await;
             state.draining.store(true, Ordering::SeqCst);
+            let delay = Duration::from_millis(state.config.ws_drain_delay_ms);
+            tracing::info!(
+                delay_ms = state.config.ws_drain_delay_ms,
+                "not ready; draining after the delay"
+            );
+            tokio::time::sleep(delay).await;
+            state.closing.store(true, Ordering::SeqCst);
             let pause = Duration::from_millis(state.config.ws_drain_pause_ms);
             tracing::info!(connections = state.hub.connection_count(), "draining");
             state.hub.drain(state.config.ws_drain_batch, pause).await;

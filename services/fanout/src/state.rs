@@ -23,6 +23,9 @@ pub struct AppState {
     pub mysql_up: Arc<AtomicBool>,
     pub keys: TokenKeys,
     pub config: Arc<SocketConfig>,
+    /// Set on SIGTERM: readiness turns false.
     pub draining: Arc<AtomicBool>,
+    /// Set `WS_DRAIN_DELAY_MS` later: upgrades are refused and connections closed.
+    pub closing: Arc<AtomicBool>,
     pub next_conn: Arc<AtomicU64>,
 }

@@ -79,7 +79,7 @@ async fn admit(
     headers: &HeaderMap,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, Refusal> {
-    if state.draining.load(Ordering::SeqCst) {
+    if state.closing.load(Ordering::SeqCst) {
         return Err(Refusal::unavailable("this replica is shutting down"));
     }
     check_origin(state, headers)?;
