@@ -3,6 +3,7 @@
 mod accounts;
 mod auth;
 mod catch_up;
+mod checksums;
 mod client;
 mod client_catch_up;
 mod client_counters;

@@ -211,3 +211,75 @@ async fn rows_queued_before_groups_existed_become_their_groups() {
         ]
     );
 }
+
+/// Records stored before checksums existed are summed into `record_counts` by MariaDB's
+/// CRC32, to the same figures a device computes with possync-wire.
+#[tokio::test]
+async fn existing_records_get_the_checksums_a_device_computes() {
+    let db = TestDb::empty().await;
+    migrations_before("record checksums")
+        .run(&db.pool)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO clients (id, name) VALUES (1, 'a')")
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    // (table, scope, id, version, deleted): a tombstone, two scopes.
+    let rows = [
+        ("products", 0, "coffee-1", 3, false),
+        ("products", 0, "p-2", 1, true),
+        ("invoices", 5, "inv-1", 2, false),
+        ("invoices", 6, "inv-2", 7, false),
+    ];
+    for (position, (table, scope, id, version, deleted)) in rows.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO records (client_id, table_name, record_id, branch_scope, origin_branch_id, \
+             data, is_deleted, sync_version, position, local_updated_at, server_updated_at, created_at) \
+             VALUES (1, ?, ?, ?, 1, '{}', ?, ?, ?, NOW(), NOW(), NOW())",
+        )
+        .bind(table)
+        .bind(id)
+        .bind(scope)
+        .bind(deleted)
+        .bind(version)
+        .bind(position as u64 + 1)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    }
+    // A live count kept before the migration stays as it was.
+    sqlx::query(
+        "INSERT INTO record_counts (client_id, branch_scope, table_name, live_count) \
+         VALUES (1, 0, 'products', 1)",
+    )
+    .execute(&db.pool)
+    .await
+    .unwrap();
+
+    shared::storage::MIGRATOR.run(&db.pool).await.unwrap();
+
+    let kept: Vec<(String, u64, i64, i64, u64)> = sqlx::query_as(
+        "SELECT CAST(table_name AS CHAR), branch_scope, live_count, stored_count, checksum \
+         FROM record_counts ORDER BY table_name, branch_scope",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    let sum = |picked: &[usize]| {
+        let mut sum = shared::wire::checksums::Sum::default();
+        for &i in picked {
+            let (_, _, id, version, deleted) = rows[i];
+            sum.add(id, version, deleted);
+        }
+        u64::from(sum.checksum)
+    };
+    assert_eq!(
+        kept,
+        [
+            ("invoices".to_owned(), 5, 1, 1, sum(&[2])),
+            ("invoices".to_owned(), 6, 1, 1, sum(&[3])),
+            ("products".to_owned(), 0, 1, 2, sum(&[0, 1])),
+        ]
+    );
+}

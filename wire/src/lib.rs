@@ -3,12 +3,14 @@
 //! client's types come from the OpenAPI document these shapes describe.
 //!
 //! - [`auth`], [`sync`], [`socket`], [`error`]: requests, responses, events and errors.
+//! - [`checksums`]: per-table sums a device compares with the server's.
 //! - [`registry`]: the 31 synced tables, their scope and the validation of their `data`.
 //! - [`counters`]: increments of counter fields, which add up instead of overwriting.
 //! - [`ids`]: validated record and device ids.
 //! - [`times`]: the range of edit times a device may send, and filter times.
 
 pub mod auth;
+pub mod checksums;
 pub mod counters;
 pub mod error;
 pub mod ids;

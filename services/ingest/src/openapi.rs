@@ -8,6 +8,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use shared::registry::{Field, Kind, Scope, Table, TABLES};
 use shared::wire::auth::{LoginRequest, RefreshRequest, TokenResponse, UserInfo, WhoAmI};
+use shared::wire::checksums::{ChecksumsResponse, TableChecksum};
 use shared::wire::sync::{
     Change, Conflict, EntityPage, EntityPatch, EntityWrite, PullResponse, PushRecord, PushRequest,
     PushResponse, RecordError, Resolution, ResolveMovedOn, ResolveRequest, ResolveResponse,
@@ -29,14 +30,14 @@ use crate::{auth, entities, health, sync};
     info(title = "possync", description = "Sync backend for point-of-sale devices. Errors are {\"error\": {\"code\", \"message\"}}."),
     paths(
         auth::login, auth::refresh_token, auth::me,
-        sync::push::batch_push, sync::pull::pull_changes, sync::resolve::resolve_conflict, sync::stats::stats,
+        sync::push::batch_push, sync::pull::pull_changes, sync::resolve::resolve_conflict, sync::stats::stats, sync::checksums::checksums,
         entities::list_records, entities::get_record, entities::writes::create, entities::writes::replace, entities::writes::patch, entities::writes::remove,
         health::healthz, health::readyz, health::metrics,
     ),
     components(schemas(
         ErrorBody, ErrorDetail, LoginRequest, RefreshRequest, TokenResponse, UserInfo, WhoAmI, shared::token::Role,
         PushRequest, PushRecord, PushResponse, Conflict, RecordError, PullResponse, Change, Resolution,
-        ResolveRequest, ResolveResponse, ResolveMovedOn, StatsResponse, TableStat, EntityPage, EntityWrite, EntityPatch, EntityCreate, SyncedVersion,
+        ResolveRequest, ResolveResponse, ResolveMovedOn, StatsResponse, TableStat, ChecksumsResponse, TableChecksum, EntityPage, EntityWrite, EntityPatch, EntityCreate, SyncedVersion,
         socket::Operation, socket::ChangeEvent, socket::ClientMessage, socket::ServerMessage,
     )),
     modifiers(&BearerToken, &TableNames, &TableSchemas),

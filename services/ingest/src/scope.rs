@@ -2,6 +2,7 @@
 
 use shared::registry::{Scope, Table};
 use shared::token::{Principal, Role};
+use sqlx::{MySql, QueryBuilder};
 
 /// `branch_scope` of records shared by every branch of a client.
 pub const SHARED_SCOPE: u64 = 0;
@@ -49,5 +50,17 @@ impl CallerScope {
     /// The `branch_scope` values a pull reads, or `None` for the whole client.
     pub fn visible_scopes(&self) -> Option<[u64; 2]> {
         (!self.whole_client).then_some([self.branch_id, SHARED_SCOPE])
+    }
+
+    /// Appends `AND <column> IN (branch, shared)` unless the caller sees the whole client.
+    pub fn push_filter(&self, query: &mut QueryBuilder<'_, MySql>, column: &str) {
+        if let Some([branch, shared]) = self.visible_scopes() {
+            query
+                .push(format!(" AND {column} IN ("))
+                .push_bind(branch)
+                .push(", ")
+                .push_bind(shared)
+                .push(")");
+        }
     }
 }

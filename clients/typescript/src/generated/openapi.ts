@@ -68,6 +68,22 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/sync/checksums": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["checksums"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/sync/pull-changes": {
         parameters: {
             query?: never;
@@ -248,6 +264,17 @@ export interface components {
             /** Format: int64 */
             sync_version: number;
             table_name: string;
+        };
+        /** @description `GET /api/sync/checksums` */
+        ChecksumsResponse: {
+            /**
+             * @description With `cursor`: whether a record of the caller's scope changed after it (then pull
+             *     first: the sums are the server's current state, not the state at the cursor).
+             *     Without one: `None`.
+             */
+            changed_since_cursor?: boolean | null;
+            /** @description Every synced table the caller's scope holds, in registry order. */
+            tables: components["schemas"]["TableChecksum"][];
         };
         /** @description Device → server. */
         ClientMessage: {
@@ -501,6 +528,20 @@ export interface components {
             index: number;
             /** Format: int64 */
             sync_version: number;
+        };
+        /** @description One table's records in the caller's scope. */
+        TableChecksum: {
+            /**
+             * Format: int32
+             * @description Sum of [`record_term`] of those records, modulo 2^32.
+             */
+            checksum: number;
+            /**
+             * Format: int64
+             * @description Stored records, tombstones included.
+             */
+            record_count: number;
+            table_name: string;
         };
         /** @description Live records of one table in the caller's scope. */
         TableStat: {
@@ -1016,6 +1057,68 @@ export interface operations {
             };
             /** @description body is not JSON */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a dependency is down */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    checksums: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The device's cursor after its last pull: the answer says whether the scope changed
+                 *     after it.
+                 */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description stored records and checksum per table, in scope */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChecksumsResponse"];
+                };
+            };
+            /** @description bad input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description cursor cannot be served: resync from scratch */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,7 +1,9 @@
 //! Counters bumped in the write transaction: the client's change positions, each scope's
-//! event numbers, and the live records per table and scope (for stats).
+//! event numbers, and the live and stored records and checksum per table and scope.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
+
+use shared::wire::checksums::record_term;
 
 use chrono::{DateTime, Utc};
 use sqlx::mysql::MySqlArguments;
@@ -105,35 +107,64 @@ async fn first_taken(
         })
 }
 
-/// Adds the change in live records per table and scope to `record_counts`.
+/// What a record was before the write, for [`update_counts`].
+#[derive(Debug, Clone, Copy)]
+pub struct Prior {
+    pub is_deleted: bool,
+    pub sync_version: u64,
+}
+
+/// What one write changes in one table and scope's row of `record_counts`.
+#[derive(Debug, Default)]
+struct CountsDelta {
+    live: i64,
+    stored: i64,
+    /// Added to the checksum modulo 2^32.
+    checksum: u32,
+}
+
+/// Adds the change in live and stored records per table and scope to `record_counts`, and
+/// moves each table's checksum from the records' prior terms to their new ones.
 pub async fn update_counts(
     tx: &mut MySqlConnection,
     client_id: u64,
-    was_live: &HashSet<Key>,
+    prior: &HashMap<Key, Prior>,
     latest: &[&StoredRecord],
 ) -> sqlx::Result<()> {
-    let mut deltas: HashMap<(u64, &'static str), i64> = HashMap::new();
+    let mut deltas: HashMap<(u64, &'static str), CountsDelta> = HashMap::new();
     for record in latest {
-        let before = was_live.contains(&key_of(record));
-        let delta = i64::from(!record.is_deleted) - i64::from(before);
-        *deltas
+        let before = prior.get(&key_of(record));
+        let delta = deltas
             .entry((record.branch_scope, record.table.name))
-            .or_default() += delta;
+            .or_default();
+        delta.live += i64::from(!record.is_deleted)
+            - i64::from(before.is_some_and(|before| !before.is_deleted));
+        delta.stored += i64::from(before.is_none());
+        let term = record_term(&record.record_id, record.sync_version, record.is_deleted);
+        let old = before.map_or(0, |before| {
+            record_term(&record.record_id, before.sync_version, before.is_deleted)
+        });
+        delta.checksum = delta.checksum.wrapping_add(term.wrapping_sub(old));
     }
-    deltas.retain(|_, delta| *delta != 0);
     if deltas.is_empty() {
         return Ok(());
     }
     let mut query = QueryBuilder::<MySql>::new(
-        "INSERT INTO record_counts (client_id, branch_scope, table_name, live_count) ",
+        "INSERT INTO record_counts (client_id, branch_scope, table_name, live_count, stored_count, checksum) ",
     );
     query.push_values(&deltas, |mut row, ((scope, table), delta)| {
         row.push_bind(client_id)
             .push_bind(*scope)
             .push_bind(*table)
-            .push_bind(*delta);
+            .push_bind(delta.live)
+            .push_bind(delta.stored)
+            .push_bind(delta.checksum);
     });
-    query.push(" ON DUPLICATE KEY UPDATE live_count = live_count + VALUES(live_count)");
+    query.push(
+        " ON DUPLICATE KEY UPDATE live_count = live_count + VALUES(live_count), \
+         stored_count = stored_count + VALUES(stored_count), \
+         checksum = (checksum + VALUES(checksum)) % 4294967296",
+    );
     query.build().execute(&mut *tx).await?;
     Ok(())
 }

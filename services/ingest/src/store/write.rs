@@ -14,7 +14,7 @@
 //! Each step runs in a span named after it, inside the caller's `group_commit` span, so a
 //! slow push can be read in the logs (`LOG_SPANS`).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
 use chrono::{DateTime, SubsecRound, Utc};
@@ -23,7 +23,7 @@ use shared::sync_queue::{self, made::MadeEdit};
 use sqlx::MySqlConnection;
 use tracing::{info_span, Instrument};
 
-use super::counters::{mark_positions, take_positions, take_scope_seqs, update_counts};
+use super::counters::{mark_positions, take_positions, take_scope_seqs, update_counts, Prior};
 use super::{announce, edits, read, records, Store, StoreError};
 use crate::devices;
 use crate::record::{key_of, Applied, Author, Edit, Job, Key, Mode, Outcome, StoredRecord};
@@ -119,16 +119,21 @@ async fn write_once(store: &Store, jobs: &[Job<'_>]) -> sqlx::Result<GroupWritte
     let applied_before = edits::applied_before(&mut tx, client_id, &all_edits)
         .instrument(info_span!("applied_before"))
         .await?;
-    let was_live: HashSet<Key> = current
-        .values()
-        .filter(|record| !record.is_deleted)
-        .map(key_of)
+    let prior: HashMap<Key, Prior> = current
+        .iter()
+        .map(|(key, record)| {
+            let prior = Prior {
+                is_deleted: record.is_deleted,
+                sync_version: record.sync_version,
+            };
+            (key.clone(), prior)
+        })
         .collect();
     let mut batch = Batch::new(current, applied_before, first_position, now);
     let outcomes = decide_jobs(&mut tx, &mut batch, jobs, refusals, now)
         .instrument(info_span!("decide"))
         .await?;
-    let events = save(&mut tx, store, client_id, &was_live, batch, now).await?;
+    let events = save(&mut tx, store, client_id, &prior, batch, now).await?;
     tx.commit().instrument(info_span!("commit")).await?;
     // How long the client's other writes waited on this one: the serialised part of a push.
     metrics::histogram!("possync_write_counter_held_seconds")
@@ -211,7 +216,7 @@ async fn save(
     tx: &mut MySqlConnection,
     store: &Store,
     client_id: u64,
-    was_live: &HashSet<Key>,
+    prior: &HashMap<Key, Prior>,
     mut batch: Batch<'_>,
     now: DateTime<Utc>,
 ) -> sqlx::Result<Vec<Outgoing>> {
@@ -230,7 +235,7 @@ async fn save(
         .instrument(info_span!("upsert_records", records = latest.len()))
         .await?;
     let latest: Vec<&StoredRecord> = latest.iter().map(|version| &version.record).collect();
-    update_counts(tx, client_id, was_live, &latest)
+    update_counts(tx, client_id, prior, &latest)
         .instrument(info_span!("update_counts"))
         .await?;
     // The changes of one scope and table together: each subject's group then has

@@ -1,5 +1,7 @@
-//! The sync API: `/api/sync/batch-push`, `pull-changes`, `resolve-conflict` and `stats`.
+//! The sync API: `/api/sync/batch-push`, `pull-changes`, `resolve-conflict`, `stats` and
+//! `checksums`.
 
+pub mod checksums;
 pub mod cursor;
 pub mod incoming;
 pub mod pull;
@@ -25,6 +27,7 @@ pub fn router() -> Router<AppState> {
             post(resolve::resolve_conflict),
         )
         .route("/api/sync/stats", get(stats::stats))
+        .route("/api/sync/checksums", get(checksums::checksums))
 }
 
 /// Pull pages are compressed when the device asks (`Accept-Encoding: zstd` or `gzip`) at the

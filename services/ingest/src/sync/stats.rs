@@ -62,7 +62,7 @@ pub async fn stats(
         "SELECT table_name, CAST(SUM(live_count) AS SIGNED) FROM record_counts WHERE client_id = ",
     );
     counts.push_bind(scope.client_id);
-    push_scope_filter(&mut counts, &scope, "branch_scope");
+    scope.push_filter(&mut counts, "branch_scope");
     counts.push(" GROUP BY table_name");
     let rows: Vec<(Text, i64)> = counts.build_query_as().fetch_all(pool).await?;
     let by_table: HashMap<String, i64> = rows
@@ -82,16 +82,4 @@ pub async fn stats(
         last_sync_at,
         tables_stats,
     }))
-}
-
-/// `AND <column> IN (branch, shared)` unless the caller sees the whole client.
-fn push_scope_filter(query: &mut QueryBuilder<'_, MySql>, scope: &CallerScope, column: &str) {
-    if let Some([branch, shared]) = scope.visible_scopes() {
-        query
-            .push(format!(" AND {column} IN ("))
-            .push_bind(branch)
-            .push(", ")
-            .push_bind(shared)
-            .push(")");
-    }
 }
