@@ -9,6 +9,7 @@ mod client_catch_up;
 mod client_counters;
 mod client_own_pushes;
 mod client_refusals;
+mod client_verify;
 mod conflicts;
 mod cors;
 mod counters;

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use possync_wire::sync::Conflict;
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT_ENCODING};
@@ -64,6 +64,8 @@ pub(crate) struct Inner {
     pub(crate) exchange: tokio::sync::Mutex<()>,
     /// Pulls run so far (each from the stored cursor to the end).
     pub(crate) pulls: AtomicU64,
+    /// When [`Client::sync`] last verified the copy.
+    pub(crate) verified_at: Mutex<Option<Instant>>,
 }
 
 /// A device's connection to possync; cheap to clone.
@@ -113,6 +115,7 @@ impl Client {
             on_conflict: Mutex::new(None),
             exchange: Default::default(),
             pulls: AtomicU64::new(0),
+            verified_at: Mutex::new(None),
         };
         Ok(Client {
             inner: Arc::new(inner),

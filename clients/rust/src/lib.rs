@@ -8,6 +8,8 @@
 //!   one transaction); `options`: which tables, page sizes, compression.
 //! - `conflicts`: settling a conflict, and a conflict's server side as a change.
 //! - `client`: [`Client`], its configuration and status.
+//! - `verify`: [`Client::verify`], the copy's checksums against the server's, and the
+//!   repair of a table that differs.
 //! - `session`: tokens (login, refresh ahead of expiry) and the calls that carry them.
 //!
 //! An app edits through [`Client::edit`] and changes counters (stock, cash, balances) through
@@ -51,6 +53,7 @@ pub mod realtime;
 mod session;
 pub mod store;
 mod tokens;
+mod verify;
 
 pub use crate::client::{Client, Config, ConflictHandler, Status};
 pub use crate::conflicts::Resolved;
@@ -58,4 +61,5 @@ pub use crate::http::{CallError, Retry};
 pub use crate::options::{BadPullOptions, PullOptions, MAX_PAGE};
 pub use crate::progress::SyncProgress;
 pub use crate::push::PushReport;
-pub use crate::store::{LocalRecord, Rejected, Store};
+pub use crate::store::{LocalRecord, Rejected, Replaced, Store};
+pub use crate::verify::Verified;

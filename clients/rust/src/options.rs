@@ -1,6 +1,8 @@
 //! What a device pulls and how: every table of its scope or a subset of the 31, page sizes,
 //! and compressed pages; checked once, when the client opens.
 
+use std::time::Duration;
+
 use possync_wire::registry;
 
 /// Largest page the server serves (`limit`).
@@ -24,6 +26,10 @@ pub struct PullOptions {
     /// Asks for zstd-compressed pages (`Accept-Encoding: zstd`): a page of records takes a
     /// twentieth to a thirtieth of its JSON size on the network.
     pub compressed: bool,
+    /// How often [`crate::Client::sync`] also runs [`crate::Client::verify`] (the first sync
+    /// after opening always does); `None`: only when the app calls it. A verification reads
+    /// every local record once.
+    pub verify_every: Option<Duration>,
 }
 
 impl PullOptions {
@@ -34,6 +40,8 @@ impl PullOptions {
     pub const CATCH_UP_PAGE: u32 = 20_000;
     /// The page of a pull from a cursor.
     pub const PAGE: u32 = 1_000;
+    /// Ten minutes between the verifications [`crate::Client::sync`] runs.
+    pub const VERIFY_EVERY: Duration = Duration::from_secs(600);
 }
 
 impl Default for PullOptions {
@@ -43,6 +51,7 @@ impl Default for PullOptions {
             catch_up_page: Self::CATCH_UP_PAGE,
             page: Self::PAGE,
             compressed: true,
+            verify_every: Some(Self::VERIFY_EVERY),
         }
     }
 }

@@ -71,7 +71,7 @@ impl Client {
         Ok(start)
     }
 
-    async fn pull_pages(&self) -> anyhow::Result<u64> {
+    pub(crate) async fn pull_pages(&self) -> anyhow::Result<u64> {
         let (options, store) = (&self.inner.pull, &self.inner.store);
         let scope = options.cursor_scope();
         let mut start = self.begin(&scope).await?;

@@ -22,10 +22,18 @@ fn too_large(err: &anyhow::Error) -> bool {
 }
 
 impl Client {
-    /// Pushes every queued edit, then pulls.
+    /// Pushes every queued edit, then pulls; then verifies the copy when
+    /// [`crate::PullOptions::verify_every`] says it is time (a failed verification is
+    /// logged: the sync itself succeeded).
     pub async fn sync(&self) -> anyhow::Result<PushReport> {
         let report = self.push().await?;
         self.pull().await?;
+        if self.verification_due() {
+            match self.verify().await {
+                Ok(verified) => tracing::debug!(?verified, "verified the local copy"),
+                Err(err) => tracing::warn!(error = %err, "could not verify the local copy"),
+            }
+        }
         Ok(report)
     }
 

@@ -4,7 +4,7 @@
 use possync_wire::sync::Change;
 
 use super::counters;
-use super::page::{upsert, PulledChange};
+use super::page::{upsert, Overwrite, PulledChange};
 use super::rows::{LocalRecord, RecordRow};
 use super::Store;
 
@@ -15,7 +15,7 @@ impl Store {
     pub async fn apply(&self, change: &Change) -> sqlx::Result<bool> {
         let change = PulledChange::of(change).map_err(|err| sqlx::Error::Encode(Box::new(err)))?;
         let mut tx = self.pool.begin().await?;
-        let applied = upsert(&mut tx, std::slice::from_ref(&change)).await?;
+        let applied = upsert(&mut tx, std::slice::from_ref(&change), Overwrite::Newer).await?;
         tx.commit().await?;
         Ok(applied > 0)
     }

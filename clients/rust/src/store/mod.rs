@@ -9,12 +9,14 @@
 //!
 //! Every SQL statement of the device is in this module.
 
+mod checks;
 mod copies;
 mod counters;
 pub(crate) mod page;
 mod queue;
 pub mod rows;
 
+pub use checks::Replaced;
 pub use rows::{LocalRecord, Queued, Rejected};
 
 use std::collections::BTreeMap;

@@ -60,7 +60,7 @@ impl Store {
         end: &PageEnd<'_>,
     ) -> sqlx::Result<u64> {
         let mut tx = self.pool.begin().await?;
-        let applied = upsert(&mut tx, changes).await?;
+        let applied = upsert(&mut tx, changes, Overwrite::Newer).await?;
         let done = if end.first_sync_done { "1" } else { "0" };
         for (key, value) in [
             ("cursor", end.cursor),
@@ -74,12 +74,23 @@ impl Store {
     }
 }
 
-/// Writes server changes unless the device holds that version or a newer one, or has an
+/// Which server changes overwrite the device's copy of a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Overwrite {
+    /// Only a newer version than the copy's: pulls and events.
+    Newer,
+    /// Any version: a table repaired after its checksum differed (a copy of a version the
+    /// server no longer holds is replaced by the server's).
+    Always,
+}
+
+/// Writes server changes unless `overwrite` keeps the device's copy, or the device has an
 /// edit of the record's data still queued (its push decides first); then drops the sent
 /// increments the copies now hold. Returns how many were written.
 pub(crate) async fn upsert(
     tx: &mut SqliteConnection,
     changes: &[PulledChange],
+    overwrite: Overwrite,
 ) -> sqlx::Result<u64> {
     let mut applied = 0;
     for chunk in changes.chunks(ROWS_PER_STATEMENT) {
@@ -98,9 +109,11 @@ pub(crate) async fn upsert(
             ") AS page WHERE NOT EXISTS (SELECT 1 FROM outbox WHERE outbox.table_name = page.column1 \
              AND outbox.record_id = page.column2 AND outbox.increments IS NULL) \
              ON CONFLICT (table_name, record_id) DO UPDATE SET data = excluded.data, \
-             is_deleted = excluded.is_deleted, sync_version = excluded.sync_version \
-             WHERE excluded.sync_version > records.sync_version",
+             is_deleted = excluded.is_deleted, sync_version = excluded.sync_version",
         );
+        if overwrite == Overwrite::Newer {
+            query.push(" WHERE excluded.sync_version > records.sync_version");
+        }
         applied += query.build().execute(&mut *tx).await?.rows_affected();
     }
     counters::drop_held(tx).await?;
