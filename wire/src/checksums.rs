@@ -56,7 +56,9 @@ mod tests {
 
     #[test]
     fn a_term_is_the_crc32_of_id_version_and_deleted_flag() {
-        // CRC-32 (IEEE) of "inv-1:3:0", as MariaDB's CRC32() computes it.
+        // CRC-32 (IEEE) of "inv-1:3:0", as MariaDB's CRC32(), Python's zlib.crc32 and the
+        // TypeScript package's crc-32 compute it.
+        assert_eq!(record_term("inv-1", 3, false), 3_249_037_006);
         assert_eq!(
             record_term("inv-1", 3, false),
             crc32fast::hash(b"inv-1:3:0")

@@ -10,7 +10,9 @@ import { gzipSync } from 'node:zlib';
 // (`handover.ts`) and the fixes of issue 24 (2026-12-04).
 // 19 / 51 KiB with typed tables (the generated rules, 1.3 KiB), local queries and live
 // queries (issue 24, 2026-12-04): the package was 14.5 KiB, with Dexie 46.4 KiB.
-export const BUDGETS = { package: 19 * 1024, withDexie: 51 * 1024, withReact: 20 * 1024 }; // min+gz
+// 20 / 52 / 21 KiB with the verification against the server's checksums (`verify.ts`, its
+// CRC-32 and the table repair: +1.0 KiB; 18.4 / 50.4 / 18.6 → 19.4 / 51.4 / 19.6 KiB).
+export const BUDGETS = { package: 20 * 1024, withDexie: 52 * 1024, withReact: 21 * 1024 }; // min+gz
 
 async function bundle(withDexie, withReact = false) {
   const src = new URL('../src/', import.meta.url).pathname;

@@ -4,6 +4,7 @@
  * changes (pull pages, realtime events, conflict outcomes) are applied idempotently by
  * `sync_version`. Reads show counters with this device's pending increments (`counters.ts`).
  */
+import { Dexie } from 'dexie';
 import {
   checkIncrements,
   countersOf,
@@ -14,11 +15,12 @@ import {
   withPending,
   type Increments,
 } from './counters.js';
-import { copyOf, copyTables, tableCopies } from './copies.js';
+import { allCopies, copyOf, copyTables, tableCopies } from './copies.js';
 import { META, type LocalRecord, type OutboxEntry, type PossyncDB, type RecordData } from './db.js';
 import { applyServerChanges, type ServerChange } from './merge.js';
 import { checkData, checkKey } from './rules.js';
 import { randomId } from './util.js';
+import { sumTables, type TableSum } from './verify.js';
 
 export type { ServerChange } from './merge.js';
 
@@ -267,6 +269,52 @@ export class LocalStore {
       await meta.put({ key: META.pullTables, value: tablesKey });
       return false;
     });
+  }
+
+  /** Records and checksum per table of the copy (`verify.ts`): reads every copy once. */
+  async checksums(): Promise<Map<string, TableSum>> {
+    const { db } = this;
+    return sumTables(await db.transaction('r', copyTables(db), () => allCopies(db)));
+  }
+
+  /** Edits and increments waiting to be pushed. */
+  pendingEdits(): Promise<number> {
+    return this.db.outbox.count();
+  }
+
+  /**
+   * Makes the copy of `table` the server's `records` (the whole table in the till's scope):
+   * every copy and pack of the table is dropped and the server's records stored as a first
+   * sync stores them, whatever their versions. Records with an edit still queued keep their
+   * row (their push decides first). Returns the records written and those dropped.
+   */
+  async replaceTable(table: string, records: ServerChange[]): Promise<{ written: number; dropped: number }> {
+    const { db } = this;
+    let counts = { written: 0, dropped: 0 };
+    await db.transaction('rw', [...copyTables(db), db.outbox, db.sentIncrements], async () => {
+      const ofTable = [[table, Dexie.minKey], [table, Dexie.maxKey]] as const;
+      const queued = new Set(
+        (await db.outbox.where('[table_name+record_id]').between(...ofTable).toArray()).map((e) => e.record_id),
+      );
+      const held = new Set(records.map((r) => r.record_id));
+      const before = await tableCopies(db, table);
+      await db.records
+        .where(':id')
+        .between(...ofTable)
+        .filter((r) => !queued.has(r.record_id))
+        .delete();
+      const packs = (await db.packs.where('table_name').equals(table).primaryKeys()) as number[];
+      await Promise.all([db.packs.bulkDelete(packs), db.packIds.bulkDelete(packs), db.packTerms.bulkDelete(packs)]);
+      const generation = Number((await db.meta.get(META.packs))?.value ?? 0) + 1;
+      await db.meta.put({ key: META.packs, value: generation }); // tabs read the packs again
+      await applyServerChanges(db, records);
+      counts = {
+        written: [...held].filter((id) => !queued.has(id)).length,
+        dropped: before.filter((r) => !held.has(r.record_id) && !queued.has(r.record_id)).length,
+      };
+    });
+    this.onCommitted([table], false);
+    return counts;
   }
 
   async cursor(): Promise<string | undefined> {

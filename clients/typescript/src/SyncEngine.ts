@@ -28,6 +28,7 @@ import { SyncTable } from './SyncTable.js';
 import { syncedTables, TABLES, type TableName } from './tables.js';
 import { Tabs } from './Tabs.js';
 import type { Change, Resolution } from './types.js';
+import type { Verified } from './verify.js';
 import { DEFAULT_RETRY, Emitter, nav } from './util.js';
 import type { WebSocketClient } from './WebSocketClient.js';
 
@@ -224,6 +225,16 @@ export class SyncEngine extends Emitter<SyncEvents> {
     return this.loop.sync();
   }
 
+  /**
+   * Pulls to the server's head, compares the till's copy with the server's checksums, and
+   * replaces each table that differs by the server's copy (`verify.ts`); in a follower tab
+   * the leader does it. Not compared while edits wait to be pushed.
+   */
+  verify(): Promise<Verified> {
+    if (!this.isLeader() && this.tabs.connected) return this.tabs.callLeader('verify', []) as Promise<Verified>;
+    return this.loop.verify();
+  }
+
   /** Schedules a sync (gathering triggers that come close together). */
   requestSync(delayMs?: number): void {
     this.loop.requestSync(delayMs);
@@ -344,6 +355,7 @@ export class SyncEngine extends Emitter<SyncEvents> {
   /** A call another tab (or this one, before it led) asked of the leader. */
   private async perform(op: string, args: unknown[]): Promise<unknown> {
     if (op === 'sync') return this.sync();
+    if (op === 'verify') return this.verify();
     if (op === 'logout') return this.logout(args[0] as { wipe?: boolean });
     if (op === 'resolve')
       return this.resolveConflict(args[0] as string, args[1] as string, args[2] as Resolution, args[3] as RecordData);

@@ -1,7 +1,8 @@
 /**
  * When and how the leader syncs: a sync pushes the outbox, then pulls; one runs at a time (a
  * caller during a run gets the run after it); triggers that come close together are gathered
- * into one, a backoff is waited out, and a full sync runs periodically while this tab leads.
+ * into one, a backoff is waited out, and a full sync runs periodically while this tab leads;
+ * every `verifyEveryMs` a sync also verifies the copy against the server's checksums.
  */
 import { META, type PossyncDB } from './db.js';
 import { OfflineError } from './errors.js';
@@ -12,6 +13,7 @@ import { pushOutbox, type PushReport } from './push.js';
 import type { SyncQueue } from './SyncQueue.js';
 import type { TableName } from './tables.js';
 import { Mutex } from './util.js';
+import { verifyScope, type Verified } from './verify.js';
 import type { SyncEngineOptions } from './engineOptions.js';
 import type { StatusBoard } from './StatusBoard.js';
 import type { Tabs } from './Tabs.js';
@@ -41,6 +43,8 @@ export class SyncLoop {
   private inFlight: Promise<SyncReport> | null = null;
   /** The run that starts after `inFlight`, shared by every `sync()` called meanwhile. */
   private followUp: Promise<SyncReport> | null = null;
+  /** When the copy was last verified (or the loop made): `verifyEveryMs` counts from it. */
+  private verifiedAt = Date.now();
 
   constructor(private readonly parts: LoopParts) {}
 
@@ -62,6 +66,10 @@ export class SyncLoop {
     const run = async (): Promise<SyncReport> => {
       const pushed = await this.push();
       const report: SyncReport = { ...pushed, pulled: await this.pull() };
+      if (this.verificationDue()) {
+        // The sync itself succeeded: a verification that could not run waits for the next one.
+        await this.verify().catch(() => undefined);
+      }
       const at = new Date().toISOString();
       await db.meta.put({ key: META.lastSyncAt, value: at });
       status.update({ lastSyncAt: at, lastError: null });
@@ -107,15 +115,35 @@ export class SyncLoop {
   }
 
   pull(): Promise<number> {
+    return this.exchange.run(() => this.pullToHead());
+  }
+
+  /**
+   * Pulls to the server's head, compares the copy's checksums with the server's and replaces
+   * the tables that differ (`verify.ts`); takes its turn with pushes and pulls.
+   */
+  verify(): Promise<Verified> {
+    const { http, store, options, tables } = this.parts;
+    this.verifiedAt = Date.now();
+    const parts = { http, store, tables, catchUpLimit: this.catchUpLimit(), pull: () => this.pullToHead() };
+    return this.exchange.run(() => verifyScope(parts));
+  }
+
+  /** Whether a sync verifies too: `verifyEveryMs` (default 10 min) after the last one or the start. */
+  private verificationDue(): boolean {
+    const every = this.parts.options.verifyEveryMs ?? 600_000;
+    return every > 0 && Date.now() - this.verifiedAt >= every;
+  }
+
+  private catchUpLimit(): number {
+    return this.parts.options.catchUpLimit ?? 5_000;
+  }
+
+  /** A pull from the stored cursor to the head; the caller holds the exchange. */
+  private pullToHead(): Promise<number> {
     const { http, store, options, tables, status } = this.parts;
-    const settings = {
-      limit: options.pullLimit ?? 500,
-      catchUpLimit: options.catchUpLimit ?? 5_000,
-      tables,
-    };
-    return this.exchange.run(() =>
-      pullScope(http, store, settings, status.progress.firstSyncDone, (p) => status.reportProgress(p)),
-    );
+    const settings = { limit: options.pullLimit ?? 500, catchUpLimit: this.catchUpLimit(), tables };
+    return pullScope(http, store, settings, status.progress.firstSyncDone, (p) => status.reportProgress(p));
   }
 
   /** While this tab leads, a full sync at least every `periodicSyncMs` (default 60 s). */

@@ -11,7 +11,7 @@ import { randomId } from './util.js';
 import type { SyncStatus } from './StatusBoard.js';
 
 /** The calls a follower forwards to the leader. */
-export type LeaderCall = 'sync' | 'logout' | 'resolve';
+export type LeaderCall = 'sync' | 'verify' | 'logout' | 'resolve';
 
 type TabMessage =
   | { type: 'changed'; tables: string[]; local: boolean }

@@ -31,6 +31,12 @@ export interface SyncEngineOptions {
   pushDelayMs?: number;
   /** A full sync at least this often while leader (default 60 s; 0 = never). */
   periodicSyncMs?: number;
+  /**
+   * A sync also verifies the copy against the server's checksums (`engine.verify()`) when
+   * this long has passed since the engine started or last verified (default 10 min; 0 =
+   * only when the app calls it). A verification reads every local copy once.
+   */
+  verifyEveryMs?: number;
   /** WebSocket heartbeat (default 25 s). */
   heartbeatMs?: number;
   leader?: LeaderOptions;

@@ -8,6 +8,7 @@ export type { SyncEngineOptions } from './engineOptions.js';
 export type { ConnectionState, SyncEvents, SyncStatus } from './StatusBoard.js';
 export type { SyncProgress } from './pull.js';
 export type { SyncReport } from './SyncLoop.js';
+export type { Verified } from './verify.js';
 export type { PushReport } from './push.js';
 export type { LeaderOptions } from './leader.js';
 export type { RetryPolicy } from './util.js';

@@ -19,6 +19,7 @@ export type ResolveRequest = Schemas['ResolveRequest'];
 export type ResolveResponse = Schemas['ResolveResponse'];
 export type ResolveMovedOn = Schemas['ResolveMovedOn'];
 export type StatsResponse = Schemas['StatsResponse'];
+export type ChecksumsResponse = Schemas['ChecksumsResponse'];
 export type LoginRequest = Schemas['LoginRequest'];
 export type RefreshRequest = Schemas['RefreshRequest'];
 export type TokenResponse = Schemas['TokenResponse'];

@@ -1,7 +1,9 @@
 /** Small fakes for pure-unit tests: an in-memory ingest behind `fetch`, and a WebSocket. */
 import type { SyncEngineOptions } from '../src/engineOptions.js';
 import { SyncEngine } from '../src/SyncEngine.js';
+import { TABLES } from '../src/tables.js';
 import type { Change, PushRecord, PushResponse } from '../src/types.js';
+import { sumTables } from '../src/verify.js';
 
 /** The server's counter fields (`wire/src/registry.rs`), written out again on purpose. */
 const SERVER_COUNTERS: Record<string, string[]> = { product_stock: ['quantity'], shifts: ['expected_cash'], customers: ['balance', 'points'] };
@@ -201,6 +203,16 @@ export class FakeIngest {
         if (!tables || tables.includes(change.table_name)) changes.push(change);
       }
       return json({ changes, has_more: next < this.log.length, next_cursor: this.log.length ? String(next) : null });
+    }
+    if (url.pathname === '/api/sync/checksums') {
+      const cursor = url.searchParams.get('cursor');
+      const sums = sumTables(this.rows.values());
+      const tables = TABLES.map((table_name) => {
+        const sum = sums.get(table_name) ?? { count: 0, checksum: 0 };
+        return { table_name, record_count: sum.count, checksum: sum.checksum };
+      });
+      const changed_since_cursor = cursor === null ? null : Number(cursor) < this.log.length;
+      return json({ changed_since_cursor, tables });
     }
     if (url.pathname === '/api/sync/resolve-conflict') {
       const { table_name, record_id, resolution, client_data } = call.body;
