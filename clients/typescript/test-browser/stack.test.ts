@@ -121,6 +121,26 @@ describe('real stack in Chromium', () => {
     expect(atob(cursor.replace(/-/g, '+').replace(/_/g, '/'))).toMatch(/^v1\./);
   });
 
+  it("proves its copy equals the server's by checksums and repairs a table that differs", async () => {
+    const found = await a.evaluate(async () => {
+      const e = (window as any).engine;
+      await e.sync();
+      const equal = await e.verify();
+      // Lose one customer, keep a stale version of another and gain one the server never had.
+      const rows = (await e.db.records.toArray()).filter((r: any) => r.table_name === 'customers');
+      await e.db.records.delete([rows[0].table_name, rows[0].record_id]);
+      await e.db.records.put({ ...rows[1], sync_version: 0 });
+      await e.db.records.put({ ...rows[1], record_id: 'ghost-customer', sync_version: 7 });
+      const repaired = await e.verify();
+      const again = await e.verify();
+      const held = (await e.db.records.toArray()).filter((r: any) => r.table_name === 'customers').length;
+      return { equal, repaired, again, held };
+    });
+    expect(found.equal).toEqual({ kind: 'equal', tables: 31 });
+    expect(found.repaired).toEqual({ kind: 'repaired', tables: [{ table: 'customers', written: found.held, dropped: 1 }] });
+    expect(found.again).toEqual({ kind: 'equal', tables: 31 });
+  });
+
   it('keeps its socket when the access token expires while it is open', async () => {
     const opens = await a.evaluate(() => (window as any).opens);
     await a.waitForTimeout((ACCESS_TTL_SECS + 4) * 1000);

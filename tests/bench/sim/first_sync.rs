@@ -32,6 +32,8 @@ pub struct FirstSyncRun {
     pub records: u64,
     pub seconds: f64,
     pub records_per_second: f64,
+    /// The till's checksums over every record it then holds (what `Client::verify` reads).
+    pub checksum_seconds: f64,
 }
 
 /// The ways timed: the subset at catch-up pages of 500 to 50,000 compressed and at the
@@ -107,6 +109,13 @@ async fn first_sync(bench: &Bench, options: PullOptions, expected: u64) -> First
     let stored: u64 = till.store().record_counts().await.unwrap().values().sum();
     assert_eq!((stored, progress.pulled), (expected, expected), "{scope}");
     assert!(progress.first_sync_done);
+    let summed = Instant::now();
+    let sums = till.store().checksums().await.unwrap();
+    let checksum_seconds = summed.elapsed().as_secs_f64();
+    assert_eq!(
+        sums.values().map(|sum| sum.record_count).sum::<u64>(),
+        expected
+    );
     FirstSyncRun {
         scope,
         catch_up_page,
@@ -114,6 +123,7 @@ async fn first_sync(bench: &Bench, options: PullOptions, expected: u64) -> First
         records: expected,
         seconds,
         records_per_second: expected as f64 / seconds,
+        checksum_seconds,
     }
 }
 
@@ -156,13 +166,14 @@ async fn scope_size(bench: &Bench, client_id: u64, branch: u64, tables: Option<&
 /// Prints a run's figures as soon as they are measured.
 fn said(run: FirstSyncRun) -> FirstSyncRun {
     eprintln!(
-        "  {}, pages of {}{}: {} records in {:.2} s ({:.0} records/s)",
+        "  {}, pages of {}{}: {} records in {:.2} s ({:.0} records/s); their checksums in {:.2} s",
         run.scope,
         run.catch_up_page,
         if run.compressed { ", zstd" } else { "" },
         run.records,
         run.seconds,
-        run.records_per_second
+        run.records_per_second,
+        run.checksum_seconds
     );
     run
 }
@@ -172,9 +183,9 @@ impl FirstSync {
         self.runs
             .iter()
             .map(|r| format!(
-                "| first sync of a fresh till (client crate, SQLite) in a client of {} records, {}, catch-up pages of {}{} | {} records in {:.2} s ({:.0} records/s) | | 100,000 in ≤ 5 s |",
+                "| first sync of a fresh till (client crate, SQLite) in a client of {} records, {}, catch-up pages of {}{} | {} records in {:.2} s ({:.0} records/s); checksums of the copy {:.2} s | | 100,000 in ≤ 5 s |",
                 self.records, r.scope, r.catch_up_page, if r.compressed { ", zstd" } else { "" },
-                r.records, r.seconds, r.records_per_second
+                r.records, r.seconds, r.records_per_second, r.checksum_seconds
             ))
             .collect()
     }
