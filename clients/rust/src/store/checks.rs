@@ -8,19 +8,11 @@ use possync_wire::checksums::Sum;
 use sqlx::{QueryBuilder, Sqlite};
 
 use super::page::{upsert, Overwrite, PulledChange};
+use super::rows::Replaced;
 use super::Store;
 
 /// Ids per `DELETE` statement.
 const IDS_PER_STATEMENT: usize = 500;
-
-/// What replacing a table changed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Replaced {
-    /// Records written from the server's copy.
-    pub written: u64,
-    /// Records the server does not hold, dropped.
-    pub dropped: u64,
-}
 
 impl Store {
     /// Records (tombstones included) and checksum per table of the local copy.

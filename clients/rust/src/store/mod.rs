@@ -16,8 +16,7 @@ pub(crate) mod page;
 mod queue;
 pub mod rows;
 
-pub use checks::Replaced;
-pub use rows::{LocalRecord, Queued, Rejected};
+pub use rows::{LocalRecord, Queued, Rejected, Replaced};
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -1,4 +1,5 @@
-//! What the local store hands out: records as the app sees them, queued and refused edits.
+//! What the local store hands out: records as the app sees them, queued and refused edits,
+//! and what replacing a table changed.
 
 use possync_wire::sync::PushRecord;
 use serde_json::Value;
@@ -61,4 +62,13 @@ pub struct Rejected {
     pub table_name: String,
     pub record_id: String,
     pub message: String,
+}
+
+/// What replacing a table changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Replaced {
+    /// Records written from the server's copy.
+    pub written: u64,
+    /// Records the server does not hold, dropped.
+    pub dropped: u64,
 }
