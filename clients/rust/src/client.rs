@@ -127,7 +127,8 @@ impl Client {
     }
 
     /// How many pulls this client has run: each costs the server a query, so the realtime
-    /// loop pulls only when it may have missed something.
+    /// loop pulls only when it may have missed something. The pulls of [`Client::verify`]
+    /// are not counted.
     pub fn pulls(&self) -> u64 {
         self.inner.pulls.load(Ordering::Relaxed)
     }

@@ -53,6 +53,12 @@ impl Client {
     pub async fn pull(&self) -> anyhow::Result<u64> {
         let _turn = self.inner.exchange.lock().await;
         self.inner.pulls.fetch_add(1, Ordering::Relaxed);
+        self.pull_in_turn().await
+    }
+
+    /// The pages of [`Client::pull`] for a caller that holds the exchange's turn (not
+    /// counted in [`Client::pulls`]).
+    pub(crate) async fn pull_in_turn(&self) -> anyhow::Result<u64> {
         let result = self.pull_pages().await;
         self.inner
             .progress
@@ -71,7 +77,7 @@ impl Client {
         Ok(start)
     }
 
-    pub(crate) async fn pull_pages(&self) -> anyhow::Result<u64> {
+    async fn pull_pages(&self) -> anyhow::Result<u64> {
         let (options, store) = (&self.inner.pull, &self.inner.store);
         let scope = options.cursor_scope();
         let mut start = self.begin(&scope).await?;

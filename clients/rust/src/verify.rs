@@ -52,7 +52,7 @@ impl Client {
         }
         let options = &self.inner.pull;
         for _ in 0..TRIES {
-            self.pull_pages().await?;
+            self.pull_in_turn().await?;
             let cursor = store.pull_start(&options.cursor_scope()).await?.cursor;
             let mut path = "/api/sync/checksums".to_owned();
             if let Some(cursor) = &cursor {
