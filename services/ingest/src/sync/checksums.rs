@@ -42,15 +42,10 @@ pub async fn checksums(
     ApiQuery(query): ApiQuery<ChecksumsQuery>,
 ) -> Result<Json<ChecksumsResponse>, ApiError> {
     let scope = CallerScope::from(caller);
-    let after = match query
-        .cursor
-        .as_deref()
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-    {
-        Some(text) => {
-            let cursor =
-                Cursor::decode(text).map_err(|err| ApiError::BadRequest(err.to_string()))?;
+    let cursor = Cursor::from_param(query.cursor.as_deref())
+        .map_err(|err| ApiError::BadRequest(err.to_string()))?;
+    let after = match cursor {
+        Some(cursor) => {
             let order = ChangeOrder::read(state.pool(), scope.client_id).await?;
             Some(order.check(&cursor)?)
         }

@@ -56,6 +56,14 @@ impl Cursor {
         ))
     }
 
+    /// A `cursor` query parameter: `None` when it is absent or blank.
+    pub fn from_param(text: Option<&str>) -> Result<Option<Cursor>, MalformedCursor> {
+        text.map(str::trim)
+            .filter(|text| !text.is_empty())
+            .map(Cursor::decode)
+            .transpose()
+    }
+
     pub fn decode(text: &str) -> Result<Cursor, MalformedCursor> {
         let bytes = URL_SAFE_NO_PAD
             .decode(text.trim())

@@ -98,8 +98,8 @@ enum Start {
 
 /// With a cursor, `since` is ignored: the cursor is exact, a time is not.
 fn parse_start(cursor: Option<&str>, since: Option<&str>) -> Result<Start, ApiError> {
-    if let Some(text) = cursor.map(str::trim).filter(|c| !c.is_empty()) {
-        let cursor = Cursor::decode(text).map_err(|err| ApiError::BadRequest(err.to_string()))?;
+    let cursor = Cursor::from_param(cursor).map_err(|err| ApiError::BadRequest(err.to_string()))?;
+    if let Some(cursor) = cursor {
         return Ok(Start::Cursor(cursor));
     }
     match since.filter(|s| !s.is_empty()) {
