@@ -94,13 +94,15 @@ start_mariadb_in() {
 # use_mysql NAME: sets MYSQL_SERVER_URL (no database) for an existing or private server.
 use_mysql() {
   local name=$1
+  # The client tools also for a MariaDB of the user's: possync-admin backup and restore.
+  ensure_packages mariadb-dump:mariadb-client mariadb:mariadb-client
   if [ -n "${DATABASE_URL:-}" ]; then
     port_is_open "$(url_port "$DATABASE_URL" 3306)" || die "DATABASE_URL is set but nothing listens there"
     MYSQL_SERVER_URL="${DATABASE_URL%/*}"
     say "using the MySQL/MariaDB at DATABASE_URL"
     return
   fi
-  ensure_packages mariadbd:mariadb-server mariadb:mariadb-client
+  ensure_packages mariadbd:mariadb-server
   local dir="$ROOT/.local/$name/mariadb" port
   port=$(free_port 13306)
   start_mariadb_in "$dir" "$port" --innodb-buffer-pool-size=512M ${MARIADB_EXTRA_ARGS:-}

@@ -35,6 +35,7 @@ mod own_changes;
 mod poison;
 mod pull_snapshot;
 mod resolve;
+mod restore_drill;
 mod services;
 mod since_pulls;
 mod site;

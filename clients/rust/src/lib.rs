@@ -41,6 +41,12 @@
 //! pulled and kept from events (a name outside the 31 is refused with
 //! [`BadPullOptions::UnknownTable`]); a store whose cursor was pulled with other tables
 //! starts that set from scratch, so a new table never misses its history.
+//!
+//! **After a restore.** A cursor the server refuses (410: the database was restored or a
+//! replica promoted, with a new epoch) starts a reconcile: the edits the server
+//! acknowledged in the last 3 days are pushed again (the ones it kept are recognised as
+//! retries), then a resync replaces the copy with the server's (`store` keeps both steps
+//! across restarts).
 
 mod client;
 mod conflicts;

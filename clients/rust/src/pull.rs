@@ -48,8 +48,9 @@ impl Client {
         self.inner.progress.subscribe()
     }
 
-    /// Pulls every change from the stored cursor; a cursor the server cannot serve starts
-    /// a full resync. Returns how many changes were applied.
+    /// Pulls every change from the stored cursor; a cursor the server cannot serve (410)
+    /// starts a reconcile (`store::reconcile`): the edits it acknowledged are pushed again
+    /// and a full resync replaces the copy. Returns how many changes were applied.
     pub async fn pull(&self) -> anyhow::Result<u64> {
         let _turn = self.inner.exchange.lock().await;
         self.inner.pulls.fetch_add(1, Ordering::Relaxed);
@@ -91,9 +92,17 @@ impl Client {
         let mut applied = 0;
         loop {
             let Some(mut page) = fetched else {
-                tracing::warn!("cursor refused; resyncing from scratch");
+                // The server lost changes (a restore, a promoted replica) or compacted them:
+                // what it acknowledged and lost goes back to it, then the copy becomes its.
+                let reconcile = store.begin_reconcile().await?;
+                tracing::warn!(
+                    requeued = reconcile.requeued,
+                    held = reconcile.held,
+                    "cursor refused; pushing acknowledged edits again and resyncing from scratch"
+                );
+                self.refresh_pending().await?;
+                self.push_in_turn().await?;
                 start.cursor = None;
-                store.set_meta("cursor", None).await?;
                 self.report_page(0, start.first_sync_done, true);
                 fetched = self.fetch_page(None, options.catch_up_page).await?;
                 continue;
@@ -104,6 +113,7 @@ impl Client {
                 cursor: start.cursor.as_deref(),
                 scope: &scope,
                 first_sync_done: start.first_sync_done,
+                complete: !page.has_more,
             };
             let stored = store.apply_page(&page.changes, &end);
             if !page.has_more {

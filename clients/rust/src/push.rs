@@ -43,6 +43,11 @@ impl Client {
     /// refused for good, so it never blocks the queue behind it.
     pub async fn push(&self) -> anyhow::Result<PushReport> {
         let _turn = self.inner.exchange.lock().await;
+        self.push_in_turn().await
+    }
+
+    /// The batches of [`Client::push`] for a caller that holds the exchange's turn.
+    pub(crate) async fn push_in_turn(&self) -> anyhow::Result<PushReport> {
         let mut report = PushReport::default();
         let mut batch = MAX_PUSH_RECORDS;
         loop {

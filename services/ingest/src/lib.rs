@@ -5,7 +5,8 @@
 //! - [`auth`]: login, refresh, failed-login limits, refresh tokens; [`password`]: argon2id
 //!   hashes.
 //! - [`accounts`]: clients, branches and users (lookups and operator creation).
-//! - [`demo`]: the demo tenant of the local stack.
+//! - [`demo`]: the demo tenant of the local stack; [`epoch`]: the database's epoch, renewed
+//!   after a restore or a promotion; [`backup`]: dumps and restores with MariaDB's tools.
 //! - [`sync`]: push, pull, conflict resolution and stats.
 //! - [`record`]: edits, records, authors and outcomes, what the write path works on;
 //!   [`rules`]: what a write decides for each edit, pure; [`store`]: the record store and
@@ -28,11 +29,13 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod backup;
 pub mod config;
 pub mod cors;
 pub mod demo;
 pub mod devices;
 pub mod entities;
+pub mod epoch;
 pub mod error;
 pub mod extract;
 pub mod health;

@@ -6,6 +6,8 @@
 //! - `queue`: local edits and increments and the queue that pushes them; `copies`: the
 //!   local copy of the server's records (changes, markers, reads); `page`: a pull page read
 //!   lean and stored in one transaction; `counters`: increments shown on top of copies.
+//! - `checks`: checksums and a table replaced; `reconcile`: acknowledged edits kept to push
+//!   again and a resync that replaces the copy, after the server lost changes.
 //!
 //! Every SQL statement of the device is in this module.
 
@@ -14,9 +16,10 @@ mod copies;
 mod counters;
 pub(crate) mod page;
 mod queue;
+mod reconcile;
 pub mod rows;
 
-pub use rows::{LocalRecord, Queued, Rejected, Replaced};
+pub use rows::{LocalRecord, Queued, Reconcile, Rejected, Replaced};
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -26,7 +29,7 @@ use sqlx::sqlite::{
 };
 use sqlx::SqliteConnection;
 
-const SCHEMA: [&str; 6] = [
+const SCHEMA: [&str; 8] = [
     "CREATE TABLE IF NOT EXISTS records (table_name TEXT NOT NULL, record_id TEXT NOT NULL, data TEXT NOT NULL, \
      is_deleted INTEGER NOT NULL, sync_version INTEGER NOT NULL, PRIMARY KEY (table_name, record_id))",
     "CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, table_name TEXT NOT NULL, \
@@ -36,6 +39,13 @@ const SCHEMA: [&str; 6] = [
      record_id TEXT NOT NULL, increments TEXT NOT NULL, version INTEGER NOT NULL)",
     "CREATE TABLE IF NOT EXISTS rejected (seq INTEGER PRIMARY KEY, table_name TEXT NOT NULL, record_id TEXT NOT NULL, message TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    // `reconcile`: edits the server took, to push again after it lost them; the records a
+    // replacing resync has not seen yet.
+    "CREATE TABLE IF NOT EXISTS acknowledged (seq INTEGER PRIMARY KEY AUTOINCREMENT, table_name TEXT NOT NULL, \
+     record_id TEXT NOT NULL, data TEXT NOT NULL, is_deleted INTEGER NOT NULL, local_updated_at TEXT NOT NULL, \
+     base_version INTEGER, increments TEXT, edit_id TEXT, acknowledged_at TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS unseen (table_name TEXT NOT NULL, record_id TEXT NOT NULL, \
+     PRIMARY KEY (table_name, record_id)) WITHOUT ROWID",
     // A pulled change looks for a queued edit of its record.
     "CREATE INDEX IF NOT EXISTS outbox_by_record ON outbox (table_name, record_id)",
 ];

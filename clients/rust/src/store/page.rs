@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
-use super::{counters, write_meta, Store};
+use super::{counters, reconcile, write_meta, Store};
 
 /// `GET /api/sync/pull-changes` as the device needs it.
 #[derive(Debug, Deserialize)]
@@ -46,6 +46,8 @@ pub(crate) struct PageEnd<'a> {
     /// The tables the cursor belongs to ([`crate::PullOptions`]' cursor scope).
     pub scope: &'a str,
     pub first_sync_done: bool,
+    /// The page reached the server's head (`has_more` false).
+    pub complete: bool,
 }
 
 /// Rows per statement: five parameters each, far below SQLite's 32,766.
@@ -53,14 +55,31 @@ const ROWS_PER_STATEMENT: usize = 500;
 
 impl Store {
     /// Applies a page's changes as [`Store::apply`] does each, and moves the cursor past
-    /// them, atomically. Returns how many applied.
+    /// them, atomically; in a replacing resync (`reconcile`) whatever their versions, and
+    /// its last page drops what the server no longer holds. Returns how many applied.
     pub(crate) async fn apply_page(
         &self,
         changes: &[PulledChange],
         end: &PageEnd<'_>,
     ) -> sqlx::Result<u64> {
         let mut tx = self.pool.begin().await?;
-        let applied = upsert(&mut tx, changes, Overwrite::Newer).await?;
+        let replacing = reconcile::replacing(&mut tx).await?;
+        let overwrite = match replacing {
+            true => Overwrite::Always,
+            false => Overwrite::Newer,
+        };
+        let applied = upsert(&mut tx, changes, overwrite).await?;
+        if replacing {
+            let keys: Vec<(&str, &str)> = changes
+                .iter()
+                .map(|c| (c.table_name.as_str(), c.record_id.as_str()))
+                .collect();
+            reconcile::seen(&mut tx, &keys).await?;
+            if end.complete {
+                let dropped = reconcile::finish(&mut tx).await?;
+                tracing::info!(dropped, "resync replaced the copy with the server's");
+            }
+        }
         let done = if end.first_sync_done { "1" } else { "0" };
         for (key, value) in [
             ("cursor", end.cursor),
@@ -79,14 +98,16 @@ impl Store {
 pub(crate) enum Overwrite {
     /// Only a newer version than the copy's: pulls and events.
     Newer,
-    /// Any version: a table repaired after its checksum differed (a copy of a version the
-    /// server no longer holds is replaced by the server's).
+    /// Any version: a table repaired after its checksum differed, a resync after the server
+    /// lost changes (a copy of a version the server no longer holds is replaced by the
+    /// server's).
     Always,
 }
 
-/// Writes server changes unless `overwrite` keeps the device's copy, or the device has an
-/// edit of the record's data still queued (its push decides first); then drops the sent
-/// increments the copies now hold. Returns how many were written.
+/// Writes server changes unless `overwrite` keeps the device's copy (a copy equal to the
+/// change is never written again), or the device has an edit of the record's data still
+/// queued (its push decides first); then drops the sent increments the copies now hold.
+/// Returns how many were written.
 pub(crate) async fn upsert(
     tx: &mut SqliteConnection,
     changes: &[PulledChange],
@@ -111,9 +132,13 @@ pub(crate) async fn upsert(
              ON CONFLICT (table_name, record_id) DO UPDATE SET data = excluded.data, \
              is_deleted = excluded.is_deleted, sync_version = excluded.sync_version",
         );
-        if overwrite == Overwrite::Newer {
-            query.push(" WHERE excluded.sync_version > records.sync_version");
-        }
+        query.push(match overwrite {
+            Overwrite::Newer => " WHERE excluded.sync_version > records.sync_version",
+            Overwrite::Always => {
+                " WHERE excluded.sync_version != records.sync_version \
+                 OR excluded.data != records.data OR excluded.is_deleted != records.is_deleted"
+            }
+        });
         applied += query.build().execute(&mut *tx).await?.rows_affected();
     }
     counters::drop_held(tx).await?;
@@ -166,6 +191,7 @@ pub(crate) mod tests {
             cursor: Some("c1"),
             scope: "invoices",
             first_sync_done: false,
+            complete: false,
         };
         assert_eq!(store.apply_page(&first, &end).await.unwrap(), 2);
         store
@@ -181,6 +207,7 @@ pub(crate) mod tests {
             cursor: Some("c2"),
             scope: "invoices",
             first_sync_done: true,
+            complete: true,
         };
 
         let applied = store.apply_page(&second, &end).await.unwrap();
@@ -212,6 +239,7 @@ pub(crate) mod tests {
             cursor: None,
             scope: "*",
             first_sync_done: true,
+            complete: true,
         };
 
         assert_eq!(store.apply_page(&page, &end).await.unwrap(), 1_234);

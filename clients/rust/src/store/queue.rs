@@ -4,9 +4,9 @@
 use possync_wire::sync::{PushRecord, SyncedVersion};
 use serde_json::Value;
 
-use super::counters;
 use super::rows::{Queued, QueuedRow, Rejected};
 use super::Store;
+use super::{counters, reconcile};
 
 impl Store {
     /// Applies a local edit and queues it for the server, atomically. Counters `data` leaves
@@ -120,8 +120,9 @@ impl Store {
         Ok(count as u64)
     }
 
-    /// Drops pushed edits from the queue, keeping the refused ones in `rejected` and the
-    /// increments taken, with the version that holds them, in `sent_increments`.
+    /// Drops pushed edits from the queue, keeping the refused ones in `rejected`, the
+    /// increments taken, with the version that holds them, in `sent_increments`, and every
+    /// edit taken in `acknowledged` (`reconcile`).
     pub async fn settle(
         &self,
         pushed: &[Queued],
@@ -130,6 +131,7 @@ impl Store {
     ) -> sqlx::Result<()> {
         let mut tx = self.pool.begin().await?;
         counters::sent(&mut tx, pushed, refused, versions).await?;
+        reconcile::keep_acknowledged(&mut tx, pushed, refused).await?;
         for (index, message) in refused {
             if let Some(queued) = pushed.get(*index) {
                 sqlx::query("INSERT OR REPLACE INTO rejected (seq, table_name, record_id, message) VALUES (?, ?, ?, ?)")

@@ -1,5 +1,5 @@
 //! What the local store hands out: records as the app sees them, queued and refused edits,
-//! and what replacing a table changed.
+//! what replacing a table changed and what a reconcile started with.
 
 use possync_wire::sync::PushRecord;
 use serde_json::Value;
@@ -67,8 +67,17 @@ pub struct Rejected {
 /// What replacing a table changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Replaced {
-    /// Records written from the server's copy.
+    /// Records written from the server's copy (those that differed from it).
     pub written: u64,
     /// Records the server does not hold, dropped.
     pub dropped: u64,
+}
+
+/// What a reconcile started with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Reconcile {
+    /// Acknowledged edits queued again.
+    pub requeued: u64,
+    /// Records the resync is to see again or drop.
+    pub held: u64,
 }

@@ -1,4 +1,7 @@
-//! Operator commands: create clients, branches and users, or seed the demo tenant.
+//! Operator commands: create clients, branches and users, seed the demo tenant, , back up and restore
+//! the database, or renew its epoch after a failover.
+
+use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 use ingest::accounts::{self, NewUser};
@@ -46,6 +49,20 @@ enum Command {
     },
     /// Create the demo tenant (client 1, branches 1 and 2, admin/cashier1/cashier2).
     SeedDemo,
+    /// After a restore or a replica promotion: a new database epoch, so every device
+    /// pushes again what the server lost and resyncs; prints the epoch.
+    NewEpoch,
+    /// Dump the database to a file (mariadb-dump, one consistent snapshot, no locks).
+    Backup {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Load a dump made by `backup` (stop ingest and the janitor first), then give the
+    /// database a new epoch; prints the epoch.
+    Restore {
+        #[arg(long)]
+        from: PathBuf,
+    },
 }
 
 #[tokio::main]
@@ -70,6 +87,11 @@ async fn main() -> anyhow::Result<()> {
             ),
             Seeded::AlreadyThere => println!("demo tenant already present"),
         },
+        Command::NewEpoch => println!("{}", ingest::epoch::renew(&pool).await?),
+        Command::Backup { out } => ingest::backup::dump(&cli.database, &out).await?,
+        Command::Restore { from } => {
+            println!("{}", ingest::backup::restore(&cli.database, &pool, &from).await?)
+        }
     }
     Ok(())
 }
