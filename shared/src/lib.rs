@@ -13,7 +13,9 @@
 //! - [`sync_queue`]: every statement on the sync queue (`sync_queue` and its publish groups,
 //!   `sync_groups`), the outbox ingest writes and the janitor relays and trims.
 //! - [`shutdown`]: one cancellation token fed by Ctrl-C and SIGTERM.
+//! - [`clock`]: server times on the database's clock, whatever this host's says.
 
+pub mod clock;
 pub mod config;
 pub mod metrics;
 pub mod shutdown;

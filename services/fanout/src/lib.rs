@@ -34,6 +34,7 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
+use shared::config::NatsConfig;
 use shared::subject::Subjects;
 use shared::token::TokenKeys;
 use tokio::net::TcpListener;
@@ -106,8 +107,7 @@ impl Application {
             .context("invalid DATABASE_URL")?;
         let subjects = Subjects::new(&config.nats.nats_subject_prefix)?;
         let (events, watched) = tokio::sync::mpsc::unbounded_channel();
-        let nats = async_nats::ConnectOptions::new()
-            .retry_on_initial_connect()
+        let nats = NatsConfig::connect_options()
             .event_callback(move |event| {
                 let events = events.clone();
                 async move {

@@ -137,6 +137,10 @@ impl Application {
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         tracing::info!(addr = %self.local_addr(), "ingest listening");
         let nats = self.state.nats.clone();
+        tokio::spawn(shared::clock::follow_database(
+            self.state.pool().clone(),
+            shutdown.clone(),
+        ));
         let service = cors::wrap(
             app_with_site(self.state, self.web_root.as_deref()),
             self.cors,

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use axum::extract::FromRef;
+use shared::config::NatsConfig;
 use shared::subject::Subjects;
 use shared::token::TokenKeys;
 use sqlx::MySqlPool;
@@ -45,8 +46,7 @@ impl AppState {
         let keys = TokenKeys::new(&config.jwt)?;
         let pool =
             shared::storage::connect(&config.database, shared::storage::Traffic::Busy).await?;
-        let nats = async_nats::ConnectOptions::new()
-            .retry_on_initial_connect()
+        let nats = NatsConfig::connect_options()
             .connect(config.nats.servers())
             .await
             .context("invalid NATS_URL")?;

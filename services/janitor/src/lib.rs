@@ -25,6 +25,7 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
+use shared::config::NatsConfig;
 use shared::subject::Subjects;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -62,8 +63,7 @@ async fn readyz(State(sweeper): State<Sweeper>) -> (StatusCode, Json<Value>) {
 /// Connects to MySQL (migrating) and NATS (in the background if it is down).
 pub async fn sweeper(config: &Config) -> anyhow::Result<Sweeper> {
     let pool = shared::storage::connect(&config.database, shared::storage::Traffic::Light).await?;
-    let nats = async_nats::ConnectOptions::new()
-        .retry_on_initial_connect()
+    let nats = NatsConfig::connect_options()
         .connect(config.nats.servers())
         .await
         .context("invalid NATS_URL")?;
@@ -114,6 +114,10 @@ impl Application {
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         tracing::info!(addr = %self.local_addr(), "janitor listening");
         let nats = self.sweeper.nats.clone();
+        tokio::spawn(shared::clock::follow_database(
+            self.sweeper.pool.clone(),
+            shutdown.clone(),
+        ));
         let sweeping = tokio::spawn(self.sweeper.clone().run(shutdown.clone()));
         let listener = shared::telemetry::no_delay(self.listener);
         axum::serve(listener, app(self.sweeper))

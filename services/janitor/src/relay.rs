@@ -100,7 +100,7 @@ async fn relay_batch(
 /// (`possync_janitor_relay_lag_seconds`); returns how many there were.
 fn record_lag(groups: &[Group], acked: &[u64]) -> u64 {
     let acked: HashSet<u64> = acked.iter().copied().collect();
-    let now = Utc::now();
+    let now = shared::clock::now();
     let mut published = 0;
     for group in groups.iter().filter(|group| acked.contains(&group.id)) {
         let age = (now - group.created_at).num_milliseconds().max(0) as f64 / 1000.0;

@@ -3,7 +3,6 @@
 
 use async_nats::connection::State;
 use async_nats::jetstream;
-use chrono::Utc;
 use serde::Serialize;
 use shared::config::NatsConfig;
 use shared::subject::Subjects;
@@ -44,11 +43,11 @@ impl Sweeper {
             report.relayed =
                 relay::relay_overdue(&self.pool, &js, &self.subjects, grace, batch).await?;
         }
-        let cutoff = Utc::now() - self.config.retention();
+        let cutoff = shared::clock::now() - self.config.retention();
         report.deleted =
             retention::delete_published_before(&self.pool, cutoff, self.config.janitor_batch)
                 .await?;
-        let edits_cutoff = Utc::now() - self.config.edit_retention();
+        let edits_cutoff = shared::clock::now() - self.config.edit_retention();
         report.edits_forgotten =
             retention::forget_edits_before(&self.pool, edits_cutoff, self.config.janitor_batch)
                 .await?;

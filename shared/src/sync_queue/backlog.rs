@@ -43,7 +43,7 @@ pub async fn backlog(pool: &MySqlPool) -> sqlx::Result<Backlog> {
 
 /// Seconds since `at` (0 for a time ahead of this clock).
 pub fn age_seconds(at: DateTime<Utc>) -> f64 {
-    (Utc::now() - at).num_milliseconds().max(0) as f64 / 1000.0
+    (crate::clock::now() - at).num_milliseconds().max(0) as f64 / 1000.0
 }
 
 /// Changes not yet published of `client_id`, in `scopes` only when given.

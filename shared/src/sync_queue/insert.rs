@@ -65,7 +65,6 @@ struct Group {
     last_id: u64,
     branch_scope: u64,
     change_count: u16,
-    created_at: DateTime<Utc>,
 }
 
 /// The groups of `changes`, given their row ids, in the order their scopes first appear.
@@ -86,7 +85,6 @@ fn groups_of(changes: &[QueuedChange<'_>], ids: &[u64]) -> Vec<Group> {
                 last_id: id,
                 branch_scope: change.branch_scope,
                 change_count: 1,
-                created_at: change.created_at,
             }),
         }
     }
@@ -148,7 +146,8 @@ async fn insert_groups(
             .push_bind(client_id)
             .push_bind(group.branch_scope)
             .push_bind(group.change_count)
-            .push_bind(group.created_at);
+            // The database's clock: the relay's grace counts on it whatever ingest's says.
+            .push("UTC_TIMESTAMP(6)");
     });
     query.build().execute(&mut *tx).await?;
     Ok(())

@@ -13,7 +13,7 @@ use crate::storage::Text;
 pub async fn mark_published(conn: &mut MySqlConnection, groups: &[u64]) -> sqlx::Result<()> {
     for chunk in groups.chunks(1000) {
         let mut query = QueryBuilder::<MySql>::new("UPDATE sync_groups SET published_at = ");
-        query.push_bind(Utc::now()).push(" WHERE id IN (");
+        query.push_bind(crate::clock::now()).push(" WHERE id IN (");
         let mut list = query.separated(", ");
         for id in chunk {
             list.push_bind(*id);
@@ -66,7 +66,9 @@ pub async fn claim_overdue(
     grace: Duration,
     most_changes: u32,
 ) -> sqlx::Result<Claimed> {
-    let cutoff = Utc::now() - grace;
+    // The database's clock, as for `created_at`: a janitor whose clock is off by minutes
+    // neither re-publishes what ingest is publishing nor waits minutes longer.
+    let grace_us = grace.as_micros() as u64;
     let mut groups: Vec<Group> = Vec::new();
     let mut changes = 0;
     loop {
@@ -75,11 +77,12 @@ pub async fn claim_overdue(
         let after = groups.last().map_or(0, |group| group.id);
         let page: Vec<Group> = sqlx::query_as(
             "SELECT id, last_id, client_id, branch_scope, change_count, created_at FROM sync_groups \
-             WHERE published_at IS NULL AND id > ? AND created_at < ? \
+             WHERE published_at IS NULL AND id > ? \
+             AND created_at < UTC_TIMESTAMP(6) - INTERVAL ? MICROSECOND \
              ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED",
         )
         .bind(after)
-        .bind(cutoff)
+        .bind(grace_us)
         .bind(CLAIM_PAGE)
         .fetch_all(&mut *tx)
         .await?;

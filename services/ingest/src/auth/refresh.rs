@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use chrono::Utc;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use sqlx::MySqlPool;
@@ -21,7 +20,7 @@ pub async fn issue(pool: &MySqlPool, user_id: u64, ttl: Duration) -> sqlx::Resul
     let mut bytes = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut bytes);
     let token = URL_SAFE_NO_PAD.encode(bytes);
-    let expires_at = Utc::now() + ttl;
+    let expires_at = shared::clock::now() + ttl;
     sqlx::query("INSERT INTO refresh_tokens (token_hash, user_id, expires_at) VALUES (?, ?, ?)")
         .bind(digest(&token))
         .bind(user_id)
@@ -34,7 +33,7 @@ pub async fn issue(pool: &MySqlPool, user_id: u64, ttl: Duration) -> sqlx::Resul
 /// Marks `token` used and returns its user, or `None` if it is unknown, expired or used.
 pub async fn redeem(pool: &MySqlPool, token: &str) -> sqlx::Result<Option<u64>> {
     let hash = digest(token);
-    let now = Utc::now();
+    let now = shared::clock::now();
     let claimed = sqlx::query(
         "UPDATE refresh_tokens SET used_at = ? \
          WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?",
@@ -67,7 +66,7 @@ pub async fn redeem(pool: &MySqlPool, token: &str) -> sqlx::Result<Option<u64>> 
 
 async fn revoke_all(pool: &MySqlPool, user_id: u64) -> sqlx::Result<()> {
     sqlx::query("UPDATE refresh_tokens SET used_at = ? WHERE user_id = ? AND used_at IS NULL")
-        .bind(Utc::now())
+        .bind(shared::clock::now())
         .bind(user_id)
         .execute(pool)
         .await?;

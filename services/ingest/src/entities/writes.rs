@@ -4,7 +4,7 @@
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use chrono::{SubsecRound, Utc};
+use chrono::SubsecRound;
 use serde_json::Value;
 use shared::ids::{DeviceId, RecordId};
 use shared::registry::Table;
@@ -202,7 +202,7 @@ fn edit(table: &'static Table, id: &RecordId, data: Option<Value>, is_deleted: b
         record_id: id.clone(),
         data,
         is_deleted,
-        local_updated_at: Utc::now().trunc_subsecs(6),
+        local_updated_at: shared::clock::now().trunc_subsecs(6),
         base_version: None,
         increments: Vec::new(),
         edit_id: None,

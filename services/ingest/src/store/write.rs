@@ -100,7 +100,7 @@ fn is_lock_conflict(err: &sqlx::Error) -> bool {
 async fn write_once(store: &Store, jobs: &[Job<'_>]) -> sqlx::Result<GroupWritten> {
     let started = Instant::now();
     let client_id = jobs[0].author.scope.client_id;
-    let now = Utc::now().trunc_subsecs(6);
+    let now = shared::clock::now().trunc_subsecs(6);
     let all_edits: Vec<&Edit> = jobs.iter().flat_map(|job| job.edits).collect();
     let mut tx = store.pool.begin().await?;
     let refusals = bind_devices(&mut tx, jobs, now)

@@ -4,7 +4,6 @@ use std::sync::Arc;
 
 use axum::extract::State;
 use axum::Json;
-use chrono::Utc;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
@@ -59,7 +58,7 @@ pub async fn batch_push(
 
     let mut errors = Vec::new();
     let (mut indices, mut edits) = (Vec::new(), Vec::with_capacity(push.records.len()));
-    let received_at = Utc::now();
+    let received_at = shared::clock::now();
     for (index, raw) in push.records.iter().enumerate() {
         match incoming::parse_raw(index, raw, received_at) {
             Ok(edit) if !scope.may_write(edit.table) => errors.push(RecordError {
@@ -82,7 +81,7 @@ pub async fn batch_push(
     if edits.is_empty() {
         // Nothing to write: the device is still bound (or refused) and marked seen.
         let mut conn = state.pool().acquire().await?;
-        devices::bind(&mut conn, &scope, device.as_str(), Utc::now(), false).await?;
+        devices::bind(&mut conn, &scope, device.as_str(), received_at, false).await?;
     } else {
         let edits: Arc<[Edit]> = edits.into();
         let submission = Submission {

@@ -3,7 +3,7 @@
 
 use axum::extract::State;
 use axum::Json;
-use chrono::{SubsecRound, Utc};
+use chrono::SubsecRound;
 use shared::ids::{DeviceId, RecordId};
 use shared::registry::{self, Table};
 use shared::wire::sync::{Conflict, Resolution, ResolveMovedOn, ResolveRequest, ResolveResponse};
@@ -98,7 +98,7 @@ async fn accept_client(
         record_id: record_id.clone(),
         data: Some(data),
         is_deleted: false,
-        local_updated_at: Utc::now().trunc_subsecs(6),
+        local_updated_at: shared::clock::now().trunc_subsecs(6),
         base_version: None,
         increments: Vec::new(),
         edit_id: None,
