@@ -17,6 +17,11 @@ if [ "${1:-}" = --short ]; then
     --watchers-per-fanout 100)
 fi
 ensure_rust
+ensure_packages faketime:faketime nft:nftables ss:iproute2
+# The clock faults run a service under libfaketime (the wall clock only).
+POSSYNC_LIBFAKETIME=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -n 1)
+[ -n "$POSSYNC_LIBFAKETIME" ] || die "libfaketime.so.1 not found after installing faketime"
+export POSSYNC_LIBFAKETIME
 build_services "$profile" --bin possync-chaos
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 

@@ -148,6 +148,11 @@ impl Process {
     /// Starts it again as it was started, in a session of its own (so that it outlives
     /// this tool), and takes the new pid.
     pub fn restart(&mut self) -> anyhow::Result<()> {
+        self.restart_with(&[])
+    }
+
+    /// [`Process::restart`] with `extra` variables in its environment (this start only).
+    pub fn restart_with(&mut self, extra: &[(String, String)]) -> anyhow::Result<()> {
         use std::os::unix::process::CommandExt;
         // Its log file again; a pipe or terminal it wrote to is not there to open.
         let output = std::fs::OpenOptions::new().append(true).open(&self.output);
@@ -158,7 +163,7 @@ impl Process {
         let child = Command::new(&self.argv[0])
             .args(&self.argv[1..])
             .env_clear()
-            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .envs(self.env.iter().chain(extra).map(|(k, v)| (k, v)))
             .current_dir(&self.cwd)
             .stdin(Stdio::null())
             .stdout(stdout)

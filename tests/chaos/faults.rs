@@ -1,7 +1,8 @@
 //! The faults, one at a time: SIGKILL a process and start it again after a while, pause it
 //! (SIGSTOP) and let it go on (SIGCONT), or stop it cleanly (SIGTERM); the same to every
-//! process of a role at once for an outage (all of NATS); or a rolling restart (SIGTERM one
-//! replica, start it again, wait until it is ready, then the next). Single targets rotate over
+//! process of a role at once for an outage (all of NATS), or to all but one (a NATS
+//! cluster without its majority); a rolling restart (SIGTERM one replica, start it again,
+//! wait until it is ready, then the next); or a process run with its clock minutes off. Single targets rotate over
 //! a role's processes; the single NATS faults hit the node that leads the stream then.
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -11,6 +12,7 @@ use std::time::Duration;
 use anyhow::Context;
 use serde::Serialize;
 
+use crate::blackhole;
 use crate::cluster::Cluster;
 use crate::timeline::Timeline;
 
@@ -27,6 +29,15 @@ enum Action {
     /// SIGTERM each process of the role in turn, start it again and wait until it is ready
     /// (and the hold) before the next.
     Rolling,
+    /// Every process of the role but one (the stream leader among those killed) killed,
+    /// held for the outage, started again: a NATS cluster without its majority.
+    KillMost,
+    /// Its NATS connections black-holed (`blackhole`) for the outage: half-open until
+    /// its client's pings find out.
+    HalfOpen,
+    /// Killed and started again with its clock this far off (libfaketime: `+5m`, `-5m`),
+    /// for the outage; then killed and started again with the right time.
+    Skew(&'static str),
 }
 
 /// A fault of the suite.
@@ -42,7 +53,7 @@ const fn fault(name: &'static str, role: &'static str, action: Action) -> Fault 
 }
 
 /// Every fault, in the order a round runs them.
-pub const ALL: [Fault; 16] = [
+pub const ALL: [Fault; 23] = [
     fault("nats-leader-kill", "nats", Action::Kill),
     fault("ingest-kill", "ingest", Action::Kill),
     fault("fanout-kill", "fanout", Action::Kill),
@@ -58,6 +69,13 @@ pub const ALL: [Fault; 16] = [
     fault("nats-all-pause", "nats", Action::PauseAll),
     fault("fanout-rolling", "fanout", Action::Rolling),
     fault("ingest-rolling", "ingest", Action::Rolling),
+    fault("nats-two-kill", "nats", Action::KillMost),
+    fault("fanout-nats-halfopen", "fanout", Action::HalfOpen),
+    fault("ingest-nats-halfopen", "ingest", Action::HalfOpen),
+    fault("ingest-clock-ahead", "ingest", Action::Skew("+5m")),
+    fault("ingest-clock-behind", "ingest", Action::Skew("-5m")),
+    fault("janitor-clock-ahead", "janitor", Action::Skew("+5m")),
+    fault("janitor-clock-behind", "janitor", Action::Skew("-5m")),
     // Last: every device reconnects, some after many seconds of backoff.
     fault("balancer-kill", "balancer", Action::Kill),
 ];
@@ -105,6 +123,14 @@ impl Injector {
             Action::KillAll | Action::PauseAll | Action::Rolling => {
                 self.cluster.of_role(fault.role).map(|(i, _)| i).collect()
             }
+            Action::KillMost => {
+                let leader = self.target(fault, round).await?;
+                let others = self.cluster.of_role(fault.role).map(|(i, _)| i);
+                let mut targets: Vec<usize> = others.filter(|i| *i != leader).collect();
+                targets.truncate(targets.len().saturating_sub(1));
+                targets.insert(0, leader);
+                targets
+            }
             _ => vec![self.target(fault, round).await?],
         };
         anyhow::ensure!(!targets.is_empty(), "no {} in the cluster", fault.role);
@@ -115,11 +141,10 @@ impl Injector {
         eprintln!("  {:<22} {target}", fault.name);
         let at = self.timeline.now();
         match fault.action {
-            Action::Kill | Action::KillAll | Action::Stop => {
-                let hold = if fault.action == Action::KillAll {
-                    durations.outage
-                } else {
-                    durations.hold
+            Action::Kill | Action::KillAll | Action::KillMost | Action::Stop => {
+                let hold = match fault.action {
+                    Action::KillAll | Action::KillMost => durations.outage,
+                    _ => durations.hold,
                 };
                 for &index in &targets {
                     match fault.action {
@@ -146,6 +171,38 @@ impl Injector {
                 tokio::time::sleep(hold).await;
                 for &index in &targets {
                     self.cluster.processes[index].resume()?;
+                }
+            }
+            Action::HalfOpen => {
+                let nats: Vec<u16> = self
+                    .cluster
+                    .of_role("nats")
+                    .map(|(_, p)| p.listed.port)
+                    .collect();
+                let mut flows = Vec::new();
+                for &index in &targets {
+                    flows.extend(blackhole::flows_of(
+                        self.cluster.processes[index].listed.pid,
+                        &nats,
+                    )?);
+                }
+                anyhow::ensure!(!flows.is_empty(), "{target} holds no NATS connection");
+                blackhole::drop_flows(&flows)?;
+                tokio::time::sleep(durations.outage).await;
+                blackhole::heal()?;
+            }
+            Action::Skew(offset) => {
+                let skewed = faketime(offset)?;
+                for &index in &targets {
+                    self.cluster.processes[index].kill().await?;
+                    self.cluster.processes[index].restart_with(&skewed)?;
+                    self.cluster.save()?;
+                }
+                tokio::time::sleep(durations.outage).await;
+                for &index in &targets {
+                    self.cluster.processes[index].kill().await?;
+                    self.cluster.processes[index].restart()?;
+                    self.cluster.save()?;
                 }
             }
             Action::Rolling => {
@@ -222,6 +279,26 @@ impl Injector {
         }
         None
     }
+}
+
+/// The environment that runs a process `offset` off the real time: libfaketime (Debian's
+/// `faketime`, whose library `POSSYNC_LIBFAKETIME` names) on the wall clock only, so that
+/// timers and timeouts (the monotonic clock) run as they should.
+fn faketime(offset: &str) -> anyhow::Result<Vec<(String, String)>> {
+    let library = std::env::var("POSSYNC_LIBFAKETIME")
+        .context("POSSYNC_LIBFAKETIME is not set: run the suite with scripts/run-chaos.sh")?;
+    anyhow::ensure!(
+        std::path::Path::new(&library).is_file(),
+        "no libfaketime at {library}"
+    );
+    Ok([
+        ("LD_PRELOAD", library.as_str()),
+        ("FAKETIME", offset),
+        ("FAKETIME_DONT_FAKE_MONOTONIC", "1"),
+        ("FAKETIME_DONT_RESET", "1"),
+    ]
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .to_vec())
 }
 
 /// Waits (up to a minute) until the service on `port` answers `/readyz` with a 200.

@@ -1,17 +1,20 @@
 //! possync-chaos: the fault suite. Runs tills, a write probe and WebSocket watchers through
 //! the balancer of a cluster started by `scripts/run-cluster.sh`, SIGKILLs or pauses each
 //! role in turn (the NATS stream leader, ingest during pushes, a fanout holding devices, the
-//! MariaDB primary, …) and starts what it killed again; then checks that nothing was lost,
+//! MariaDB primary, …), black-holes NATS connections, skews clocks, and starts what it
+//! killed again; then checks that nothing was lost,
 //! duplicated or invented ([`check`]) and prints what each fault cost ([`report`]).
 //! Exits 1 when a check fails. `scripts/run-chaos.sh` starts the cluster and runs it.
 //!
-//! Layout: [`cluster`] (the processes and their faults), [`faults`], [`tenants`], [`fleet`]
+//! Layout: [`cluster`] (the processes and their faults), [`faults`], [`blackhole`]
+//! (half-open connections with nftables), [`tenants`], [`fleet`]
 //! (client-crate tills), [`probe`] (the write probe), [`watchers`] (devices holding a
 //! socket), [`session`], [`timeline`], [`check`], [`report`], [`verdicts`] (what each kind of
 //! fault must keep), [`alerts`] (which fired), [`affinity`] (replicas per room).
 
 mod affinity;
 mod alerts;
+mod blackhole;
 mod check;
 mod cluster;
 mod faults;

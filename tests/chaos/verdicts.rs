@@ -3,7 +3,10 @@
 //! gets a 503 in the contract's error shape within the probe's 2 s deadline, and writes come
 //! back by themselves; a rolling restart brings back every device it disconnected, none
 //! goes without events for longer than the drain and its first reconnect wait (plus 5 s
-//! for the catch-up), and no 100 ms sees more reconnects than a drain step closes.
+//! for the catch-up), and no 100 ms sees more reconnects than a drain step closes; a NATS
+//! connection gone half-open costs devices at most three NATS pings and a reconnect.
+
+use shared::config::NATS_PING_INTERVAL;
 
 use crate::check::Verdict;
 use crate::faults::Injected;
@@ -29,10 +32,10 @@ pub fn of_faults(
     for (fault, report) in injected.iter().zip(reports) {
         let name = fault.fault;
         match name {
-            "nats-all-kill" | "nats-all-pause" => verdict.check(
+            "nats-all-kill" | "nats-all-pause" | "nats-two-kill" => verdict.check(
                 report.refused_writes == 0,
                 format!(
-                    "{name}: pushes through the balancer kept succeeding with all of NATS down ({} refused)",
+                    "{name}: pushes through the balancer kept succeeding with NATS down ({} refused)",
                     report.refused_writes
                 ),
             ),
@@ -68,6 +71,20 @@ pub fn of_faults(
                     format!(
                         "{name}: writes acknowledged again by themselves {:.1} s after MariaDB started",
                         fault.writes_back.map_or(f64::NAN, |back| back - fault.undone)
+                    ),
+                );
+            }
+            "fanout-nats-halfopen" | "ingest-nats-halfopen" => {
+                // Two pings unanswered drop the connection; the devices then hear `resync`
+                // (fanout) or the publisher's retries reach NATS again (ingest).
+                let allowed = 3.0 * NATS_PING_INTERVAL.as_secs_f64() * 1000.0
+                    + FIRST_RECONNECT_WAIT_MS
+                    + 5_000.0;
+                verdict.check(
+                    report.delivery_gap_max_ms <= allowed,
+                    format!(
+                        "{name}: the longest a device went without events, {:.0} ms, is within three NATS pings and a reconnect ({allowed:.0} ms)",
+                        report.delivery_gap_max_ms
                     ),
                 );
             }
