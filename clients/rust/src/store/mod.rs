@@ -29,7 +29,7 @@ use sqlx::sqlite::{
 };
 use sqlx::SqliteConnection;
 
-const SCHEMA: [&str; 8] = [
+const SCHEMA: [&str; 9] = [
     "CREATE TABLE IF NOT EXISTS records (table_name TEXT NOT NULL, record_id TEXT NOT NULL, data TEXT NOT NULL, \
      is_deleted INTEGER NOT NULL, sync_version INTEGER NOT NULL, PRIMARY KEY (table_name, record_id))",
     "CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, table_name TEXT NOT NULL, \
@@ -44,6 +44,7 @@ const SCHEMA: [&str; 8] = [
     "CREATE TABLE IF NOT EXISTS acknowledged (seq INTEGER PRIMARY KEY AUTOINCREMENT, table_name TEXT NOT NULL, \
      record_id TEXT NOT NULL, data TEXT NOT NULL, is_deleted INTEGER NOT NULL, local_updated_at TEXT NOT NULL, \
      base_version INTEGER, increments TEXT, edit_id TEXT, acknowledged_at TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS acknowledged_by_time ON acknowledged (acknowledged_at)",
     "CREATE TABLE IF NOT EXISTS unseen (table_name TEXT NOT NULL, record_id TEXT NOT NULL, \
      PRIMARY KEY (table_name, record_id)) WITHOUT ROWID",
     // A pulled change looks for a queued edit of its record.
