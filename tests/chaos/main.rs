@@ -337,6 +337,20 @@ async fn run(args: Args) -> anyhow::Result<bool> {
             ),
         ),
     );
+    let unexplained: Vec<u64> = watched
+        .iter()
+        .map(|w| w.unexplained)
+        .filter(|n| *n > 0)
+        .collect();
+    verdict.check(
+        unexplained.is_empty(),
+        format!(
+            "watchers connected at the end got every event of their rooms since their last resync: {} of {} missed some {:?}",
+            unexplained.len(),
+            watched.len(),
+            &unexplained[..unexplained.len().min(10)]
+        ),
+    );
     let late: u64 = watched.iter().map(|w| w.late).sum();
     let missed: u64 = watched.iter().flat_map(|w| &w.missed).map(|(_, n)| n).sum();
     let arrived: usize = watched.iter().map(|w| w.arrivals.len()).sum();

@@ -4,7 +4,9 @@
 //! arrived, and count events that came twice (on one connection, or again on a later one),
 //! came after a later number of their scope
 //! (published by another ingest replica, or by the relay), or never came on a connection
-//! that saw numbers around them (a real device pulls for those).
+//! that saw numbers around them. A real device pulls for those after a `resync` or a
+//! reconnect; events missing since a connection's last `resync` on a connection that lasted
+//! to the end of the run were lost to realtime delivery ([`Watched::unexplained`]).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -38,6 +40,34 @@ pub struct Watched {
     /// Per connection: when it ended, and the numbers of its scopes missing between the
     /// lowest and highest it received.
     pub missed: Vec<(f64, u64)>,
+    /// Numbers missing since the last `resync` of the connection that lasted to the end:
+    /// no pull would have brought them (0 when realtime delivery held).
+    pub unexplained: u64,
+}
+
+/// The numbers a connection received per scope since its last `resync`: the first, and
+/// every one from it on (those below it were settled by the pull the `resync` asks for).
+#[derive(Default)]
+struct SinceResync(HashMap<u64, (u64, HashSet<u64>)>);
+
+impl SinceResync {
+    fn receive(&mut self, scope: u64, seq: u64) {
+        let (first, seen) = self.0.entry(scope).or_insert((seq, HashSet::new()));
+        if seq >= *first {
+            seen.insert(seq);
+        }
+    }
+
+    /// Numbers missing between each scope's first and highest.
+    fn missing(&self) -> u64 {
+        self.0
+            .values()
+            .map(|(first, seen)| {
+                let highest = seen.iter().max().copied().unwrap_or(*first);
+                (highest - first + 1).saturating_sub(seen.len() as u64)
+            })
+            .sum()
+    }
 }
 
 #[derive(Deserialize)]
@@ -81,6 +111,7 @@ pub async fn watch(
             let mut received: HashMap<u64, (u64, u64, u64)> = HashMap::new();
             let mut seen: HashSet<(u64, u64)> = HashSet::new();
             let mut close_code = 0;
+            let mut since_resync = SinceResync::default();
             loop {
                 let frame = tokio::select! {
                     _ = stop.cancelled() => break,
@@ -98,9 +129,13 @@ pub async fn watch(
                 let Ok(frame) = serde_json::from_str::<Frame>(&text) else {
                     continue;
                 };
+                if frame.kind == "resync" {
+                    since_resync = SinceResync::default();
+                }
                 if frame.kind != "sync" {
                     continue;
                 }
+                since_resync.receive(frame.branch_id, frame.scope_seq);
                 watched.arrivals.push(timeline.now());
                 let key = (frame.branch_id, frame.scope_seq);
                 if !seen.insert(key) {
@@ -120,6 +155,7 @@ pub async fn watch(
             watched.missed.push((timeline.now(), missed));
             before.extend(seen);
             if stop.is_cancelled() {
+                watched.unexplained += since_resync.missing();
                 break;
             }
             watched.dropped.push(timeline.now());
@@ -132,4 +168,20 @@ pub async fn watch(
         }
     }
     watched
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SinceResync;
+
+    #[test]
+    fn numbers_missing_since_a_resync_are_counted_and_late_older_ones_are_not() {
+        let mut since = SinceResync::default();
+        for (scope, seq) in [(1, 10), (1, 11), (1, 14), (2, 3), (1, 9), (1, 12)] {
+            since.receive(scope, seq);
+        }
+
+        // Scope 1 from its first number, 10: 13 never came; 9 came late and is older.
+        assert_eq!(since.missing(), 1);
+    }
 }
