@@ -12,7 +12,11 @@ import { gzipSync } from 'node:zlib';
 // queries (issue 24, 2026-12-04): the package was 14.5 KiB, with Dexie 46.4 KiB.
 // 20 / 52 / 21 KiB with the verification against the server's checksums (`verify.ts`, its
 // CRC-32 and the table repair: +1.0 KiB; 18.4 / 50.4 / 18.6 → 19.4 / 51.4 / 19.6 KiB).
-export const BUDGETS = { package: 20 * 1024, withDexie: 52 * 1024, withReact: 21 * 1024 }; // min+gz
+// 21 / 53 / 21 KiB with the reconcile after a restore (`reconcile.ts`: acknowledged edits
+// pushed again, a resync that replaces the copy and drops packed copies the server lost:
+// +0.8 KiB; 19.4 / 51.4 / 19.6 → 20.2 / 52.2 / 20.4 KiB). Without it a restored server
+// silently loses the tills' acknowledged sales.
+export const BUDGETS = { package: 21 * 1024, withDexie: 53 * 1024, withReact: 21 * 1024 }; // min+gz
 
 async function bundle(withDexie, withReact = false) {
   const src = new URL('../src/', import.meta.url).pathname;

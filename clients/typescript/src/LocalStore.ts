@@ -2,7 +2,8 @@
  * The IndexedDB integration: local add/update/delete/increment are captured in the SAME
  * IndexedDB transaction as the outbox entry that will push them (no table hooks), and server
  * changes (pull pages, realtime events, conflict outcomes) are applied idempotently by
- * `sync_version`. Reads show counters with this device's pending increments (`counters.ts`).
+ * `sync_version` (a resync after the server lost changes takes any version: `reconcile.ts`).
+ * Reads show counters with this device's pending increments (`counters.ts`).
  */
 import { Dexie } from 'dexie';
 import {
@@ -18,6 +19,7 @@ import {
 import { allCopies, copyOf, copyTables, tableCopies } from './copies.js';
 import { META, type LocalRecord, type OutboxEntry, type PossyncDB, type RecordData } from './db.js';
 import { applyServerChanges, type ServerChange } from './merge.js';
+import { beginReconcile, finishReplacing, markSeen, reconcileTables, replacing, type Reconcile } from './reconcile.js';
 import { checkData, checkKey } from './rules.js';
 import { randomId } from './util.js';
 import { sumTables, type TableSum } from './verify.js';
@@ -233,16 +235,21 @@ export class LocalStore {
 
   /**
    * Applies one pull page and stores its cursor in the same transaction: after a crash the
-   * device resumes exactly after the last page it kept. `headReached` marks the first full
-   * sync done in it too. Returns the tables that changed.
+   * device resumes exactly after the last page it kept. A page that reaches the server's
+   * head (`complete`) marks the first full sync done in it too. While a resync replaces the
+   * copy (`reconcile.ts`) the page is stored whatever its versions, and the last one drops
+   * what the server no longer holds. Returns the tables that changed.
    */
-  async applyPage(changes: ServerChange[], nextCursor: string | null | undefined, headReached = false): Promise<string[]> {
+  async applyPage(changes: ServerChange[], nextCursor: string | null | undefined, complete = false): Promise<string[]> {
     const { db } = this;
     let touched = new Set<string>();
-    await db.transaction('rw', [...copyTables(db), db.outbox, db.sentIncrements], async () => {
-      touched = await applyServerChanges(db, changes);
+    await db.transaction('rw', [...copyTables(db), db.outbox, db.sentIncrements, ...reconcileTables(db)], async () => {
+      const replace = await replacing(db);
+      touched = await applyServerChanges(db, changes, replace ? 'always' : 'newer');
+      if (replace) await markSeen(db, changes);
+      if (replace && complete) for (const table of await finishReplacing(db)) touched.add(table);
       if (nextCursor) await db.meta.put({ key: META.cursor, value: nextCursor });
-      if (headReached) await db.meta.put({ key: META.firstSyncDone, value: true });
+      if (complete) await db.meta.put({ key: META.firstSyncDone, value: true });
     });
     if (touched.size > 0) this.onCommitted([...touched], false);
     return [...touched];
@@ -322,8 +329,12 @@ export class LocalStore {
     return typeof value === 'string' ? value : undefined;
   }
 
-  async dropCursor(): Promise<void> {
-    await this.db.meta.delete(META.cursor);
+  /**
+   * After the server refused the cursor (410): queues the edits it acknowledged again and
+   * starts a resync that replaces the copy of `tables` (`reconcile.ts`).
+   */
+  reconcile(tables: readonly string[] | undefined): Promise<Reconcile> {
+    return beginReconcile(this.db, tables, this.now());
   }
 
   /** Notifies listeners (used by the queue and the engine after their own transactions). */

@@ -8,7 +8,7 @@ import { META, type PossyncDB } from './db.js';
 import { OfflineError } from './errors.js';
 import type { HttpClient } from './HttpClient.js';
 import type { LocalStore } from './LocalStore.js';
-import { pullScope } from './pull.js';
+import { pullScope, type SyncProgress } from './pull.js';
 import { pushOutbox, type PushReport } from './push.js';
 import type { SyncQueue } from './SyncQueue.js';
 import type { TableName } from './tables.js';
@@ -105,13 +105,16 @@ export class SyncLoop {
   }
 
   push(): Promise<PushReport> {
+    return this.exchange.run(() => this.pushQueued());
+  }
+
+  /** Pushes the outbox; the caller holds the exchange. */
+  private pushQueued(): Promise<PushReport> {
     const { http, queue, options, status } = this.parts;
-    return this.exchange.run(() =>
-      pushOutbox(http, queue, options.deviceId, {
-        retryIn: (delayMs) => this.requestSync(delayMs),
-        settled: () => status.refreshCounts(),
-      }),
-    );
+    return pushOutbox(http, queue, options.deviceId, {
+      retryIn: (delayMs) => this.requestSync(delayMs),
+      settled: () => status.refreshCounts(),
+    });
   }
 
   pull(): Promise<number> {
@@ -143,7 +146,8 @@ export class SyncLoop {
   private pullToHead(): Promise<number> {
     const { http, store, options, tables, status } = this.parts;
     const settings = { limit: options.pullLimit ?? 500, catchUpLimit: this.catchUpLimit(), tables };
-    return pullScope(http, store, settings, status.progress.firstSyncDone, (p) => status.reportProgress(p));
+    const report = (p: SyncProgress) => status.reportProgress(p);
+    return pullScope(http, store, settings, status.progress.firstSyncDone, report, () => this.pushQueued());
   }
 
   /** While this tab leads, a full sync at least every `periodicSyncMs` (default 60 s). */

@@ -7,6 +7,7 @@ import { copyOf, copyTables } from './copies.js';
 import { dropHeld, isDataEdit, keepSent } from './counters.js';
 import type { LocalRecord, OutboxEntry, PossyncDB, RecordData, RejectedEntry, StoredConflict } from './db.js';
 import type { LocalStore } from './LocalStore.js';
+import { keepAcknowledged } from './reconcile.js';
 import { type Conflict, MAX_PUSH_RECORDS, type PushRecord, type PushResponse } from './types.js';
 import { backoffDelay, DEFAULT_RETRY, type RetryPolicy } from './util.js';
 
@@ -100,14 +101,15 @@ export class SyncQueue {
    * answer lists in `errors` go to `rejected` with their message (and their record is rolled
    * back to the server state it was based on); conflicts are stored for the UI and the local
    * copy follows the server's version until the user decides. Increments the server took
-   * move to `sentIncrements` with the version that holds them (see `counters.ts`).
+   * move to `sentIncrements` with the version that holds them (see `counters.ts`), and every
+   * edit it took is kept in `acknowledged`, to push again if it loses them (`reconcile.ts`).
    */
   async settle(batch: OutboxEntry[], answer: PushResponse): Promise<SettleReport> {
     const { db } = this;
     const report: SettleReport = { synced: answer.synced_count, conflicts: [], rejected: [] };
     const touched = new Set<string>();
     const stamp = new Date(this.now()).toISOString();
-    await db.transaction('rw', [...copyTables(db), db.outbox, db.rejected, db.conflicts, db.sentIncrements], async () => {
+    await db.transaction('rw', [...copyTables(db), db.outbox, db.rejected, db.conflicts, db.sentIncrements, db.acknowledged], async () => {
       const refused = new Map<number, string>();
       for (const error of answer.errors) refused.set(error.index, error.message);
       for (const [index, entry] of batch.entries()) {
@@ -120,6 +122,7 @@ export class SyncQueue {
         }
       }
       await keepSent(db, batch, answer);
+      await keepAcknowledged(db, batch, new Set(refused.keys()), this.now());
       await db.outbox.bulkDelete(batch.map((e) => e.seq!));
       // Records whose queued edits are all settled: drop their base, or roll a refused
       // edit back to the server state it was made on.

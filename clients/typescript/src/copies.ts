@@ -165,3 +165,39 @@ export async function packNew<T extends { table_name: string; record_id: string 
   }
   return items.filter((item) => left.has(item));
 }
+
+/** The ids of every record the device holds a copy of (rows and packed), by table. */
+export async function heldIds(db: PossyncDB): Promise<Map<string, Set<string>>> {
+  const held = new Map<string, Set<string>>();
+  const add = (table: string, id: string) => (held.get(table) ?? held.set(table, new Set()).get(table)!).add(id);
+  for (const [table, id] of (await db.records.toCollection().primaryKeys()) as Key[]) add(table, id);
+  for (const { table_name, ids } of await db.packIds.toArray()) for (const id of ids.split(SEPARATOR)) add(table_name, id);
+  return held;
+}
+
+/**
+ * Drops the copies of `keys`, rows and packed (a pack is written again without them), in
+ * the current transaction over {@link copyTables}.
+ */
+export async function dropCopies(db: PossyncDB, keys: Key[]): Promise<void> {
+  if (keys.length === 0) return;
+  await db.records.bulkDelete(keys as [string, string][]);
+  const packed = await packedKeys(db);
+  const byPack = new Map<number, Set<string>>();
+  for (const key of keys) {
+    const pack = packed.get(keyOf(key));
+    if (pack !== undefined) (byPack.get(pack) ?? byPack.set(pack, new Set()).get(pack)!).add(key[1]);
+  }
+  if (byPack.size === 0) return;
+  for (const [id, dropped] of byPack) {
+    const { table_name: table, rows } = (await db.packs.get(id))!;
+    const kept = rows.filter((row) => !dropped.has(row.record_id));
+    await Promise.all([db.packs.delete(id), db.packIds.delete(id), db.packTerms.delete(id)]);
+    if (kept.length === 0) continue;
+    await db.packs.add({ pack: id, table_name: table, rows: kept });
+    await db.packIds.add({ pack: id, table_name: table, ids: kept.map((r) => r.record_id).join(SEPARATOR) });
+    await addPackTerms(db, id, table, kept);
+  }
+  const generation = Number((await db.meta.get(META.packs))?.value ?? 0) + 1;
+  await db.meta.put({ key: META.packs, value: generation }); // every tab reads the packs again
+}

@@ -1,7 +1,8 @@
 /**
  * The device's IndexedDB database (through Dexie): its copy of the records (rows and packs,
  * `copies.ts`), the outbox of local edits not yet pushed, counter increments pushed but not
- * yet in the copy, edits the server refused, conflicts waiting for the user, and small
+ * yet in the copy, edits the server refused, conflicts waiting for the user, edits the
+ * server acknowledged (kept to push again after it lost them, `reconcile.ts`), and small
  * metadata (pull cursor, session, leader lease, whether the first full sync is done).
  */
 import { Dexie, type Table } from 'dexie';
@@ -105,6 +106,25 @@ export interface RejectedEntry extends OutboxEntry {
   rejected_at: string;
 }
 
+/** An edit the server acknowledged, as it was pushed: pushed again after a restore (`reconcile.ts`). */
+export interface AcknowledgedEdit extends Omit<OutboxEntry, 'seq' | 'attempts' | 'last_error' | 'counted'> {
+  seq?: number;
+  /** When the server's answer came (ms since the epoch). */
+  acknowledged_at: number;
+}
+
+/** The ids of a table's records a replacing resync has not seen yet (as held when it began). */
+export interface Unseen {
+  table_name: string;
+  ids: string[];
+}
+
+/** The records (`keyOf`) one page of a replacing resync brought. */
+export interface SeenPage {
+  page?: number;
+  keys: string[];
+}
+
 /** A conflict the server reported, kept until the user resolves it. */
 export interface StoredConflict {
   table_name: string;
@@ -133,6 +153,9 @@ export class PossyncDB extends Dexie {
   packs!: Table<Pack, number>;
   packIds!: Table<PackIds, number>;
   packTerms!: Table<PackTerms, number>;
+  acknowledged!: Table<AcknowledgedEdit, number>;
+  unseen!: Table<Unseen, string>;
+  seen!: Table<SeenPage, number>;
 
   constructor(
     name: string,
@@ -157,6 +180,10 @@ export class PossyncDB extends Dexie {
     this.version(4).stores({ packs: '++pack, table_name', packIds: 'pack' });
     // Local queries (`indexes.ts`): the index terms of rows, and of packs (`packedTerms.ts`).
     this.version(5).stores({ records: '[table_name+record_id], *terms', packTerms: 'pack, table_name' });
+    // Reconcile after a restore (`reconcile.ts`): acknowledged edits, and what a replacing
+    // resync has yet to see. New tables only: nothing to carry over (edits acknowledged
+    // before the upgrade were not kept).
+    this.version(6).stores({ acknowledged: '++seq, acknowledged_at', unseen: 'table_name', seen: '++page' });
     this.use(indexes.middleware());
   }
 }
@@ -223,4 +250,6 @@ export const META = {
   packs: 'packs_generation',
   /** The index spec the stored terms were made with (`Indexes.key`). */
   indexes: 'indexes',
+  /** Set while a resync replaces the copy with the server's (`reconcile.ts`). */
+  replacing: 'replacing',
 } as const;

@@ -7,6 +7,7 @@
 import { copyTables } from './copies.js';
 import { META, type PossyncDB } from './db.js';
 import { PendingEditsError } from './errors.js';
+import { reconcileTables } from './reconcile.js';
 import type { UserInfo } from './types.js';
 
 /** The scope a user's token syncs: `client:branch`, or `client:*` for a super admin. */
@@ -34,8 +35,9 @@ export async function takeOver(db: PossyncDB, user: UserInfo | undefined): Promi
 }
 
 /**
- * Forgets the device's data (copies, refused edits, conflicts, cursor, first sync): only when
- * no edit is queued, else throws `PendingEditsError` and changes nothing.
+ * Forgets the device's data (copies, refused edits, conflicts, acknowledged edits, cursor,
+ * first sync): only when no edit is queued, else throws `PendingEditsError` and changes
+ * nothing.
  */
 export async function wipeData(db: PossyncDB): Promise<void> {
   await db.transaction('rw', [...wipedTables(db), db.outbox], async () => {
@@ -43,9 +45,10 @@ export async function wipeData(db: PossyncDB): Promise<void> {
     if (pending > 0) throw new PendingEditsError(pending);
     await Promise.all(wipedTables(db).filter((t) => t !== db.meta).map((t) => t.clear()));
     const generation = Number((await db.meta.get(META.packs))?.value ?? 0) + 1;
-    await db.meta.bulkDelete([META.cursor, META.firstSyncDone, META.lastSyncAt, META.scope]);
+    await db.meta.bulkDelete([META.cursor, META.firstSyncDone, META.lastSyncAt, META.scope, META.replacing]);
     await db.meta.put({ key: META.packs, value: generation }); // other tabs read the packs again
   });
 }
 
-const wipedTables = (db: PossyncDB) => [...copyTables(db), db.rejected, db.conflicts, db.sentIncrements];
+// The acknowledged edits too: another scope's server must never get them again.
+const wipedTables = (db: PossyncDB) => [...copyTables(db), db.rejected, db.conflicts, db.sentIncrements, ...reconcileTables(db)];

@@ -5,7 +5,7 @@
  */
 import { copiesOf, copyTables, PACK_ROWS, packedKeys, packNew } from './copies.js';
 import { countersOf, dropHeld, isDataEdit } from './counters.js';
-import { keyOf, type LocalRecord, type PossyncDB, type RecordData } from './db.js';
+import { keyOf, type LocalRecord, type PossyncDB, type RecordData, type ServerBase } from './db.js';
 import type { Change } from './types.js';
 
 /** A server change in the shape every source (pull, event, conflict) is turned into. */
@@ -13,6 +13,13 @@ export type ServerChange = Pick<
   Change,
   'table_name' | 'record_id' | 'is_deleted' | 'sync_version' | 'server_updated_at'
 > & { data: unknown };
+
+/**
+ * Which server changes replace a held copy: `newer` versions only (pulls, events), or any
+ * that differs from it (a resync after the server lost changes, whose versions start over:
+ * `reconcile.ts`).
+ */
+export type Overwrite = 'newer' | 'always';
 
 /**
  * Server changes written per IndexedDB round. Issuing a request costs Chromium's main thread
@@ -32,7 +39,7 @@ const SLICE = 250;
  * back mostly held, as in a resync of a full store). Each slice of {@link SLICE} is one
  * main-thread task. Returns the tables whose local records changed.
  */
-export async function applyServerChanges(db: PossyncDB, changes: ServerChange[]): Promise<Set<string>> {
+export async function applyServerChanges(db: PossyncDB, changes: ServerChange[], overwrite: Overwrite = 'newer'): Promise<Set<string>> {
   const touched = new Set<string>();
   if (changes.length === 0) return touched;
   await db.transaction('rw', [...copyTables(db), db.outbox, db.sentIncrements], async () => {
@@ -51,7 +58,7 @@ export async function applyServerChanges(db: PossyncDB, changes: ServerChange[])
       const rowsOnly = slice.filter((c) => !inPacks.has(c));
       const held = new Set(readFirst ? rowsOnly : await addNew(db, rowsOnly, touched));
       const merging = slice.filter((c) => inPacks.has(c) || held.has(c));
-      const found: number = merging.length > 0 ? await mergeHeld(db, merging, touched, packed) : 0;
+      const found: number = merging.length > 0 ? await mergeHeld(db, merging, touched, packed, overwrite) : 0;
       readFirst = found > slice.length / 2;
     }
   });
@@ -76,7 +83,13 @@ async function addNew(db: PossyncDB, changes: ServerChange[], touched: Set<strin
  * Merges changes by what the device holds: three requests (read, outbox, write) for all.
  * Returns how many of their records it held.
  */
-async function mergeHeld(db: PossyncDB, changes: ServerChange[], touched: Set<string>, packed: Map<string, number>): Promise<number> {
+async function mergeHeld(
+  db: PossyncDB,
+  changes: ServerChange[],
+  touched: Set<string>,
+  packed: Map<string, number>,
+  overwrite: Overwrite,
+): Promise<number> {
   const keys = changes.map((c): [string, string] => [c.table_name, c.record_id]);
   const found = await copiesOf(db, keys, packed);
   const current = new Map(keys.map((key, i) => [keyOf(key), found[i]]));
@@ -92,7 +105,7 @@ async function mergeHeld(db: PossyncDB, changes: ServerChange[], touched: Set<st
   const writes = new Map<string, LocalRecord>();
   for (const change of changes) {
     const key = keyOf([change.table_name, change.record_id]);
-    const next = merged(current.get(key), change, queued.has(key));
+    const next = merged(current.get(key), change, queued.has(key), overwrite);
     if (!next) continue;
     current.set(key, next.row);
     writes.set(key, next.row);
@@ -105,17 +118,33 @@ async function mergeHeld(db: PossyncDB, changes: ServerChange[], touched: Set<st
   return found.filter(Boolean).length;
 }
 
+/** Whether a held server state keeps `change` out: as new or newer, or (`always`) the same. */
+function keeps(held: ServerBase | null | undefined, change: ServerChange, overwrite: Overwrite): boolean {
+  if (overwrite === 'newer') return (held?.sync_version ?? 0) >= change.sync_version;
+  return (
+    !!held &&
+    held.sync_version === change.sync_version &&
+    held.is_deleted === change.is_deleted &&
+    JSON.stringify(held.data) === JSON.stringify(change.data ?? null)
+  );
+}
+
 /**
  * The record after `change`, or nothing to write. With an edit queued only the edit's base
- * moves (the local record is unchanged); otherwise a newer `sync_version` replaces it.
+ * moves (the local record is unchanged); otherwise the change replaces it as `overwrite` says.
  */
-function merged(current: LocalRecord | undefined, change: ServerChange, queued: boolean): { row: LocalRecord; changed: boolean } | null {
+function merged(
+  current: LocalRecord | undefined,
+  change: ServerChange,
+  queued: boolean,
+  overwrite: Overwrite = 'newer',
+): { row: LocalRecord; changed: boolean } | null {
   const data = (change.data ?? null) as RecordData | null;
   if (queued) {
-    if (!current || (current.base?.sync_version ?? 0) >= change.sync_version) return null;
+    if (!current || keeps(current.base, change, overwrite)) return null;
     return { row: { ...current, base: { data, is_deleted: change.is_deleted, sync_version: change.sync_version } }, changed: false };
   }
-  if (current && current.sync_version >= change.sync_version) return null;
+  if (current && keeps(current, change, overwrite)) return null;
   const row: LocalRecord = {
     table_name: change.table_name,
     record_id: change.record_id,

@@ -3,7 +3,9 @@
  * small pages; far behind (a first sync, a resync, a page that came back full) it takes
  * large ones and asks for the next page while it stores the one it has. Each page is stored
  * with its cursor in one transaction. A catch-up reports its progress, and the first pull
- * that reaches the head marks the first full sync done (kept in IndexedDB).
+ * that reaches the head marks the first full sync done (kept in IndexedDB). A cursor the
+ * server refuses (410: restored, failed over or compacted) starts a reconcile
+ * (`reconcile.ts`).
  */
 import { HttpError } from './errors.js';
 import type { HttpClient } from './HttpClient.js';
@@ -34,8 +36,9 @@ export const tablesKey = (tables: readonly string[] | undefined) => tables?.join
 
 /**
  * Pulls every change from the stored cursor (`LocalStore.useTables` dropped it if it covers
- * other tables); a 410 `resync_required` drops the cursor and pulls from scratch. Returns
- * the changes pulled.
+ * other tables). A 410 `resync_required` queues the edits the server acknowledged again,
+ * pushes them (`pushQueued`) and pulls from scratch, replacing the copy. Returns the
+ * changes pulled.
  */
 export async function pullScope(
   http: HttpClient,
@@ -43,6 +46,7 @@ export async function pullScope(
   settings: PullSettings,
   firstSyncDone: boolean,
   report: (progress: SyncProgress) => void,
+  pushQueued: () => Promise<unknown>,
 ): Promise<number> {
   const request = pageRequester(http, settings);
   let cursor = await store.cursor();
@@ -60,7 +64,10 @@ export async function pullScope(
       } catch (err) {
         if (!(err instanceof HttpError && err.status === 410 && resyncs < 3)) throw err;
         resyncs += 1;
-        await store.dropCursor();
+        // The server lost changes (a restore, a promoted replica) or compacted them: what it
+        // acknowledged and lost goes back to it, then the copy becomes its.
+        await store.reconcile(settings.tables);
+        await pushQueued();
         catchingUp = true;
         next = request((cursor = undefined), true);
         continue;
@@ -68,7 +75,7 @@ export async function pullScope(
       if (page.next_cursor) cursor = page.next_cursor;
       // The next page is on its way while this one is stored.
       if (page.has_more) next = request(cursor, true);
-      await store.applyPage(page.changes, page.next_cursor, !page.has_more && !firstSyncDone);
+      await store.applyPage(page.changes, page.next_cursor, !page.has_more);
       pulled += page.changes.length;
       const done = firstSyncDone || !page.has_more;
       catchingUp ||= page.has_more;

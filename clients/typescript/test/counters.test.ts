@@ -231,7 +231,7 @@ describe('increments on the device', () => {
     old.close();
     const db = openDatabase(name);
     await db.open();
-    expect(db.verno).toBe(5);
+    expect(db.verno).toBe(6);
     expect(await db.outbox.count()).toBe(1);
     expect(await db.sentIncrements.count()).toBe(0);
     db.close();

@@ -14,6 +14,9 @@ function addUp(data: any, increments: Record<string, number>): any {
   return next;
 }
 
+/** What `FakeIngest.backup` keeps. */
+export type Backup = Pick<FakeIngest, 'log' | 'rows' | 'editIds' | 'made'>;
+
 export interface Call {
   method: string;
   path: string;
@@ -42,6 +45,32 @@ export class FakeIngest {
   resyncBelow = 0;
   /** Edit ids applied (an edit with a known id is applied at most once). */
   editIds = new Map<string, number>();
+  /** Data edits applied, by device, record, time and content: pushed again, they are retries. */
+  made = new Set<string>();
+  /** The database's epoch: a restore gives it a new one, and cursors of another get a 410. */
+  epoch = 0;
+
+  /** A copy of the database as a backup takes it (`restore` puts it back). */
+  backup(): Backup {
+    return structuredClone({ log: this.log, rows: this.rows, editIds: this.editIds, made: this.made });
+  }
+
+  /** Restores `backup` with a new epoch: every change since it is lost. */
+  restore(backup: Backup): void {
+    Object.assign(this, structuredClone(backup));
+    this.epoch += 1;
+  }
+
+  /** The cursor after `index` changes of the log (epoch 0: the index alone, as tests expect). */
+  private cursorAt(index: number): string {
+    return this.epoch === 0 ? String(index) : `${this.epoch}:${index}`;
+  }
+
+  /** The log index a cursor stands for; undefined when it is of another epoch. */
+  private position(cursor: string): number | undefined {
+    const [epoch, index] = cursor.includes(':') ? cursor.split(':') : ['0', cursor];
+    return Number(epoch) === this.epoch ? Number(index) : undefined;
+  }
 
   fetch = async (input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> => {
     const url = new URL(String(input));
@@ -158,6 +187,12 @@ export class FakeIngest {
           answer.versions!.push({ index, sync_version: change.sync_version });
           return;
         }
+        const made = [body.device_id, key, record.local_updated_at, JSON.stringify(record.data), record.is_deleted].join('|');
+        if (current && !record.increments && this.made.has(made)) {
+          answer.synced_count += 1; // a retry: nothing changes
+          answer.versions!.push({ index, sync_version: current.sync_version });
+          return;
+        }
         if (current && current.device !== body.device_id && record.base_version !== current.sync_version) {
           answer.conflicts.push({
             table_name: record.table_name,
@@ -185,6 +220,7 @@ export class FakeIngest {
         };
         this.rows.set(key, { ...change, device: body.device_id });
         this.log.push(change);
+        this.made.add(made);
         answer.synced_count += 1;
         answer.versions!.push({ index, sync_version: change.sync_version });
       });
@@ -193,7 +229,7 @@ export class FakeIngest {
     if (url.pathname === '/api/sync/pull-changes') {
       const cursor = url.searchParams.get('cursor');
       const limit = Number(url.searchParams.get('limit') ?? 100);
-      const from = cursor ? Number(cursor) : 0;
+      const from = cursor ? this.position(cursor) ?? -1 : 0;
       if (cursor && from < this.resyncBelow) return error(410, 'resync_required', 'pull from scratch');
       const tables = url.searchParams.get('tables')?.split(',');
       const changes: Change[] = [];
@@ -202,7 +238,7 @@ export class FakeIngest {
         const change = this.log[next++]!;
         if (!tables || tables.includes(change.table_name)) changes.push(change);
       }
-      return json({ changes, has_more: next < this.log.length, next_cursor: this.log.length ? String(next) : null });
+      return json({ changes, has_more: next < this.log.length, next_cursor: this.log.length ? this.cursorAt(next) : null });
     }
     if (url.pathname === '/api/sync/checksums') {
       const cursor = url.searchParams.get('cursor');
@@ -211,7 +247,7 @@ export class FakeIngest {
         const sum = sums.get(table_name) ?? { count: 0, checksum: 0 };
         return { table_name, record_count: sum.count, checksum: sum.checksum };
       });
-      const changed_since_cursor = cursor === null ? null : Number(cursor) < this.log.length;
+      const changed_since_cursor = cursor === null ? null : (this.position(cursor) ?? -1) < this.log.length;
       return json({ changed_since_cursor, tables });
     }
     if (url.pathname === '/api/sync/resolve-conflict') {

@@ -80,5 +80,6 @@ describe('a till changing hands', () => {
     expect(e.status.auth).toBe('logged_out');
     expect(await e.get('products', 'p1')).toBeUndefined();
     expect(await e.get('products', 'sold')).toBeUndefined();
+    expect(await e.db.acknowledged.count(), 'never pushed again to whoever logs in next').toBe(0);
   });
 });

@@ -187,7 +187,7 @@ describe('pages of many changes', () => {
     const db = openDatabase(name);
     const store = new LocalStore(db);
     expect((await store.list('products')).map((r) => r.record_id)).toEqual(['kept']);
-    expect(db.verno).toBe(5);
+    expect(db.verno).toBe(6);
     expect(db.records.schema.indexes.map((i) => i.name)).toEqual(['terms']);
     db.close();
   });
