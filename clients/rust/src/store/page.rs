@@ -64,9 +64,10 @@ impl Store {
     ) -> sqlx::Result<u64> {
         let mut tx = self.pool.begin().await?;
         let replacing = reconcile::replacing(&mut tx).await?;
-        let overwrite = match replacing {
-            true => Overwrite::Always,
-            false => Overwrite::Newer,
+        let overwrite = if replacing {
+            Overwrite::Always
+        } else {
+            Overwrite::Newer
         };
         let applied = upsert(&mut tx, changes, overwrite).await?;
         if replacing {

@@ -41,23 +41,26 @@ pub(super) async fn keep_acknowledged(
     refused: &[(usize, String)],
 ) -> sqlx::Result<()> {
     let now = chrono::Utc::now();
-    let mut query = QueryBuilder::<Sqlite>::new(format!(
-        "INSERT INTO acknowledged ({EDIT_COLUMNS}, acknowledged_at) SELECT {EDIT_COLUMNS}, "
-    ));
-    query
-        .push_bind(now.to_rfc3339())
-        .push(" FROM outbox WHERE seq IN (");
-    let mut seqs = query.separated(", ");
-    let taken = pushed
+    let taken: Vec<i64> = pushed
         .iter()
         .enumerate()
-        .filter(|(index, _)| !refused.iter().any(|(refused, _)| refused == index));
-    for (_, queued) in taken {
-        seqs.push_bind(queued.seq);
+        .filter(|(index, _)| !refused.iter().any(|(refused, _)| refused == index))
+        .map(|(_, queued)| queued.seq)
+        .collect();
+    if !taken.is_empty() {
+        let mut query = QueryBuilder::<Sqlite>::new(format!(
+            "INSERT INTO acknowledged ({EDIT_COLUMNS}, acknowledged_at) SELECT {EDIT_COLUMNS}, "
+        ));
+        query
+            .push_bind(now.to_rfc3339())
+            .push(" FROM outbox WHERE seq IN (");
+        let mut seqs = query.separated(", ");
+        for seq in taken {
+            seqs.push_bind(seq);
+        }
+        query.push(") ORDER BY seq");
+        query.build().execute(&mut *tx).await?;
     }
-    seqs.push_bind(-1); // never empty
-    query.push(") ORDER BY seq");
-    query.build().execute(&mut *tx).await?;
     sqlx::query("DELETE FROM acknowledged WHERE acknowledged_at < ?")
         .bind((now - REPLAY_WINDOW).to_rfc3339())
         .execute(&mut *tx)
