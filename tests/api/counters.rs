@@ -68,6 +68,30 @@ async fn two_tills_that_each_sell_one_from_ten_leave_eight() {
 }
 
 #[tokio::test]
+async fn a_push_sent_again_after_another_tills_sale_does_not_set_the_stock_back() {
+    // Till A sets the stock; its answer is lost. Till B sells 5. A sends the same push again.
+    let (app, _, token) = setup().await;
+    app.push(&token, "till-a", json!([stock("s1", 100)])).await;
+    app.push(&token, "till-b", json!([sale("s1", "b-1", -5, 1)]))
+        .await;
+
+    let again = app.push(&token, "till-a", json!([stock("s1", 100)])).await;
+    assert_eq!(again["synced_count"], 1, "{again}");
+    let (data, version) = current(&app, &token, "s1").await;
+    assert_eq!(data["quantity"], 95, "B's sale is kept");
+    assert_eq!(version, 2);
+
+    let later = json!([{"table_name": "product_stock", "record_id": "s1",
+        "local_updated_at": "2025-12-07T10:31:00Z", "data": {"product_id": "tea", "quantity": 90}}]);
+    app.push(&token, "till-a", later).await;
+    assert_eq!(
+        current(&app, &token, "s1").await.0["quantity"],
+        90,
+        "a later count applies"
+    );
+}
+
+#[tokio::test]
 async fn an_edit_pushed_again_in_later_batches_in_one_batch_and_at_once_applies_once() {
     let (app, _, token) = setup().await;
     app.push(&token, "back-office", json!([stock("s1", 100)]))
@@ -152,9 +176,11 @@ async fn data_that_leaves_a_counter_out_keeps_it_and_data_that_holds_it_sets_it(
     app.push(&token, "back-office", json!([moved])).await;
     assert_eq!(current(&app, &token, "s1").await.0["quantity"], 6);
 
-    // A stock count sets the counter by value; later increments add to the count.
+    // A stock count sets the counter by value; later increments add to the count. (A count
+    // claiming the very time of the device's earlier edit would be taken for its retry.)
     let mut count = stock("s1", 40);
     count["base_version"] = json!(3);
+    count["local_updated_at"] = json!("2025-12-07T10:31:00Z");
     app.push(&token, "back-office", json!([count])).await;
     app.push(&token, "till-a", json!([sale("s1", "a-2", -1, 3)]))
         .await;

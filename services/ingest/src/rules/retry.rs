@@ -5,6 +5,10 @@
 //! - An edit whose device clock ran ahead counted as made when it first arrived (its time is
 //!   clamped to its arrival); its retry arrives later, so over another device's edit made
 //!   since, the rules would see the retry as newer and apply it again.
+//! - An edit whose record its device still holds the last version of, at the same time, but
+//!   with other content (another device's increments moved a counter since, or a restore
+//!   brought back the edit and its device replays it): rule 2 sees other content and the
+//!   rules would apply it again, setting the counters back.
 //! - An edit that conflicts with another device's edit made after it first applied was
 //!   already synced: answered unchanged, never a conflict.
 
@@ -20,9 +24,10 @@ pub fn device_of<'a>(job: &Job<'a>) -> Option<&'a str> {
     job.author.device.filter(|_| job.mode == Mode::Sync)
 }
 
-/// The indices of the job's edits that may be retries of an edit made ahead of the server's
-/// clock: their time is after `now` and another device wrote the record last.
-pub fn ahead_of_time(
+/// The indices of the job's edits the rules alone could apply again: made ahead of the
+/// server's clock (their time is after `now`) over a record another device wrote last, or
+/// of the same time as the record's last version by this device.
+pub fn may_repeat(
     job: &Job<'_>,
     current: &HashMap<Key, StoredRecord>,
     now: DateTime<Utc>,
@@ -34,10 +39,14 @@ pub fn ahead_of_time(
         .iter()
         .enumerate()
         .filter(|(_, edit)| {
-            edit.local_updated_at > now
-                && current
-                    .get(&edit.key())
-                    .is_some_and(|record| record.updated_by_device.as_deref() != Some(device))
+            current.get(&edit.key()).is_some_and(|record| {
+                let by_this_device = record.updated_by_device.as_deref() == Some(device);
+                if by_this_device {
+                    record.local_updated_at == edit.local_updated_at
+                } else {
+                    edit.local_updated_at > now
+                }
+            })
         })
         .map(|(index, _)| index)
         .collect()

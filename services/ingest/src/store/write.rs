@@ -186,9 +186,9 @@ async fn decide_jobs<'a>(
             outcomes.push(Err(refusal));
             continue;
         }
-        let ahead = retry::ahead_of_time(job, &batch.current, now);
-        let made = made_before(tx, job, &ahead).await?;
-        let mut decided = batch.decide(job, &retry::made_again(job.edits, &ahead, &made));
+        let repeats = retry::may_repeat(job, &batch.current, now);
+        let made = made_before(tx, job, &repeats).await?;
+        let mut decided = batch.decide(job, &retry::made_again(job.edits, &repeats, &made));
         let conflicted = retry::conflicted(job, &decided);
         let made = made_before(tx, job, &conflicted).await?;
         retry::settle_conflicts(job.edits, &mut decided, &made);

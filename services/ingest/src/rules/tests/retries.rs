@@ -42,7 +42,7 @@ fn a_retry_of_an_edit_made_ahead_of_time_is_recognised_from_what_its_device_made
     let current = [(crate::record::key_of(&by_b), by_b.clone())]
         .into_iter()
         .collect();
-    let candidates = retry::ahead_of_time(&job, &current, at(NOW));
+    let candidates = retry::may_repeat(&job, &current, at(NOW));
     assert_eq!(candidates, [0]);
     assert_eq!(
         retry::records_of(job.edits, &candidates),
@@ -81,7 +81,7 @@ fn only_pushes_of_a_device_have_retries() {
         ..push(till("till-a"), &edit)
     };
     for job in [forced, anonymous] {
-        assert!(retry::ahead_of_time(&job, &current, at(NOW)).is_empty());
+        assert!(retry::may_repeat(&job, &current, at(NOW)).is_empty());
         let conflict = [Outcome::Conflict(stored(&edit[0], json!({}), 1, 0, "x"))];
         assert!(retry::conflicted(&job, &conflict).is_empty());
     }
@@ -118,4 +118,45 @@ fn a_retry_is_recognised_whatever_its_counters_say() {
     let mut deleted = sent.clone();
     deleted.is_deleted = true;
     assert_ne!(retry::made_edit(&sent), retry::made_edit(&deleted));
+}
+
+#[test]
+fn a_retry_over_another_devices_increment_is_recognised_from_what_its_device_made() {
+    // Till A set the stock to 100 at 10:10 (answer lost); till B sold 5 since: the record is
+    // still A's version of 10:10 but holds 95. A's retry must not set it back to 100.
+    let mut set = stock_edit(Some(json!({"product_id": "p-1", "quantity": 100})), 0, 10);
+    set.increments.clear();
+    let retry_of_a = [set];
+    let counted = stored(
+        &retry_of_a[0],
+        json!({"product_id": "p-1", "quantity": 95}),
+        2,
+        10,
+        "till-a",
+    );
+    let job = push(till("till-a"), &retry_of_a);
+    let current = [(crate::record::key_of(&counted), counted.clone())]
+        .into_iter()
+        .collect();
+    let candidates = retry::may_repeat(&job, &current, at(NOW));
+    assert_eq!(candidates, [0]);
+
+    let (outcome, applied) = decide_one(std::slice::from_ref(&counted), job);
+    assert_eq!(name(&outcome), "applied", "the rules alone set it back");
+    assert_eq!(applied[0].data["quantity"], 100);
+
+    let made: HashSet<MadeEdit> = HashSet::from([retry::made_edit(&retry_of_a[0])]);
+    let retried = retry::made_again(job.edits, &candidates, &made);
+    let mut batch = Batch::new(current.clone(), HashSet::new(), 100, at(NOW));
+    let outcomes = batch.decide(&job, &retried);
+    assert_eq!(name(&outcomes[0]), "unchanged");
+    assert!(batch.applied.is_empty());
+
+    let mut later = retry_of_a[0].clone();
+    later.local_updated_at = at(11);
+    let later = [later];
+    assert!(
+        retry::may_repeat(&push(till("till-a"), &later), &current, at(NOW)).is_empty(),
+        "a later edit of its own is no retry"
+    );
 }
