@@ -22,6 +22,7 @@ mod exactness;
 mod fanout_close_codes;
 mod fanout_drain;
 mod fanout_limits;
+mod fanout_partition;
 mod fanout_rooms;
 mod fanout_upgrade;
 mod fuzz_counters;

@@ -9,6 +9,7 @@
 //! - [`hub`]: rooms, members and the NATS subscriptions that feed them.
 //! - [`recent`]: the message ids a room relayed lately (a retried publish goes out once).
 //! - [`monitor`]: resync requests when NATS may have dropped events.
+//! - [`handover`]: devices sent to other replicas when this one is cut from NATS.
 //! - [`state`]: what every handler shares.
 //!
 //! [`Application::build`] binds, [`Application::run_until_stopped`] serves and drains.
@@ -17,6 +18,7 @@ pub mod closing;
 pub mod config;
 pub mod connection;
 pub mod devices;
+pub mod handover;
 pub mod hub;
 pub mod monitor;
 pub mod recent;
@@ -150,6 +152,7 @@ impl Application {
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         tracing::info!(addr = %self.local_addr(), "fanout listening");
         tokio::spawn(watch_mysql(self.state.clone(), shutdown.clone()));
+        tokio::spawn(handover::watch(self.state.clone(), shutdown.clone()));
         let state = self.state.clone();
         let drained = async move {
             shutdown.cancelled().await;

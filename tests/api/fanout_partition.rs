@@ -1,0 +1,77 @@
+//! A fanout replica cut from NATS while ingest still publishes hands its devices over (1001,
+//! so they reconnect to a replica that relays); when NATS is down for everyone, devices stay
+//! and are told to resync once it is back.
+
+use std::time::Duration;
+
+use possync_tests::{Seen, Tenant, TestFanout, TestIngest, TestNats};
+use serde_json::json;
+use shared::token::Role;
+
+fn invoice(id: String) -> serde_json::Value {
+    json!([{"table_name": "invoices", "record_id": id, "data": {"total": 1}, "local_updated_at": "2025-12-07T10:30:00Z"}])
+}
+
+#[tokio::test]
+async fn a_replica_cut_from_nats_while_others_publish_closes_its_devices_with_1001() {
+    let app = TestIngest::spawn().await;
+    let shop = Tenant::seed(&app, "shop").await;
+    let mut cut_off = TestNats::start().await;
+    let url = cut_off.url();
+    let fanout = TestFanout::spawn_with(&app, |c| c.nats.nats_url = url.clone()).await;
+    let token = shop.token(&app, 0, Role::Cashier);
+    let mut device = fanout.connect(&token, "till-1").await;
+
+    cut_off.kill();
+    let pushes = tokio::spawn(async move {
+        for n in 0..40 {
+            app.push(&token, "till-w", invoice(format!("during-{n}")))
+                .await;
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        app
+    });
+    let closed = device.next(Duration::from_secs(12)).await;
+    pushes.abort();
+    assert!(
+        matches!(closed, Seen::Closed(Some(1001))),
+        "handed over with going away, not {closed:?}"
+    );
+}
+
+#[tokio::test]
+async fn devices_stay_on_a_replica_when_nats_is_down_for_everyone_and_are_told_to_resync() {
+    let mut nats = TestNats::start().await;
+    let url = nats.url();
+    let app = TestIngest::spawn_with(|c| c.nats.nats_url = url.clone()).await;
+    let shop = Tenant::seed(&app, "shop").await;
+    let fanout = TestFanout::spawn(&app).await;
+    let token = shop.token(&app, 0, Role::Cashier);
+    let mut device = fanout.connect(&token, "till-1").await;
+    app.push(&token, "till-w", invoice("before".into())).await;
+    assert_eq!(
+        device.expect_json(Duration::from_secs(5)).await["record_id"],
+        "before"
+    );
+
+    nats.kill();
+    for n in 0..24 {
+        app.push(&token, "till-w", invoice(format!("during-{n}")))
+            .await;
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let during = device.next(Duration::from_secs(2)).await;
+    assert!(
+        matches!(during, Seen::Nothing),
+        "still open and quiet 8 s into the outage, not {during:?}"
+    );
+    nats.restart().await;
+    let mut told_to_resync = false;
+    while let Seen::Json(message) = device.next(Duration::from_secs(10)).await {
+        if message["type"] == "resync" {
+            told_to_resync = true;
+            break;
+        }
+    }
+    assert!(told_to_resync, "told to resync once NATS was back");
+}
