@@ -7,9 +7,6 @@ use std::process::Command;
 
 use anyhow::{bail, Context};
 
-/// The nftables table the suite adds and deletes.
-const TABLE: &str = "possync_chaos";
-
 /// A TCP connection as (local port, peer port), both on 127.0.0.1.
 pub type Flow = (u16, u16);
 
@@ -32,24 +29,25 @@ pub fn flows_of(pid: u32, ports: &[u16]) -> anyhow::Result<Vec<Flow>> {
         .collect())
 }
 
-/// `nft`, through `sudo` for a user who is not root (as `scripts/deps.sh` installs).
-fn nft_command() -> Command {
+/// `program`, through `sudo` for a user who is not root (as `scripts/deps.sh` installs).
+pub fn as_root(program: &str) -> Command {
     let root = std::fs::read_to_string("/proc/self/status").is_ok_and(|status| {
         status
             .lines()
             .any(|line| line.starts_with("Uid:") && line.split_whitespace().nth(2) == Some("0"))
     });
     if root {
-        Command::new("nft")
+        Command::new(program)
     } else {
         let mut command = Command::new("sudo");
-        command.args(["-n", "nft"]);
+        command.args(["-n", program]);
         command
     }
 }
 
-fn nft(script: &str) -> anyhow::Result<()> {
-    let output = nft_command()
+/// Runs an nftables script.
+pub fn nft(script: &str) -> anyhow::Result<()> {
+    let output = as_root("nft")
         .args(["-f", "-"])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::null())
@@ -71,21 +69,37 @@ fn nft(script: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Drops every packet of `flows`, both ways, until [`heal`].
-pub fn drop_flows(flows: &[Flow]) -> anyhow::Result<()> {
+/// Adds table `table` whose output chain holds `rules`, one a line.
+pub fn add_table(table: &str, rules: &[String]) -> anyhow::Result<()> {
     let mut script = format!(
-        "table inet {TABLE} {{\n chain output {{ type filter hook output priority 0; policy accept;\n"
+        "table inet {table} {{\n chain output {{ type filter hook output priority 0; policy accept;\n"
     );
-    for (local, peer) in flows {
-        script.push_str(&format!(
-            "  tcp sport {local} tcp dport {peer} drop\n  tcp sport {peer} tcp dport {local} drop\n"
-        ));
+    for rule in rules {
+        script.push_str(&format!("  {rule}\n"));
     }
     script.push_str(" }\n}\n");
     nft(&script)
 }
 
-/// Deletes the suite's table (and so every rule it added).
-pub fn heal() -> anyhow::Result<()> {
-    nft(&format!("delete table inet {TABLE}\n"))
+/// The rules that drop every packet of `flows`, both ways.
+pub fn flow_rules(flows: &[Flow]) -> Vec<String> {
+    flows
+        .iter()
+        .flat_map(|(local, peer)| {
+            [
+                format!("tcp sport {local} tcp dport {peer} drop"),
+                format!("tcp sport {peer} tcp dport {local} drop"),
+            ]
+        })
+        .collect()
+}
+
+/// Drops every packet of `flows`, both ways, until [`heal`] of the same `table`.
+pub fn drop_flows(table: &str, flows: &[Flow]) -> anyhow::Result<()> {
+    add_table(table, &flow_rules(flows))
+}
+
+/// Deletes table `table` (and so every rule it added).
+pub fn heal(table: &str) -> anyhow::Result<()> {
+    nft(&format!("delete table inet {table}\n"))
 }

@@ -2,7 +2,8 @@
 //! (SIGSTOP) and let it go on (SIGCONT), or stop it cleanly (SIGTERM); the same to every
 //! process of a role at once for an outage (all of NATS), or to all but one (a NATS
 //! cluster without its majority); a rolling restart (SIGTERM one replica, start it again,
-//! wait until it is ready, then the next); or a process run with its clock minutes off. Single targets rotate over
+//! wait until it is ready, then the next); a process cut from a role's processes for the
+//! outage; or a process run with its clock minutes off. Single targets rotate over
 //! a role's processes; the single NATS faults hit the node that leads the stream then.
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -14,6 +15,7 @@ use serde::Serialize;
 
 use crate::blackhole;
 use crate::cluster::Cluster;
+use crate::partition;
 use crate::timeline::Timeline;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -35,6 +37,9 @@ enum Action {
     /// Its NATS connections black-holed (`blackhole`) for the outage: half-open until
     /// its client's pings find out.
     HalfOpen,
+    /// Cut from every process of this role (its connections and new ones: `partition`)
+    /// for the outage.
+    Partition(&'static str),
     /// Killed and started again with its clock this far off (libfaketime: `+5m`, `-5m`),
     /// for the outage; then killed and started again with the right time.
     Skew(&'static str),
@@ -53,7 +58,7 @@ const fn fault(name: &'static str, role: &'static str, action: Action) -> Fault 
 }
 
 /// Every fault, in the order a round runs them.
-pub const ALL: [Fault; 23] = [
+pub const ALL: [Fault; 26] = [
     fault("nats-leader-kill", "nats", Action::Kill),
     fault("ingest-kill", "ingest", Action::Kill),
     fault("fanout-kill", "fanout", Action::Kill),
@@ -72,6 +77,13 @@ pub const ALL: [Fault; 23] = [
     fault("nats-two-kill", "nats", Action::KillMost),
     fault("fanout-nats-halfopen", "fanout", Action::HalfOpen),
     fault("ingest-nats-halfopen", "ingest", Action::HalfOpen),
+    fault("ingest-nats-partition", "ingest", Action::Partition("nats")),
+    fault("fanout-nats-partition", "fanout", Action::Partition("nats")),
+    fault(
+        "replica-partition",
+        "mariadb-replica",
+        Action::Partition("mariadb-primary"),
+    ),
     fault("ingest-clock-ahead", "ingest", Action::Skew("+5m")),
     fault("ingest-clock-behind", "ingest", Action::Skew("-5m")),
     fault("janitor-clock-ahead", "janitor", Action::Skew("+5m")),
@@ -187,9 +199,21 @@ impl Injector {
                     )?);
                 }
                 anyhow::ensure!(!flows.is_empty(), "{target} holds no NATS connection");
-                blackhole::drop_flows(&flows)?;
+                let table = format!("possync_chaos_{}", fault.name.replace('-', "_"));
+                blackhole::drop_flows(&table, &flows)?;
                 tokio::time::sleep(durations.outage).await;
-                blackhole::heal()?;
+                blackhole::heal(&table)?;
+            }
+            Action::Partition(from) => {
+                let ports: Vec<u16> = self
+                    .cluster
+                    .of_role(from)
+                    .map(|(_, p)| p.listed.port)
+                    .collect();
+                let pid = self.cluster.processes[targets[0]].listed.pid;
+                let cut = partition::cut(pid, &ports, &fault.name.replace('-', "_"))?;
+                tokio::time::sleep(durations.outage).await;
+                cut.heal()?;
             }
             Action::Skew(offset) => {
                 let skewed = faketime(offset)?;

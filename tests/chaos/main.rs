@@ -7,10 +7,12 @@
 //! Exits 1 when a check fails. `scripts/run-chaos.sh` starts the cluster and runs it.
 //!
 //! Layout: [`cluster`] (the processes and their faults), [`faults`], [`blackhole`]
-//! (half-open connections with nftables), [`tenants`], [`fleet`]
+//! (half-open connections with nftables), [`partition`] (lasting ones, with a cgroup),
+//! [`tenants`], [`fleet`]
 //! (client-crate tills), [`probe`] (the write probe), [`watchers`] (devices holding a
 //! socket), [`session`], [`timeline`], [`check`], [`report`], [`verdicts`] (what each kind of
-//! fault must keep), [`alerts`] (which fired), [`affinity`] (replicas per room).
+//! fault must keep), [`alerts`] (which fired), [`affinity`] (replicas per room), [`replica`]
+//! (the MariaDB replica caught up).
 
 mod affinity;
 mod alerts;
@@ -19,7 +21,9 @@ mod check;
 mod cluster;
 mod faults;
 mod fleet;
+mod partition;
 mod probe;
+mod replica;
 mod report;
 mod session;
 mod tenants;
@@ -350,6 +354,12 @@ async fn run(args: Args) -> anyhow::Result<bool> {
             watched.len(),
             &unexplained[..unexplained.len().min(10)]
         ),
+    );
+    let (replicated, seen) =
+        replica::caught_up(&injector.cluster, &pool, Duration::from_secs(60)).await?;
+    verdict.check(
+        replicated,
+        format!("the MariaDB replica applied everything the primary logged within 60 s: {seen}"),
     );
     let late: u64 = watched.iter().map(|w| w.late).sum();
     let missed: u64 = watched.iter().flat_map(|w| &w.missed).map(|(_, n)| n).sum();

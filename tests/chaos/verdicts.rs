@@ -4,8 +4,11 @@
 //! back by themselves; a rolling restart brings back every device it disconnected, none
 //! goes without events for longer than the drain and its first reconnect wait (plus 5 s
 //! for the catch-up), and no 100 ms sees more reconnects than a drain step closes; a NATS
-//! connection gone half-open costs devices at most three NATS pings and a reconnect.
+//! connection gone half-open costs devices at most three NATS pings and a reconnect; a
+//! fanout replica cut from NATS hands its devices over within its pings and the handover;
+//! a partition between ingest and NATS, or the replica and the primary, refuses no push.
 
+use fanout::handover::HANDOVER_AFTER;
 use shared::config::NATS_PING_INTERVAL;
 
 use crate::check::Verdict;
@@ -32,10 +35,14 @@ pub fn of_faults(
     for (fault, report) in injected.iter().zip(reports) {
         let name = fault.fault;
         match name {
-            "nats-all-kill" | "nats-all-pause" | "nats-two-kill" => verdict.check(
+            "nats-all-kill"
+            | "nats-all-pause"
+            | "nats-two-kill"
+            | "ingest-nats-partition"
+            | "replica-partition" => verdict.check(
                 report.refused_writes == 0,
                 format!(
-                    "{name}: pushes through the balancer kept succeeding with NATS down ({} refused)",
+                    "{name}: pushes through the balancer kept succeeding ({} refused)",
                     report.refused_writes
                 ),
             ),
@@ -84,6 +91,31 @@ pub fn of_faults(
                     report.delivery_gap_max_ms <= allowed,
                     format!(
                         "{name}: the longest a device went without events, {:.0} ms, is within three NATS pings and a reconnect ({allowed:.0} ms)",
+                        report.delivery_gap_max_ms
+                    ),
+                );
+            }
+            "fanout-nats-partition" => {
+                verdict.check(
+                    report.disconnected > 0 && report.reconnected == report.disconnected,
+                    format!(
+                        "{name}: the cut replica handed its devices over, {} of {} came back",
+                        report.reconnected, report.disconnected
+                    ),
+                );
+                // Pings find the loss, the replica waits for NATS, looks every second, then
+                // drains; the devices reconnect elsewhere and catch up.
+                let steps = report.disconnected.div_ceil(drain.batch.max(1)) as f64;
+                let allowed = 3.0 * NATS_PING_INTERVAL.as_secs_f64() * 1000.0
+                    + HANDOVER_AFTER.as_secs_f64() * 1000.0
+                    + 1_000.0
+                    + steps * drain.pause_ms
+                    + FIRST_RECONNECT_WAIT_MS
+                    + 5_000.0;
+                verdict.check(
+                    report.delivery_gap_max_ms <= allowed,
+                    format!(
+                        "{name}: the longest a device went without events, {:.0} ms, is within three NATS pings, the handover and a reconnect ({allowed:.0} ms)",
                         report.delivery_gap_max_ms
                     ),
                 );
