@@ -6,7 +6,9 @@
  * NATS stream and subject prefix of their own on POSSYNC_TEST_NATS (default
  * nats://127.0.0.1:4222), and the caller's page: on an origin of its own, which ingest
  * (CORS_ALLOWED_ORIGINS) and fanout (WS_ALLOWED_ORIGINS) allow, or served by ingest itself
- * (`webRoot`, ingest's WEB_ROOT, as `scripts/run-stack.sh` serves the web demo).
+ * (`webRoot`, ingest's WEB_ROOT, as `scripts/run-stack.sh` serves the web demo). For an
+ * operator's drill it runs `possync-admin` on the stack's database and restarts a service
+ * on its port (`docs/operations.md`, "Restore and failover").
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -25,8 +27,20 @@ export interface Stack {
   wsUrl: string;
   /** Runs SQL in the stack's own database (the `mariadb` client); returns its tab-separated rows. */
   sql(statement: string): string;
+  /** DATABASE_URL of the stack's own database. */
+  databaseUrl: string;
+  /** Runs `possync-admin ARGS` on the stack's database (its environment); returns what it printed. */
+  admin(...args: string[]): string;
+  /**
+   * Stops `service`, awaits `whileDown` (a restore, say), starts it again on the same port
+   * and waits until it is healthy: the page and its tills keep their addresses.
+   */
+  restart(service: Service, whileDown?: () => unknown): Promise<void>;
   stop(): Promise<void>;
 }
+
+/** The services a stack runs. */
+export type Service = 'ingest' | 'fanout';
 
 /** What serves the page: started on `port` once ingest and fanout answer. */
 export type PageServer = (port: number, stack: Omit<Stack, 'origin' | 'stop'>) => Promise<{ stop(): Promise<void> }>;
@@ -94,9 +108,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const [ingestPort, fanoutPort, pagePort] = [await freePort(), await freePort(), await freePort()];
   const servedByIngest = typeof options.page !== 'function';
   const origin = `http://127.0.0.1:${servedByIngest ? ingestPort : pagePort}`;
+  const databaseUrl = `${mysql.protocol}//${mysql.username || 'root'}${mysql.password ? `:${mysql.password}` : ''}@${mysql.host}/${database}`;
   const env = {
     ...process.env,
-    DATABASE_URL: `${mysql.protocol}//${mysql.username || 'root'}${mysql.password ? `:${mysql.password}` : ''}@${mysql.host}/${database}`,
+    DATABASE_URL: databaseUrl,
     NATS_URL: process.env.POSSYNC_TEST_NATS ?? 'nats://127.0.0.1:4222',
     NATS_SUBJECT_PREFIX: `${options.name}${tag}`,
     NATS_STREAM: `${options.name}${tag}`.toUpperCase(),
@@ -108,30 +123,41 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     DATABASE_MAX_CONNECTIONS: '5',
     RUST_LOG: process.env.RUST_LOG ?? 'warn',
   };
-  const children: ChildProcess[] = [];
+  const ports: Record<Service, number> = { ingest: ingestPort, fanout: fanoutPort };
+  const running = new Map<Service, ChildProcess>();
+  const startService = async (service: Service) => {
+    const child = spawn(`${bin}/${service}`, [], { env: { ...env, BIND_ADDR: `127.0.0.1:${ports[service]}` }, stdio: ['ignore', 'ignore', 'inherit'] });
+    running.set(service, child);
+    await waitHealthy(`http://127.0.0.1:${ports[service]}/healthz`, child, service);
+  };
   let page: { stop(): Promise<void> } | undefined;
   const stop = async () => {
     await page?.stop();
-    await Promise.all(children.map(stopChild));
+    await Promise.all([...running.values()].map(stopChild));
     try {
       mariadb(`DROP DATABASE ${database}`);
     } catch {
       /* best effort */
     }
   };
+  const admin = (...args: string[]) => execFileSync(`${bin}/possync-admin`, args, { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const restart = async (service: Service, whileDown?: () => unknown) => {
+    const child = running.get(service);
+    if (child) await stopChild(child);
+    await whileDown?.();
+    await startService(service);
+  };
   try {
-    execFileSync(`${bin}/possync-admin`, ['seed-demo'], { env, stdio: 'ignore' });
-    const run = (name: string, port: number) => {
-      const child = spawn(`${bin}/${name}`, [], { env: { ...env, BIND_ADDR: `127.0.0.1:${port}` }, stdio: ['ignore', 'ignore', 'inherit'] });
-      children.push(child);
-      return child;
+    admin('seed-demo');
+    await Promise.all([startService('ingest'), startService('fanout')]);
+    const services = {
+      ingest: `http://127.0.0.1:${ingestPort}`,
+      wsUrl: `ws://127.0.0.1:${fanoutPort}`,
+      sql: (statement: string) => mariadb(statement, '-D', database, '-N', '-B'),
+      databaseUrl,
+      admin,
+      restart,
     };
-    const ingest = `http://127.0.0.1:${ingestPort}`;
-    const ingestChild = run('ingest', ingestPort);
-    const fanoutChild = run('fanout', fanoutPort);
-    await waitHealthy(`${ingest}/healthz`, ingestChild, 'ingest');
-    await waitHealthy(`http://127.0.0.1:${fanoutPort}/healthz`, fanoutChild, 'fanout');
-    const services = { ingest, wsUrl: `ws://127.0.0.1:${fanoutPort}`, sql: (statement: string) => mariadb(statement, '-D', database, '-N', '-B') };
     if (typeof options.page === 'function') page = await options.page(pagePort, services);
     return { origin, ...services, stop };
   } catch (err) {
