@@ -7,7 +7,8 @@
 //! Exits 1 when a check fails. `scripts/run-chaos.sh` starts the cluster and runs it.
 //!
 //! Layout: [`cluster`] (the processes and their faults), [`faults`], [`blackhole`]
-//! (half-open connections with nftables), [`partition`] (lasting ones, with a cgroup),
+//! (half-open connections with nftables), [`pager`] (cursor exactness page by page),
+//! [`partition`] (lasting ones, with a cgroup),
 //! [`tenants`], [`fleet`]
 //! (client-crate tills), [`probe`] (the write probe), [`watchers`] (devices holding a
 //! socket), [`session`], [`timeline`], [`check`], [`report`], [`verdicts`] (what each kind of
@@ -21,6 +22,7 @@ mod check;
 mod cluster;
 mod faults;
 mod fleet;
+mod pager;
 mod partition;
 mod probe;
 mod replica;
@@ -238,6 +240,21 @@ async fn run(args: Args) -> anyhow::Result<bool> {
             .take(2)
             .map(|&b| (shops[0].client_id, b)),
     );
+    let stop_pagers = CancellationToken::new();
+    let mut paging = Vec::new();
+    for shop in &shops {
+        for (b, &branch) in shop.branches.iter().enumerate() {
+            if rooms.contains(&(shop.client_id, branch)) {
+                let session =
+                    Session::login(http.clone(), &api_url, &shop.cashier(b), tenants::PASSWORD)
+                        .await?;
+                let room = (shop.client_id, branch);
+                let (http, url, stop) = (http.clone(), api_url.clone(), stop_pagers.clone());
+                paging.push(tokio::spawn(pager::run(http, url, session, room, stop)));
+            }
+        }
+    }
+    let paging_rooms = paging.len();
     let window = Duration::from_secs_f64(args.affinity_seconds);
     let affinity = affinity::measure(&cluster, &pool, rooms.len(), window).await?;
     affinity.print();
@@ -282,6 +299,11 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     stop_realtime.cancel();
     for task in realtime {
         task.await?;
+    }
+    stop_pagers.cancel();
+    let mut pages = Vec::new();
+    for task in paging {
+        pages.extend(task.await?);
     }
     stop_watchers.cancel();
     let mut watched = Vec::new();
@@ -353,6 +375,18 @@ async fn run(args: Args) -> anyhow::Result<bool> {
             unexplained.len(),
             watched.len(),
             &unexplained[..unexplained.len().min(10)]
+        ),
+    );
+    let paged = pager::check(&pool, &pages).await?;
+    verdict.check(
+        paged.pages > 0 && paged.broken.is_empty(),
+        format!(
+            "pull pages exact against the change history: {} pages of {} rooms covered {} changes; {} broken {:?}",
+            paged.pages,
+            paging_rooms,
+            paged.changes,
+            paged.broken.len(),
+            &paged.broken[..paged.broken.len().min(5)]
         ),
     );
     let (replicated, seen) =
