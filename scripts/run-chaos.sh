@@ -3,7 +3,11 @@
 # runs possync-chaos against it and stops the cluster. Installs what is missing like the
 # cluster script.
 #   scripts/run-chaos.sh            the full run: every fault 3 times, 1,000 devices a fanout
-#   scripts/run-chaos.sh --short    the test command's run: every fault once, 100 a fanout
+#   scripts/run-chaos.sh --short    the test command's run: every fault once, then 4 drawn
+#                                   with seed 2026 that overlap; 100 devices a fanout
+#   scripts/run-chaos.sh --rounds 0 --random 12 --random-span-seconds 300 --long-holds
+#                                   the random schedule: 12 faults drawn, overlapping, some
+#                                   held past the heartbeat allowance or the duplicate window
 # Other arguments go to possync-chaos (`--help` lists them); its figures: BENCHMARKS.md.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/deps.sh"
@@ -14,7 +18,7 @@ if [ "${1:-}" = --short ]; then
   shift
   profile=debug
   args=(--rounds 1 --hold-seconds 2 --settle-seconds 2 --outage-seconds 8 --affinity-seconds 5 --tills 4
-    --watchers-per-fanout 100)
+    --watchers-per-fanout 100 --random 4 --random-span-seconds 20 --seed 2026)
 fi
 ensure_rust
 ensure_packages faketime:faketime nft:nftables ss:iproute2

@@ -49,7 +49,7 @@ enum Action {
 #[derive(Debug, Clone, Copy)]
 pub struct Fault {
     pub name: &'static str,
-    role: &'static str,
+    pub role: &'static str,
     action: Action,
 }
 
@@ -106,7 +106,8 @@ pub struct Injected {
 
 /// Where the faults are injected, and how the suite sees the stream's leader and the probe.
 pub struct Injector {
-    pub cluster: Cluster,
+    /// Locked only while a process is signalled, started or looked at: faults may overlap.
+    pub cluster: tokio::sync::Mutex<Cluster>,
     pub jetstream: async_nats::jetstream::Context,
     pub stream: String,
     pub timeline: Timeline,
@@ -126,19 +127,19 @@ impl Injector {
     /// and waits until the restarted processes listen and the probe's writes are
     /// acknowledged again.
     pub async fn inject(
-        &mut self,
+        &self,
         fault: Fault,
         round: usize,
         durations: Durations,
     ) -> anyhow::Result<Injected> {
         let targets = match fault.action {
             Action::KillAll | Action::PauseAll | Action::Rolling => {
-                self.cluster.of_role(fault.role).map(|(i, _)| i).collect()
+                self.indices_of(fault.role).await
             }
             Action::KillMost => {
                 let leader = self.target(fault, round).await?;
-                let others = self.cluster.of_role(fault.role).map(|(i, _)| i);
-                let mut targets: Vec<usize> = others.filter(|i| *i != leader).collect();
+                let others: Vec<usize> = self.indices_of(fault.role).await;
+                let mut targets: Vec<usize> = others.into_iter().filter(|i| *i != leader).collect();
                 targets.truncate(targets.len().saturating_sub(1));
                 targets.insert(0, leader);
                 targets
@@ -147,7 +148,7 @@ impl Injector {
         };
         anyhow::ensure!(!targets.is_empty(), "no {} in the cluster", fault.role);
         let target = match targets.as_slice() {
-            [one] => self.cluster.processes[*one].name(),
+            [one] => self.cluster.lock().await.processes[*one].name(),
             all => format!("{} x{}", fault.role, all.len()),
         };
         eprintln!("  {:<22} {target}", fault.name);
@@ -160,15 +161,19 @@ impl Injector {
                 };
                 for &index in &targets {
                     match fault.action {
-                        Action::Stop => self.cluster.processes[index].terminate().await?,
-                        _ => self.cluster.processes[index].kill().await?,
+                        Action::Stop => {
+                            self.cluster.lock().await.processes[index]
+                                .terminate()
+                                .await?
+                        }
+                        _ => self.cluster.lock().await.processes[index].kill().await?,
                     }
                 }
                 tokio::time::sleep(hold).await;
                 for &index in &targets {
                     // Saved one by one: stopping the cluster must find each new pid.
-                    self.cluster.processes[index].restart()?;
-                    self.cluster.save()?;
+                    self.cluster.lock().await.processes[index].restart()?;
+                    self.cluster.lock().await.save()?;
                 }
             }
             Action::Pause | Action::PauseAll => {
@@ -178,23 +183,25 @@ impl Injector {
                     durations.hold
                 };
                 for &index in &targets {
-                    self.cluster.processes[index].pause()?;
+                    self.cluster.lock().await.processes[index].pause()?;
                 }
                 tokio::time::sleep(hold).await;
                 for &index in &targets {
-                    self.cluster.processes[index].resume()?;
+                    self.cluster.lock().await.processes[index].resume()?;
                 }
             }
             Action::HalfOpen => {
                 let nats: Vec<u16> = self
                     .cluster
+                    .lock()
+                    .await
                     .of_role("nats")
                     .map(|(_, p)| p.listed.port)
                     .collect();
                 let mut flows = Vec::new();
                 for &index in &targets {
                     flows.extend(blackhole::flows_of(
-                        self.cluster.processes[index].listed.pid,
+                        self.cluster.lock().await.processes[index].listed.pid,
                         &nats,
                     )?);
                 }
@@ -207,10 +214,12 @@ impl Injector {
             Action::Partition(from) => {
                 let ports: Vec<u16> = self
                     .cluster
+                    .lock()
+                    .await
                     .of_role(from)
                     .map(|(_, p)| p.listed.port)
                     .collect();
-                let pid = self.cluster.processes[targets[0]].listed.pid;
+                let pid = self.cluster.lock().await.processes[targets[0]].listed.pid;
                 let cut = partition::cut(pid, &ports, &fault.name.replace('-', "_"))?;
                 tokio::time::sleep(durations.outage).await;
                 cut.heal()?;
@@ -218,30 +227,33 @@ impl Injector {
             Action::Skew(offset) => {
                 let skewed = faketime(offset)?;
                 for &index in &targets {
-                    self.cluster.processes[index].kill().await?;
-                    self.cluster.processes[index].restart_with(&skewed)?;
-                    self.cluster.save()?;
+                    self.cluster.lock().await.processes[index].kill().await?;
+                    self.cluster.lock().await.processes[index].restart_with(&skewed)?;
+                    self.cluster.lock().await.save()?;
                 }
                 tokio::time::sleep(durations.outage).await;
                 for &index in &targets {
-                    self.cluster.processes[index].kill().await?;
-                    self.cluster.processes[index].restart()?;
-                    self.cluster.save()?;
+                    self.cluster.lock().await.processes[index].kill().await?;
+                    self.cluster.lock().await.processes[index].restart()?;
+                    self.cluster.lock().await.save()?;
                 }
             }
             Action::Rolling => {
                 for &index in &targets {
-                    self.cluster.processes[index].terminate().await?;
-                    self.cluster.processes[index].restart()?;
-                    self.cluster.save()?;
-                    wait_until_ready(self.cluster.processes[index].listed.port).await?;
+                    self.cluster.lock().await.processes[index]
+                        .terminate()
+                        .await?;
+                    self.cluster.lock().await.processes[index].restart()?;
+                    self.cluster.lock().await.save()?;
+                    wait_until_ready(self.cluster.lock().await.processes[index].listed.port)
+                        .await?;
                     tokio::time::sleep(durations.hold).await;
                 }
             }
         }
         let undone = self.timeline.now();
         for &index in &targets {
-            wait_for_port(self.cluster.processes[index].listed.port).await?;
+            wait_for_port(self.cluster.lock().await.processes[index].listed.port).await?;
         }
         let writes_back = self.writes_back_after(undone).await;
         Ok(Injected {
@@ -258,7 +270,7 @@ impl Injector {
     async fn target(&self, fault: Fault, round: usize) -> anyhow::Result<usize> {
         if fault.role == "fanout" {
             let mut busiest = (0.0, None);
-            for (index, process) in self.cluster.of_role("fanout") {
+            for (index, process) in self.cluster.lock().await.of_role("fanout") {
                 let held = process.metric("possync_ws_connections").await;
                 if busiest.1.is_none() || held > busiest.0 {
                     busiest = (held, Some(index));
@@ -270,12 +282,20 @@ impl Injector {
             let leader = self.stream_leader().await?;
             return self
                 .cluster
+                .lock()
+                .await
                 .nats_named(&leader)
                 .with_context(|| format!("no NATS node named {leader}"));
         }
-        let candidates: Vec<usize> = self.cluster.of_role(fault.role).map(|(i, _)| i).collect();
+        let candidates: Vec<usize> = self.indices_of(fault.role).await;
         anyhow::ensure!(!candidates.is_empty(), "no {} in the cluster", fault.role);
         Ok(candidates[round % candidates.len()])
+    }
+
+    /// The indices of the role's processes.
+    async fn indices_of(&self, role: &str) -> Vec<usize> {
+        let cluster = self.cluster.lock().await;
+        cluster.of_role(role).map(|(i, _)| i).collect()
     }
 
     async fn stream_leader(&self) -> anyhow::Result<String> {

@@ -6,7 +6,9 @@
 //! (published by another ingest replica, or by the relay), or never came on a connection
 //! that saw numbers around them. A real device pulls for those after a `resync` or a
 //! reconnect; events missing since a connection's last `resync` on a connection that lasted
-//! to the end of the run were lost to realtime delivery ([`Watched::unexplained`]).
+//! to the end of the run came only by the pull a later number's jump asks for
+//! ([`Watched::unexplained`]); the last number it got of each scope since that `resync`
+//! ([`Watched::last_numbers`]) tells whether it would have pulled everything.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -41,8 +43,11 @@ pub struct Watched {
     /// lowest and highest it received.
     pub missed: Vec<(f64, u64)>,
     /// Numbers missing since the last `resync` of the connection that lasted to the end:
-    /// no pull would have brought them (0 when realtime delivery held).
+    /// a device pulls them when the next number comes (0 when realtime delivery held).
     pub unexplained: u64,
+    /// The highest number of each scope (`branch_id`, 0 for shared tables) received since
+    /// the last `resync` of the connection that lasted to the end.
+    pub last_numbers: HashMap<u64, u64>,
 }
 
 /// The numbers a connection received per scope since its last `resync`: the first, and
@@ -56,6 +61,14 @@ impl SinceResync {
         if seq >= *first {
             seen.insert(seq);
         }
+    }
+
+    /// The highest number of each scope.
+    fn highest(&self) -> HashMap<u64, u64> {
+        self.0
+            .iter()
+            .map(|(scope, (first, seen))| (*scope, seen.iter().max().copied().unwrap_or(*first)))
+            .collect()
     }
 
     /// Numbers missing between each scope's first and highest.
@@ -156,6 +169,7 @@ pub async fn watch(
             before.extend(seen);
             if stop.is_cancelled() {
                 watched.unexplained += since_resync.missing();
+                watched.last_numbers = since_resync.highest();
                 break;
             }
             watched.dropped.push(timeline.now());
