@@ -29,7 +29,8 @@ export POSSYNC_LIBFAKETIME
 build_services "$profile" --bin possync-chaos
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
-export CLUSTER_DIR="$ROOT/.local/chaos" CLUSTER_PORT CLUSTER_PROFILE=$profile
+# NATS's stores and MariaDB's data on small disks of their own, for the full-disk faults.
+export CLUSTER_DIR="$ROOT/.local/chaos" CLUSTER_PORT CLUSTER_PROFILE=$profile CLUSTER_SMALL_DISKS=1
 CLUSTER_PORT=$(free_port 18000)
 mkdir -p "$CLUSTER_DIR"
 rm -f "$CLUSTER_DIR/processes.json"

@@ -29,8 +29,42 @@ stop_all() {
   [ -s "$DIR/processes.json" ] && mapfile -t restarted < <(jq -r '.[].pid' "$DIR/processes.json")
   stop_processes "${PIDS[@]}" "${restarted[@]}"
   rm -f "$DIR/processes.json"
+  for mount in "${MOUNTS[@]}"; do as_root umount "$mount" || true; done
+  [ "${#MOUNTS[@]}" = 0 ] || rm -rf "$SMALL_DISKS"
   say "stopped"
   exit 0
+}
+
+# Small disks (CLUSTER_SMALL_DISKS=1, for the fault suite's full-disk faults): each NATS
+# node's store and the MariaDB primary's data directory on an ext4 filesystem of its own, a
+# sparse image of SMALL_DISK_SIZE (1G) in .local/disks-<dir>/, mounted with deps.sh's
+# as_root. Unmounted when the cluster stops, and before a new run deletes the directory.
+MOUNTS=()
+SMALL_DISKS="$ROOT/.local/disks-$(basename "$DIR")"
+
+# small_disk DIR: DIR as a filesystem of its own (when CLUSTER_SMALL_DISKS=1).
+small_disk() {
+  mkdir -p "$1"
+  [ "${CLUSTER_SMALL_DISKS:-0}" = 1 ] || return 0
+  local image
+  image="$SMALL_DISKS/$(echo "${1#"$DIR/"}" | tr / -).img"
+  mkdir -p "$SMALL_DISKS"
+  rm -f "$image"
+  truncate -s "${SMALL_DISK_SIZE:-1G}" "$image"
+  mkfs.ext4 -q -F -m 0 "$image"
+  # discard: what a fault's filler took goes back to the host when it is deleted.
+  as_root mount -o loop,discard "$image" "$1" || die "cannot mount a small disk at $1 (root or sudo -n)"
+  MOUNTS+=("$1")
+  as_root chown "$(id -u):$(id -g)" "$1"
+  as_root rmdir "$1/lost+found"
+}
+
+# unmount_under DIR: unmounts what an earlier run left mounted under DIR.
+unmount_under() {
+  local mount
+  awk -v dir="$1/" 'index($2, dir) == 1 { print $2 }' /proc/mounts | while read -r mount; do
+    as_root umount "$mount" || true
+  done
 }
 
 # started ROLE PORT: records the last background process.
@@ -67,6 +101,7 @@ start_nats() {
   route_urls=$(printf 'nats-route://127.0.0.1:%s,' "${routes[@]}")
   for n in 0 1 2; do
     mkdir -p "$DIR/nats-$n"
+    small_disk "$DIR/nats-$n/jetstream"
     cat >"$DIR/nats-$n/nats.conf" <<CONF
 listen: 127.0.0.1:${ports[$n]}
 http: 127.0.0.1:${monitors[$n]}
@@ -88,6 +123,7 @@ CONF
 start_mariadb() {
   local role=$1 id=$2 read_only=()
   [ "$role" = mariadb-replica ] && read_only=(--read-only=1)
+  [ "$role" = mariadb-primary ] && small_disk "$DIR/$role/data"
   next_port 23306
   start_mariadb_in "$DIR/$role" "$PORT" --innodb-buffer-pool-size=256M \
     --server-id="$id" --log-bin="$DIR/$role/binlog" --log-slave-updates --binlog-format=ROW \
@@ -186,7 +222,7 @@ CONF
 
 ensure_rust
 ensure_packages curl:curl jq:jq haproxy:haproxy mariadbd:mariadb-server mariadb:mariadb-client \
-  prometheus:prometheus
+  prometheus:prometheus mkfs.ext4:e2fsprogs
 port_is_open "$CLUSTER_PORT" && die "port $CLUSTER_PORT is already in use; set CLUSTER_PORT"
 if [ "$CLUSTER_PROFILE" = debug ]; then
   BIN="$ROOT/target/debug"
@@ -199,6 +235,7 @@ fi
 # Each fanout replica holds thousands of sockets; the default soft limit is often 1,024.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
+unmount_under "$DIR"
 rm -rf "$DIR"
 mkdir -p "$DIR"
 trap stop_all INT TERM EXIT

@@ -45,6 +45,18 @@ pub fn as_root(program: &str) -> Command {
     }
 }
 
+/// Runs a shell script as root (through `sudo -n` for a user who is not).
+pub fn as_root_sh(script: &str) -> anyhow::Result<()> {
+    let output = as_root("sh").args(["-c", script]).output()?;
+    if !output.status.success() {
+        bail!(
+            "{script}: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    Ok(())
+}
+
 /// Runs an nftables script.
 pub fn nft(script: &str) -> anyhow::Result<()> {
     let output = as_root("nft")

@@ -114,6 +114,11 @@ impl Process {
         self.signal("-CONT")
     }
 
+    /// SIGHUP: NATS reloads its configuration (and turns JetStream back on).
+    pub fn reload(&self) -> anyhow::Result<()> {
+        self.signal("-HUP")
+    }
+
     /// SIGKILL, then waits until the process is gone.
     pub async fn kill(&self) -> anyhow::Result<()> {
         self.signal("-KILL")?;
@@ -138,7 +143,7 @@ impl Process {
         bail!("{} survived {signal} for {wait:?}", self.name())
     }
 
-    fn alive(&self) -> bool {
+    pub fn alive(&self) -> bool {
         // A killed child of the cluster script stays a zombie until the script reaps it.
         std::fs::read_to_string(format!("/proc/{}/stat", self.listed.pid))
             .map(|stat| !stat.contains(") Z "))

@@ -3,7 +3,8 @@
 //! process of a role at once for an outage (all of NATS), or to all but one (a NATS
 //! cluster without its majority); a rolling restart (SIGTERM one replica, start it again,
 //! wait until it is ready, then the next); a process cut from a role's processes for the
-//! outage; or a process run with its clock minutes off. Single targets rotate over
+//! outage; the disk of a process's data filled, then freed; or a process run with its clock
+//! minutes off. Single targets rotate over
 //! a role's processes; the single NATS faults hit the node that leads the stream then.
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -15,6 +16,7 @@ use serde::Serialize;
 
 use crate::blackhole;
 use crate::cluster::Cluster;
+use crate::disks;
 use crate::partition;
 use crate::timeline::Timeline;
 
@@ -40,6 +42,10 @@ enum Action {
     /// Cut from every process of this role (its connections and new ones: `partition`)
     /// for the outage.
     Partition(&'static str),
+    /// The filesystem of its data (a NATS store, MariaDB's data directory) filled to the
+    /// last byte for the outage, then freed (and NATS reloaded: JetStream stays off after a
+    /// full store until then).
+    FillDisk,
     /// Killed and started again with its clock this far off (libfaketime: `+5m`, `-5m`),
     /// for the outage; then killed and started again with the right time.
     Skew(&'static str),
@@ -58,7 +64,7 @@ const fn fault(name: &'static str, role: &'static str, action: Action) -> Fault 
 }
 
 /// Every fault, in the order a round runs them.
-pub const ALL: [Fault; 26] = [
+pub const ALL: [Fault; 28] = [
     fault("nats-leader-kill", "nats", Action::Kill),
     fault("ingest-kill", "ingest", Action::Kill),
     fault("fanout-kill", "fanout", Action::Kill),
@@ -84,6 +90,8 @@ pub const ALL: [Fault; 26] = [
         "mariadb-replica",
         Action::Partition("mariadb-primary"),
     ),
+    fault("nats-disk-full", "nats", Action::FillDisk),
+    fault("mariadb-disk-full", "mariadb-primary", Action::FillDisk),
     fault("ingest-clock-ahead", "ingest", Action::Skew("+5m")),
     fault("ingest-clock-behind", "ingest", Action::Skew("-5m")),
     fault("janitor-clock-ahead", "janitor", Action::Skew("+5m")),
@@ -223,6 +231,27 @@ impl Injector {
                 let cut = partition::cut(pid, &ports, &fault.name.replace('-', "_"))?;
                 tokio::time::sleep(durations.outage).await;
                 cut.heal()?;
+            }
+            Action::FillDisk => {
+                let mount = disks::data_mount(&self.cluster.lock().await.processes[targets[0]])?;
+                disks::fill(&mount)?;
+                tokio::time::sleep(durations.outage).await;
+                disks::free(&mount)?;
+                let mut cluster = self.cluster.lock().await;
+                let process = &mut cluster.processes[targets[0]];
+                if !process.alive() {
+                    // As its service manager would (systemd's Restart=on-failure): MariaDB
+                    // 10.11 can crash on a full disk (an InnoDB assertion in purge).
+                    eprintln!(
+                        "  {:<22} {} died on the full disk; started again",
+                        fault.name,
+                        process.name()
+                    );
+                    process.restart()?;
+                    cluster.save()?;
+                } else if fault.role == "nats" {
+                    process.reload()?;
+                }
             }
             Action::Skew(offset) => {
                 let skewed = faketime(offset)?;

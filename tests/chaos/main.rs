@@ -6,7 +6,7 @@
 //! duplicated or invented ([`check`]) and prints what each fault cost ([`report`]).
 //! Exits 1 when a check fails. `scripts/run-chaos.sh` starts the cluster and runs it.
 //!
-//! Layout: [`cluster`] (the processes and their faults), [`faults`], [`blackhole`]
+//! Layout: [`cluster`] (the processes and their faults), [`faults`], [`disks`] (full disks), [`blackhole`]
 //! (half-open connections with nftables), [`pager`] (cursor exactness page by page),
 //! [`partition`] (lasting ones, with a cgroup),
 //! [`tenants`], [`fleet`]
@@ -20,6 +20,7 @@ mod alerts;
 mod blackhole;
 mod check;
 mod cluster;
+mod disks;
 mod faults;
 mod fleet;
 mod pager;
@@ -373,6 +374,16 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         jetstream: &jetstream,
         stream: &stream,
         prefix: &prefix,
+        nats_store_full: injected
+            .iter()
+            .filter(|fault| fault.fault == "nats-disk-full")
+            .map(|fault| {
+                (
+                    timeline.unix(fault.at) - 2.0,
+                    timeline.unix(fault.undone) + 10.0,
+                )
+            })
+            .collect(),
     };
     let mut verdict = check::verify(&run).await;
     let cluster = injector.cluster.lock().await;

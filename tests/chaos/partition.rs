@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 
 use crate::blackhole;
 
@@ -28,7 +28,7 @@ pub fn cut(pid: u32, ports: &[u16], tag: &str) -> anyhow::Result<Partition> {
     let name = format!("possync_chaos_{tag}");
     let cgroup = root.join(&name);
     let came_from = root.join(own_cgroup(pid)?.trim_start_matches('/'));
-    as_root_sh(&format!(
+    blackhole::as_root_sh(&format!(
         "mkdir -p {0} && echo {pid} > {0}/cgroup.procs",
         cgroup.display()
     ))?;
@@ -71,13 +71,13 @@ impl Partition {
     fn put_back(&self) -> anyhow::Result<()> {
         if std::path::Path::new(&format!("/proc/{}", self.pid)).exists() {
             // The process may have died in between: a failed move is not an error.
-            let _ = as_root_sh(&format!(
+            let _ = blackhole::as_root_sh(&format!(
                 "echo {} > {}/cgroup.procs",
                 self.pid,
                 self.came_from.display()
             ));
         }
-        as_root_sh(&format!("rmdir {}", self.cgroup.display()))
+        blackhole::as_root_sh(&format!("rmdir {}", self.cgroup.display()))
     }
 }
 
@@ -101,15 +101,4 @@ fn own_cgroup(pid: u32) -> anyhow::Result<String> {
         .find_map(|line| line.strip_prefix("0::"))
         .map(str::to_owned)
         .context("the process has no cgroup v2")
-}
-
-fn as_root_sh(script: &str) -> anyhow::Result<()> {
-    let output = blackhole::as_root("sh").args(["-c", script]).output()?;
-    if !output.status.success() {
-        bail!(
-            "{script}: {}",
-            String::from_utf8_lossy(&output.stderr).trim()
-        );
-    }
-    Ok(())
 }

@@ -6,7 +6,8 @@
 //! for the catch-up), and no 100 ms sees more reconnects than a drain step closes; a NATS
 //! connection gone half-open costs devices at most three NATS pings and a reconnect; a
 //! fanout replica cut from NATS hands its devices over within its pings and the handover;
-//! a partition between ingest and NATS, or the replica and the primary, refuses no push.
+//! a partition between ingest and NATS, or the replica and the primary, or a NATS store
+//! that filled up refuses no push; a full MariaDB disk refuses pushes with 503s only.
 
 use fanout::handover::HANDOVER_AFTER;
 use shared::config::NATS_PING_INTERVAL;
@@ -39,7 +40,8 @@ pub fn of_faults(
             | "nats-all-pause"
             | "nats-two-kill"
             | "ingest-nats-partition"
-            | "replica-partition" => verdict.check(
+            | "replica-partition"
+            | "nats-disk-full" => verdict.check(
                 report.refused_writes == 0,
                 format!(
                     "{name}: pushes through the balancer kept succeeding ({} refused)",
@@ -47,14 +49,7 @@ pub fn of_faults(
                 ),
             ),
             "mariadb-stop" => {
-                let refused: Vec<&Attempt> = attempts
-                    .iter()
-                    .filter(|a| !a.ok && a.sent >= fault.at && a.sent <= fault.undone)
-                    .collect();
-                let in_shape = refused
-                    .iter()
-                    .filter(|a| a.status == 503 && a.error_shape)
-                    .count();
+                let (refused, in_shape) = refused_during(attempts, fault);
                 let mut others: Vec<u16> = refused
                     .iter()
                     .filter(|a| !(a.status == 503 && a.error_shape))
@@ -92,6 +87,17 @@ pub fn of_faults(
                     format!(
                         "{name}: the longest a device went without events, {:.0} ms, is within three NATS pings and a reconnect ({allowed:.0} ms)",
                         report.delivery_gap_max_ms
+                    ),
+                );
+            }
+            "mariadb-disk-full" => {
+                let (refused, in_shape) = refused_during(attempts, fault);
+                verdict.check(
+                    in_shape == refused.len() && fault.writes_back.is_some(),
+                    format!(
+                        "{name}: {in_shape} of {} pushes refused while the disk was full got a 503 with the contract's error; writes acknowledged again {:.1} s after it was freed",
+                        refused.len(),
+                        fault.writes_back.map_or(f64::NAN, |back| back - fault.undone)
                     ),
                 );
             }
@@ -152,4 +158,18 @@ pub fn of_faults(
             _ => {}
         }
     }
+}
+
+/// The probe's pushes refused while `fault` held, and how many of them got a 503 in the
+/// contract's error shape.
+fn refused_during<'a>(attempts: &'a [Attempt], fault: &Injected) -> (Vec<&'a Attempt>, usize) {
+    let refused: Vec<&Attempt> = attempts
+        .iter()
+        .filter(|a| !a.ok && a.sent >= fault.at && a.sent <= fault.undone)
+        .collect();
+    let in_shape = refused
+        .iter()
+        .filter(|a| a.status == 503 && a.error_shape)
+        .count();
+    (refused, in_shape)
 }
