@@ -15,7 +15,7 @@ use anyhow::Context;
 use serde::Serialize;
 
 use crate::blackhole;
-use crate::cluster::Cluster;
+use crate::cluster::{Cluster, Process};
 use crate::disks;
 use crate::partition;
 use crate::timeline::Timeline;
@@ -169,12 +169,8 @@ impl Injector {
                 };
                 for &index in &targets {
                     match fault.action {
-                        Action::Stop => {
-                            self.cluster.lock().await.processes[index]
-                                .terminate()
-                                .await?
-                        }
-                        _ => self.cluster.lock().await.processes[index].kill().await?,
+                        Action::Stop => self.process(index).await.terminate().await?,
+                        _ => self.process(index).await.kill().await?,
                     }
                 }
                 tokio::time::sleep(hold).await;
@@ -256,33 +252,32 @@ impl Injector {
             Action::Skew(offset) => {
                 let skewed = faketime(offset)?;
                 for &index in &targets {
-                    self.cluster.lock().await.processes[index].kill().await?;
+                    self.process(index).await.kill().await?;
                     self.cluster.lock().await.processes[index].restart_with(&skewed)?;
                     self.cluster.lock().await.save()?;
                 }
                 tokio::time::sleep(durations.outage).await;
                 for &index in &targets {
-                    self.cluster.lock().await.processes[index].kill().await?;
+                    self.process(index).await.kill().await?;
                     self.cluster.lock().await.processes[index].restart()?;
                     self.cluster.lock().await.save()?;
                 }
             }
             Action::Rolling => {
                 for &index in &targets {
-                    self.cluster.lock().await.processes[index]
-                        .terminate()
-                        .await?;
+                    self.process(index).await.terminate().await?;
                     self.cluster.lock().await.processes[index].restart()?;
                     self.cluster.lock().await.save()?;
-                    wait_until_ready(self.cluster.lock().await.processes[index].listed.port)
-                        .await?;
+                    let port = self.process(index).await.listed.port;
+                    wait_until_ready(port).await?;
                     tokio::time::sleep(durations.hold).await;
                 }
             }
         }
         let undone = self.timeline.now();
         for &index in &targets {
-            wait_for_port(self.cluster.lock().await.processes[index].listed.port).await?;
+            let port = self.process(index).await.listed.port;
+            wait_for_port(port).await?;
         }
         let writes_back = self.writes_back_after(undone).await;
         Ok(Injected {
@@ -319,6 +314,12 @@ impl Injector {
         let candidates: Vec<usize> = self.indices_of(fault.role).await;
         anyhow::ensure!(!candidates.is_empty(), "no {} in the cluster", fault.role);
         Ok(candidates[round % candidates.len()])
+    }
+
+    /// A copy of process `index` to signal or wait on without holding the cluster's lock
+    /// (a clean stop may take minutes while other faults go on).
+    async fn process(&self, index: usize) -> Process {
+        self.cluster.lock().await.processes[index].clone()
     }
 
     /// The indices of the role's processes.
