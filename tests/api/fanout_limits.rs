@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use possync_tests::{Device, Seen, Tenant, TestFanout, TestIngest, TestNats};
+use possync_tests::{Device, Seen, Tenant, TestFanout, TestIngest};
 use serde_json::{json, Value};
 use shared::token::{Principal, Role};
 
@@ -210,9 +210,7 @@ impl LocalCopy {
 
 #[tokio::test]
 async fn devices_miss_nothing_silently_when_nats_is_killed_and_restarted() {
-    let mut nats = TestNats::start().await;
-    let url = nats.url();
-    let app = TestIngest::spawn_with(|c| c.nats.nats_url = url.clone()).await;
+    let (mut nats, app) = TestIngest::spawn_on_own_nats().await;
     let shop = Tenant::seed(&app, "shop").await;
     let fanout = TestFanout::spawn(&app).await;
     let token = shop.token(&app, 0, Role::Cashier);

@@ -42,9 +42,7 @@ async fn a_replica_cut_from_nats_while_others_publish_closes_its_devices_with_10
 
 #[tokio::test]
 async fn devices_stay_on_a_replica_when_nats_is_down_for_everyone_and_are_told_to_resync() {
-    let mut nats = TestNats::start().await;
-    let url = nats.url();
-    let app = TestIngest::spawn_with(|c| c.nats.nats_url = url.clone()).await;
+    let (mut nats, app) = TestIngest::spawn_on_own_nats().await;
     let shop = Tenant::seed(&app, "shop").await;
     let fanout = TestFanout::spawn(&app).await;
     let token = shop.token(&app, 0, Role::Cashier);

@@ -95,9 +95,8 @@ async fn old_published_groups_go_with_their_rows_young_and_unpublished_ones_stay
 
 #[tokio::test]
 async fn a_change_committed_while_nats_is_down_is_relayed_once_when_it_returns() {
-    let mut nats = TestNats::start().await;
+    let (mut nats, app) = TestIngest::spawn_on_own_nats().await;
     let url = nats.url();
-    let app = TestIngest::spawn_with(|c| c.nats.nats_url = url.clone()).await;
     let tenant = Tenant::seed(&app, "shop").await;
     let token = tenant.token(&app, 0, Role::Cashier);
     app.push(&token, "t1", invoices("before", 1)).await;

@@ -12,7 +12,7 @@ use shared::config::{HttpConfig, JwtConfig, LogConfig, NatsConfig};
 use shared::token::TokenKeys;
 use tokio_util::sync::CancellationToken;
 
-use crate::{nats_url, unique_name, TestDb};
+use crate::{nats_url, unique_name, TestDb, TestNats};
 
 /// A running ingest; stopped (and its database dropped) when dropped.
 pub struct TestIngest {
@@ -67,6 +67,14 @@ impl TestIngest {
     /// ingest with the default test settings over a fresh database.
     pub async fn spawn() -> TestIngest {
         Self::spawn_with(|_| {}).await
+    }
+
+    /// ingest on a NATS server of its own (returned first), for tests that stop NATS.
+    pub async fn spawn_on_own_nats() -> (TestNats, TestIngest) {
+        let nats = TestNats::start().await;
+        let url = nats.url();
+        let app = Self::spawn_with(|c| c.nats.nats_url = url).await;
+        (nats, app)
     }
 
     /// ingest over a fresh database, with settings adjusted by `adjust`.
