@@ -35,7 +35,7 @@ mod timeline;
 mod verdicts;
 mod watchers;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::AtomicU64;
@@ -256,19 +256,7 @@ async fn run(args: Args) -> anyhow::Result<bool> {
             .map(|&b| (shops[0].client_id, b)),
     );
     let stop_pagers = CancellationToken::new();
-    let mut paging = Vec::new();
-    for shop in &shops {
-        for (b, &branch) in shop.branches.iter().enumerate() {
-            if rooms.contains(&(shop.client_id, branch)) {
-                let session =
-                    Session::login(http.clone(), &api_url, &shop.cashier(b), tenants::PASSWORD)
-                        .await?;
-                let room = (shop.client_id, branch);
-                let (http, url, stop) = (http.clone(), api_url.clone(), stop_pagers.clone());
-                paging.push(tokio::spawn(pager::run(http, url, session, room, stop)));
-            }
-        }
-    }
+    let paging = pager::start(&shops, &rooms, &http, &api_url, &stop_pagers).await?;
     let paging_rooms = paging.len();
     let window = Duration::from_secs_f64(args.affinity_seconds);
     let affinity = affinity::measure(&cluster, &pool, rooms.len(), window).await?;
@@ -343,11 +331,11 @@ async fn run(args: Args) -> anyhow::Result<bool> {
 
     let mut reports = Vec::new();
     for (i, fault) in injected.iter().enumerate() {
-        let until = match injected.get(i + 1) {
-            // A scheduled fault's report runs to a little after it was undone.
-            _ if i >= scheduled_from => (fault.undone + args.settle_seconds).min(load_stopped),
-            Some(next) => next.at,
-            None => load_stopped,
+        // A scheduled fault's report runs to a little after it was undone (others overlap).
+        let until = if i >= scheduled_from {
+            (fault.undone + args.settle_seconds).min(load_stopped)
+        } else {
+            injected.get(i + 1).map_or(load_stopped, |next| next.at)
         };
         let mut report = report::of(fault, until, &probed.attempts, &watched);
         if let Some(port) = prometheus {
@@ -415,40 +403,7 @@ async fn run(args: Args) -> anyhow::Result<bool> {
             ),
         ),
     );
-    let unexplained: Vec<u64> = watched
-        .iter()
-        .map(|w| w.unexplained)
-        .filter(|n| *n > 0)
-        .collect();
-    // A hole is repaired by the pull the next number's jump asks for; a missing last number
-    // would leave the device behind until the next event.
-    eprintln!(
-        "watchers connected at the end that missed events since their last resync (pulled at the next number): {} of {} {:?}",
-        unexplained.len(),
-        watched.len(),
-        &unexplained[..unexplained.len().min(10)]
-    );
-    let last_numbers: HashMap<u64, u64> =
-        sqlx::query_as("SELECT branch_scope, last_seq FROM scope_counters WHERE client_id = ?")
-            .bind(shops[0].client_id)
-            .fetch_all(&pool)
-            .await?
-            .into_iter()
-            .collect();
-    let behind: Vec<String> = watched
-        .iter()
-        .flat_map(|w| &w.last_numbers)
-        .filter(|(scope, got)| last_numbers.get(scope).is_some_and(|last| *got < last))
-        .map(|(scope, got)| format!("scope {scope}: {got} of {}", last_numbers[scope]))
-        .collect();
-    verdict.check(
-        behind.is_empty(),
-        format!(
-            "watchers connected at the end got the last event of each scope they heard of since their last resync: {} scopes behind {:?}",
-            behind.len(),
-            &behind[..behind.len().min(5)]
-        ),
-    );
+    watchers::check_realtime(&pool, shops[0].client_id, &watched, &mut verdict).await?;
     let paged = pager::check(&pool, &pages).await?;
     verdict.check(
         paged.pages > 0 && paged.broken.is_empty(),

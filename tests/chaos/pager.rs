@@ -18,9 +18,11 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::Value;
 use sqlx::{MySqlPool, Row};
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::session::Session;
+use crate::tenants::{self, Shop};
 
 /// Changes a page asks for: small, so that pages end mid-write under load.
 const PAGE_LIMIT: usize = 20;
@@ -43,6 +45,36 @@ pub struct Page {
 fn position_of(cursor: &str) -> Option<u64> {
     let text = String::from_utf8(URL_SAFE_NO_PAD.decode(cursor).ok()?).ok()?;
     text.split('.').nth(2)?.parse().ok()
+}
+
+/// Starts a paging device for each of `rooms`, logged in as its branch's cashier.
+pub async fn start(
+    shops: &[Shop],
+    rooms: &HashSet<(u64, u64)>,
+    http: &reqwest::Client,
+    api_url: &str,
+    stop: &CancellationToken,
+) -> anyhow::Result<Vec<JoinHandle<Vec<Page>>>> {
+    let mut paging = Vec::new();
+    for shop in shops {
+        for (b, &branch) in shop.branches.iter().enumerate() {
+            let room = (shop.client_id, branch);
+            if rooms.contains(&room) {
+                let session =
+                    Session::login(http.clone(), api_url, &shop.cashier(b), tenants::PASSWORD)
+                        .await?;
+                let pages = run(
+                    http.clone(),
+                    api_url.to_owned(),
+                    session,
+                    room,
+                    stop.clone(),
+                );
+                paging.push(tokio::spawn(pages));
+            }
+        }
+    }
+    Ok(paging)
 }
 
 /// Pulls page after page until `stop`, from scratch; waits a little at the head and after

@@ -16,9 +16,11 @@ use std::sync::Arc;
 use futures::StreamExt;
 use possync_client::Retry;
 use serde::Deserialize;
+use sqlx::MySqlPool;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_util::sync::CancellationToken;
 
+use crate::check::Verdict;
 use crate::session::Session;
 use crate::timeline::Timeline;
 
@@ -182,6 +184,50 @@ pub async fn watch(
         }
     }
     watched
+}
+
+/// Realtime delivery, judged on the watchers connected at the end: holes since their last
+/// `resync` are printed (a device pulls at the next number's jump); the last event of each
+/// scope they heard of must have reached them, or a device would stay behind until the next.
+pub async fn check_realtime(
+    pool: &MySqlPool,
+    client_id: u64,
+    watched: &[Watched],
+    verdict: &mut Verdict,
+) -> anyhow::Result<()> {
+    let unexplained: Vec<u64> = watched
+        .iter()
+        .map(|w| w.unexplained)
+        .filter(|n| *n > 0)
+        .collect();
+    eprintln!(
+        "watchers connected at the end that missed events since their last resync (pulled at the next number): {} of {} {:?}",
+        unexplained.len(),
+        watched.len(),
+        &unexplained[..unexplained.len().min(10)]
+    );
+    let last_numbers: HashMap<u64, u64> =
+        sqlx::query_as("SELECT branch_scope, last_seq FROM scope_counters WHERE client_id = ?")
+            .bind(client_id)
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .collect();
+    let behind: Vec<String> = watched
+        .iter()
+        .flat_map(|w| &w.last_numbers)
+        .filter(|(scope, got)| last_numbers.get(scope).is_some_and(|last| *got < last))
+        .map(|(scope, got)| format!("scope {scope}: {got} of {}", last_numbers[scope]))
+        .collect();
+    verdict.check(
+        behind.is_empty(),
+        format!(
+            "watchers connected at the end got the last event of each scope they heard of since their last resync: {} scopes behind {:?}",
+            behind.len(),
+            &behind[..behind.len().min(5)]
+        ),
+    );
+    Ok(())
 }
 
 #[cfg(test)]
