@@ -164,3 +164,14 @@ async fn after_a_restore_every_acknowledged_write_on_a_till_is_back_once_and_til
         assert_eq!(device.status().borrow().pending, 0);
     }
 }
+
+#[tokio::test]
+async fn promoting_a_server_that_is_no_replica_is_refused_and_changes_nothing() {
+    let app = TestIngest::spawn().await;
+    let before = ingest::epoch::current(&app.db.pool).await.unwrap();
+    let refused = ingest::promote::promote(&app.db.pool, std::time::Duration::from_secs(1))
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("not a replica"), "{refused:#}");
+    assert_eq!(ingest::epoch::current(&app.db.pool).await.unwrap(), before);
+}

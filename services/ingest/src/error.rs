@@ -92,9 +92,13 @@ impl From<sqlx::Error> for ApiError {
 
 /// The server ended the session: shutting down (1053), killed it (1927) or dropped it as
 /// idle (4031). Pooled connections are not pinged before use, so this is how a restart of
-/// the database shows; devices retry the 503.
+/// the database shows; devices retry the 503. Also a server that takes no writes (1290,
+/// `--read-only`): a replica not yet promoted, pointed at during a failover.
 fn connection_lost(err: &sqlx::Error) -> bool {
-    matches!(shared::storage::error_number(err), Some(1053 | 1927 | 4031))
+    matches!(
+        shared::storage::error_number(err),
+        Some(1053 | 1290 | 1927 | 4031)
+    )
 }
 
 /// The database's disk is full: a table that cannot grow (1114, "The table is full"), the

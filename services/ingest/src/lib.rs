@@ -6,7 +6,8 @@
 //!   hashes.
 //! - [`accounts`]: clients, branches and users (lookups and operator creation).
 //! - [`demo`]: the demo tenant of the local stack; [`epoch`]: the database's epoch, renewed
-//!   after a restore or a promotion; [`backup`]: dumps and restores with MariaDB's tools.
+//!   after a restore or a promotion; [`backup`]: dumps and restores with MariaDB's tools;
+//!   [`promote`]: a replica made the primary.
 //! - [`sync`]: push, pull, conflict resolution and stats.
 //! - [`record`]: edits, records, authors and outcomes, what the write path works on;
 //!   [`rules`]: what a write decides for each edit, pure; [`store`]: the record store and
@@ -41,6 +42,7 @@ pub mod extract;
 pub mod health;
 pub mod openapi;
 pub mod password;
+pub mod promote;
 pub mod publish;
 pub mod record;
 pub mod responses;

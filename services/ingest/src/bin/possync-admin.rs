@@ -1,5 +1,5 @@
-//! Operator commands: create clients, branches and users, seed the demo tenant, , back up and restore
-//! the database, or renew its epoch after a failover.
+//! Operator commands: create clients, branches and users, seed the demo tenant, back up and
+//! restore the database, promote a replica, or renew its epoch after a failover.
 
 use std::path::PathBuf;
 
@@ -57,6 +57,14 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Make the replica DATABASE_URL names the primary, after the primary died (stop it
+    /// first): applies what it received, stops replicating, turns read_only off and gives
+    /// the database a new epoch; prints the last transaction applied and the epoch.
+    Promote {
+        /// Seconds to wait for the replica to apply what it received.
+        #[arg(long, default_value_t = 60)]
+        wait_seconds: u64,
+    },
     /// Load a dump made by `backup` (stop ingest and the janitor first), then give the
     /// database a new epoch; prints the epoch.
     Restore {
@@ -88,6 +96,11 @@ async fn main() -> anyhow::Result<()> {
             Seeded::AlreadyThere => println!("demo tenant already present"),
         },
         Command::NewEpoch => println!("{}", ingest::epoch::renew(&pool).await?),
+        Command::Promote { wait_seconds } => {
+            let wait = std::time::Duration::from_secs(wait_seconds);
+            let promoted = ingest::promote::promote(&pool, wait).await?;
+            println!("applied {}; epoch {}", promoted.applied, promoted.epoch);
+        }
         Command::Backup { out } => ingest::backup::dump(&cli.database, &out).await?,
         Command::Restore { from } => {
             println!("{}", ingest::backup::restore(&cli.database, &pool, &from).await?)
