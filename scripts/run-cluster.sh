@@ -36,7 +36,7 @@ stop_all() {
 }
 
 # Small disks (CLUSTER_SMALL_DISKS=1, for the fault suite's full-disk faults): each NATS
-# node's store and the MariaDB primary's data directory on an ext4 filesystem of its own, a
+# node's store and each MariaDB's data directory on an ext4 filesystem of its own, a
 # sparse image of SMALL_DISK_SIZE (1G) in .local/disks-<dir>/, mounted with deps.sh's
 # as_root. Unmounted when the cluster stops, and before a new run deletes the directory.
 MOUNTS=()
@@ -119,15 +119,24 @@ CONF
   NATS_MONITORS="${monitors[*]}"
 }
 
-# start_mariadb ROLE SERVER_ID: a MariaDB with binary logs and GTIDs; sets PORT.
+# start_mariadb ROLE SERVER_ID: a MariaDB with binary logs and GTIDs; sets PORT. Both are
+# configured alike but for read_only, so that the fault suite can promote the replica and
+# make the old primary its replica. Semi-synchronous replication (AFTER_SYNC): a commit is
+# acknowledged once the replica has it, so a promotion after the primary dies loses no
+# acknowledged write; without a replica's answer in 1 s the primary goes on asynchronously
+# until the replica catches up (it reconnects every second, not every minute, after a
+# primary restarted).
 start_mariadb() {
-  local role=$1 id=$2 read_only=()
-  [ "$role" = mariadb-replica ] && read_only=(--read-only=1)
-  [ "$role" = mariadb-primary ] && small_disk "$DIR/$role/data"
+  local role=$1 id=$2 read_only=0
+  [ "$role" = mariadb-replica ] && read_only=1
+  small_disk "$DIR/$role/data"
   next_port 23306
   start_mariadb_in "$DIR/$role" "$PORT" --innodb-buffer-pool-size=256M \
     --server-id="$id" --log-bin="$DIR/$role/binlog" --log-slave-updates --binlog-format=ROW \
-    --gtid-strict-mode=1 --innodb-flush-log-at-trx-commit=1 --sync-binlog=1 "${read_only[@]}"
+    --gtid-strict-mode=1 --innodb-flush-log-at-trx-commit=1 --sync-binlog=1 \
+    --rpl-semi-sync-master-enabled=1 --rpl-semi-sync-slave-enabled=1 \
+    --rpl-semi-sync-master-timeout=1000 --rpl-semi-sync-master-wait-point=AFTER_SYNC \
+    --read-only="$read_only"
   started "$role" "$PORT"
   wait_for_port "$PORT" "$role"
 }
@@ -140,7 +149,7 @@ start_mariadb_pair() {
   start_mariadb mariadb-replica 2
   REPLICA_PORT=$PORT
   sql "$REPLICA_PORT" "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=$PRIMARY_PORT, \
-    MASTER_USER='root', MASTER_USE_GTID=slave_pos; START SLAVE;"
+    MASTER_USER='root', MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1; START SLAVE;"
   sql "$PRIMARY_PORT" "CREATE DATABASE possync CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
 }
 

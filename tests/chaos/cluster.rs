@@ -65,6 +65,24 @@ impl Process {
             .map(|(_, v)| v.as_str())
     }
 
+    /// Sets a variable of its environment for every later start.
+    pub fn set_env(&mut self, key: &str, value: &str) {
+        self.env.retain(|(k, _)| k != key);
+        self.env.push((key.to_owned(), value.to_owned()));
+    }
+
+    /// Sets a `--name=value` argument for every later start (added when it has none).
+    pub fn set_arg(&mut self, name: &str, value: &str) {
+        let prefix = format!("{name}=");
+        self.argv.retain(|arg| !arg.starts_with(&prefix));
+        self.argv.push(format!("{name}={value}"));
+    }
+
+    /// The program it runs.
+    pub fn program(&self) -> &str {
+        &self.argv[0]
+    }
+
     /// The value of a `--name=value` argument, or of a `-c value` pair.
     pub fn arg(&self, name: &str) -> Option<&str> {
         let prefix = format!("{name}=");
@@ -223,6 +241,22 @@ impl Cluster {
             .map(|(_, p)| p)
             .next()
             .with_context(|| format!("no {role} in the cluster"))
+    }
+
+    /// The services' `DATABASE_URL` (ingest's), pointed at the MariaDB of `role`.
+    pub fn database_url(&self, role: &str) -> anyhow::Result<String> {
+        let url = self
+            .first("ingest")?
+            .env("DATABASE_URL")
+            .context("ingest has no DATABASE_URL")?;
+        let (server, database) = url
+            .rsplit_once(':')
+            .and_then(|(server, rest)| Some((server, rest.split_once('/')?.1)))
+            .with_context(|| format!("DATABASE_URL {url} names no port and database"))?;
+        Ok(format!(
+            "{server}:{}/{database}",
+            self.first(role)?.listed.port
+        ))
     }
 
     /// The NATS node whose `server_name` (in the config file it was started with) is `name`.

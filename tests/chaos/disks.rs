@@ -1,5 +1,5 @@
 //! Full disks: `scripts/run-cluster.sh` (with `CLUSTER_SMALL_DISKS=1`) puts each NATS node's
-//! store and the MariaDB primary's data directory on a filesystem of their own (a sparse
+//! store and each MariaDB's data directory on a filesystem of their own (a sparse
 //! ext4 image); a fault fills one to the last byte with filler files, holds, and deletes
 //! them. What happens then is MariaDB's and NATS's own (`docs/operations.md`, "Full disks").
 

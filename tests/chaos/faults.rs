@@ -3,8 +3,8 @@
 //! process of a role at once for an outage (all of NATS), or to all but one (a NATS
 //! cluster without its majority); a rolling restart (SIGTERM one replica, start it again,
 //! wait until it is ready, then the next); a process cut from a role's processes for the
-//! outage; the disk of a process's data filled, then freed; or a process run with its clock
-//! minutes off. Single targets rotate over
+//! outage; the disk of a process's data filled, then freed; a process run with its clock
+//! minutes off; or the MariaDB primary failed over to its replica (`failover`). Single targets rotate over
 //! a role's processes; the single NATS faults hit the node that leads the stream then.
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -46,6 +46,9 @@ enum Action {
     /// last byte for the outage, then freed (and NATS reloaded: JetStream stays off after a
     /// full store until then).
     FillDisk,
+    /// The primary killed and its replica promoted after the hold, the services pointed
+    /// at it, the old primary its replica (`failover`).
+    Failover,
     /// Killed and started again with its clock this far off (libfaketime: `+5m`, `-5m`),
     /// for the outage; then killed and started again with the right time.
     Skew(&'static str),
@@ -59,12 +62,22 @@ pub struct Fault {
     action: Action,
 }
 
+impl Fault {
+    /// Whether the two may not run at once: one role, or a failover and any MariaDB fault
+    /// (it swaps the primary and the replica).
+    pub fn collides_with(&self, other: &Fault) -> bool {
+        let failover = self.action == Action::Failover || other.action == Action::Failover;
+        self.role == other.role
+            || failover && self.role.starts_with("mariadb") && other.role.starts_with("mariadb")
+    }
+}
+
 const fn fault(name: &'static str, role: &'static str, action: Action) -> Fault {
     Fault { name, role, action }
 }
 
 /// Every fault, in the order a round runs them.
-pub const ALL: [Fault; 28] = [
+pub const ALL: [Fault; 29] = [
     fault("nats-leader-kill", "nats", Action::Kill),
     fault("ingest-kill", "ingest", Action::Kill),
     fault("fanout-kill", "fanout", Action::Kill),
@@ -92,6 +105,7 @@ pub const ALL: [Fault; 28] = [
     ),
     fault("nats-disk-full", "nats", Action::FillDisk),
     fault("mariadb-disk-full", "mariadb-primary", Action::FillDisk),
+    fault("mariadb-failover", "mariadb-primary", Action::Failover),
     fault("ingest-clock-ahead", "ingest", Action::Skew("+5m")),
     fault("ingest-clock-behind", "ingest", Action::Skew("-5m")),
     fault("janitor-clock-ahead", "janitor", Action::Skew("+5m")),
@@ -106,9 +120,11 @@ pub struct Injected {
     pub fault: &'static str,
     pub target: String,
     pub at: f64,
-    /// When the process was started again or let go on.
+    /// When the process was started again or let go on (a failover: when every service
+    /// ran on the new primary and the old one replicated from it).
     pub undone: f64,
-    /// When the probe's writes were acknowledged again after it was undone.
+    /// When the probe's writes were acknowledged again after it was undone (a failover:
+    /// after ingest ran on the new primary).
     pub writes_back: Option<f64>,
 }
 
@@ -140,6 +156,9 @@ impl Injector {
         round: usize,
         durations: Durations,
     ) -> anyhow::Result<Injected> {
+        if fault.action == Action::Failover {
+            return self.fail_over(fault, durations.hold).await;
+        }
         let targets = match fault.action {
             Action::KillAll | Action::PauseAll | Action::Rolling => {
                 self.indices_of(fault.role).await
@@ -162,6 +181,7 @@ impl Injector {
         eprintln!("  {:<22} {target}", fault.name);
         let at = self.timeline.now();
         match fault.action {
+            Action::Failover => unreachable!("a failover returned above"),
             Action::Kill | Action::KillAll | Action::KillMost | Action::Stop => {
                 let hold = match fault.action {
                     Action::KillAll | Action::KillMost => durations.outage,
@@ -318,12 +338,12 @@ impl Injector {
 
     /// A copy of process `index` to signal or wait on without holding the cluster's lock
     /// (a clean stop may take minutes while other faults go on).
-    async fn process(&self, index: usize) -> Process {
+    pub(crate) async fn process(&self, index: usize) -> Process {
         self.cluster.lock().await.processes[index].clone()
     }
 
     /// The indices of the role's processes.
-    async fn indices_of(&self, role: &str) -> Vec<usize> {
+    pub(crate) async fn indices_of(&self, role: &str) -> Vec<usize> {
         let cluster = self.cluster.lock().await;
         cluster.of_role(role).map(|(i, _)| i).collect()
     }
@@ -343,7 +363,7 @@ impl Injector {
     }
 
     /// Waits (up to a minute) for the probe's first acknowledged write after `moment`.
-    async fn writes_back_after(&self, moment: f64) -> Option<f64> {
+    pub(crate) async fn writes_back_after(&self, moment: f64) -> Option<f64> {
         for _ in 0..600 {
             let last = self.last_write_ms.load(Ordering::Relaxed) as f64 / 1000.0;
             if last > moment {
@@ -376,7 +396,7 @@ fn faketime(offset: &str) -> anyhow::Result<Vec<(String, String)>> {
 }
 
 /// Waits (up to a minute) until the service on `port` answers `/readyz` with a 200.
-async fn wait_until_ready(port: u16) -> anyhow::Result<()> {
+pub(crate) async fn wait_until_ready(port: u16) -> anyhow::Result<()> {
     for _ in 0..600 {
         if let Ok(answer) = reqwest::get(format!("http://127.0.0.1:{port}/readyz")).await {
             if answer.status() == 200 {
@@ -388,7 +408,7 @@ async fn wait_until_ready(port: u16) -> anyhow::Result<()> {
     anyhow::bail!("the service on port {port} was not ready a minute after it started again")
 }
 
-async fn wait_for_port(port: u16) -> anyhow::Result<()> {
+pub(crate) async fn wait_for_port(port: u16) -> anyhow::Result<()> {
     for _ in 0..600 {
         if tokio::net::TcpStream::connect(("127.0.0.1", port))
             .await
@@ -399,4 +419,28 @@ async fn wait_for_port(port: u16) -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     anyhow::bail!("nothing listens on port {port} a minute after the fault")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn named(name: &str) -> Fault {
+        *ALL.iter().find(|f| f.name == name).unwrap()
+    }
+
+    #[test]
+    fn a_failover_collides_with_every_mariadb_fault_and_nothing_else() {
+        let failover = named("mariadb-failover");
+        for other in [
+            "mariadb-replica-kill",
+            "replica-partition",
+            "mariadb-restart",
+        ] {
+            assert!(failover.collides_with(&named(other)), "{other}");
+            assert!(named(other).collides_with(&failover), "{other}");
+        }
+        assert!(!failover.collides_with(&named("ingest-kill")));
+        assert!(!named("mariadb-replica-kill").collides_with(&named("mariadb-restart")));
+    }
 }

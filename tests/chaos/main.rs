@@ -6,7 +6,8 @@
 //! duplicated or invented ([`check`]) and prints what each fault cost ([`report`]).
 //! Exits 1 when a check fails. `scripts/run-chaos.sh` starts the cluster and runs it.
 //!
-//! Layout: [`cluster`] (the processes and their faults), [`faults`], [`disks`] (full disks), [`blackhole`]
+//! Layout: [`cluster`] (the processes and their faults), [`faults`], [`failover`] (the
+//! MariaDB primary's), [`disks`] (full disks), [`blackhole`]
 //! (half-open connections with nftables), [`pager`] (cursor exactness page by page),
 //! [`partition`] (lasting ones, with a cgroup),
 //! [`tenants`], [`fleet`]
@@ -21,6 +22,7 @@ mod blackhole;
 mod check;
 mod cluster;
 mod disks;
+mod failover;
 mod faults;
 mod fleet;
 mod pager;
@@ -347,6 +349,13 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         reports.push(report);
     }
     report::print(&reports);
+    // After a failover the checks read the primary the services use now.
+    let primary_url = injector
+        .cluster
+        .lock()
+        .await
+        .database_url("mariadb-primary")?;
+    let pool = sqlx::MySqlPool::connect(&primary_url).await?;
     let sent: HashSet<String> = (0..probed.attempts.len())
         .map(|n| format!("probe-{n}"))
         .collect();

@@ -101,6 +101,11 @@ pub async fn run(
             .await;
         let body: Option<Value> = match answer {
             Ok(answer) if answer.status().is_success() => answer.json().await.ok(),
+            // A new epoch (a failover): from scratch, as a device does.
+            Ok(answer) if answer.status() == reqwest::StatusCode::GONE => {
+                cursor = None;
+                continue;
+            }
             _ => None,
         };
         let Some(body) = body else {

@@ -1,6 +1,7 @@
 //! The MariaDB replica after the run: it replicates again (a kill or a partition between it
 //! and the primary heals by itself), has applied every transaction the primary logged, and
-//! holds the same records, so that a promotion after the run would lose nothing.
+//! holds the same records, so that a promotion after the run would lose nothing. After a
+//! failover ([`crate::failover`]) these are the promoted replica and the old primary.
 
 use std::time::Duration;
 
@@ -14,24 +15,10 @@ pub async fn caught_up(
     primary: &MySqlPool,
     within: Duration,
 ) -> anyhow::Result<(bool, String)> {
-    let Ok(replica) = cluster.first("mariadb-replica") else {
+    if cluster.first("mariadb-replica").is_err() {
         return Ok((true, "no MariaDB replica in the cluster".into()));
-    };
-    let url = cluster
-        .first("ingest")?
-        .env("DATABASE_URL")
-        .unwrap_or_default()
-        .to_owned();
-    let primary_port = cluster.first("mariadb-primary")?.listed.port;
-    let replica_url = url.replace(
-        &format!(":{primary_port}/"),
-        &format!(":{}/", replica.listed.port),
-    );
-    anyhow::ensure!(
-        replica_url != url,
-        "DATABASE_URL does not name the primary's port"
-    );
-    let replica = MySqlPool::connect(&replica_url).await?;
+    }
+    let replica = MySqlPool::connect(&cluster.database_url("mariadb-replica")?).await?;
     let deadline = tokio::time::Instant::now() + within;
     let mut seen = String::new();
     while tokio::time::Instant::now() < deadline {

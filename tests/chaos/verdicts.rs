@@ -7,7 +7,8 @@
 //! connection gone half-open costs devices at most three NATS pings and a reconnect; a
 //! fanout replica cut from NATS hands its devices over within its pings and the handover;
 //! a partition between ingest and NATS, or the replica and the primary, or a NATS store
-//! that filled up refuses no push; a full MariaDB disk refuses pushes with 503s only.
+//! that filled up refuses no push; a full MariaDB disk, or a dead primary until its replica
+//! is promoted, refuses pushes with 503s only.
 
 use fanout::handover::HANDOVER_AFTER;
 use shared::config::NATS_PING_INTERVAL;
@@ -50,13 +51,7 @@ pub fn of_faults(
             ),
             "mariadb-stop" => {
                 let (refused, in_shape) = refused_during(attempts, fault);
-                let mut others: Vec<u16> = refused
-                    .iter()
-                    .filter(|a| !(a.status == 503 && a.error_shape))
-                    .map(|a| a.status)
-                    .collect();
-                others.sort_unstable();
-                others.dedup();
+                let others = other_statuses(&refused);
                 let slowest = refused
                     .iter()
                     .map(|a| (a.answered - a.sent) * 1000.0)
@@ -90,14 +85,22 @@ pub fn of_faults(
                     ),
                 );
             }
-            "mariadb-disk-full" => {
+            "mariadb-disk-full" | "mariadb-failover" => {
                 let (refused, in_shape) = refused_during(attempts, fault);
+                // A failover is undone once every service runs on the new primary; writes
+                // come back before, once ingest does.
+                let (since, what) = if name == "mariadb-failover" {
+                    (fault.at, "the primary died")
+                } else {
+                    (fault.undone, "the disk was freed")
+                };
                 verdict.check(
                     in_shape == refused.len() && fault.writes_back.is_some(),
                     format!(
-                        "{name}: {in_shape} of {} pushes refused while the disk was full got a 503 with the contract's error; writes acknowledged again {:.1} s after it was freed",
+                        "{name}: {in_shape} of {} refused pushes got a 503 with the contract's error (others: statuses {:?}, 0 = no answer in 2 s); writes acknowledged again {:.1} s after {what}",
                         refused.len(),
-                        fault.writes_back.map_or(f64::NAN, |back| back - fault.undone)
+                        other_statuses(&refused),
+                        fault.writes_back.map_or(f64::NAN, |back| back - since)
                     ),
                 );
             }
@@ -172,4 +175,16 @@ fn refused_during<'a>(attempts: &'a [Attempt], fault: &Injected) -> (Vec<&'a Att
         .filter(|a| a.status == 503 && a.error_shape)
         .count();
     (refused, in_shape)
+}
+
+/// The statuses of `refused` other than a 503 in the contract's shape, once each.
+fn other_statuses(refused: &[&Attempt]) -> Vec<u16> {
+    let mut others: Vec<u16> = refused
+        .iter()
+        .filter(|a| !(a.status == 503 && a.error_shape))
+        .map(|a| a.status)
+        .collect();
+    others.sort_unstable();
+    others.dedup();
+    others
 }
