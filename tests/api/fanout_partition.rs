@@ -1,6 +1,7 @@
 //! A fanout replica cut from NATS while ingest still publishes hands its devices over (1001,
 //! so they reconnect to a replica that relays); when NATS is down for everyone, devices stay
-//! and are told to resync once it is back, and again a few seconds later.
+//! and are told to resync once it is back, and again a few seconds later; so are the devices
+//! of a replica that started while NATS was down.
 
 use std::time::Duration;
 
@@ -79,5 +80,54 @@ async fn devices_stay_on_a_replica_when_nats_is_down_for_everyone_and_are_told_t
     assert!(
         resync(&again),
         "told again once the cluster's routes had time to come back, not {again:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_replica_started_while_nats_was_down_tells_its_devices_to_resync_a_while_after_nats_came()
+{
+    let (mut nats, app) = TestIngest::spawn_on_own_nats().await;
+    let shop = Tenant::seed(&app, "shop").await;
+    nats.kill();
+    let fanout = TestFanout::spawn(&app).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    nats.restart().await;
+    // As the balancer does: devices only once the replica is ready (connected to NATS).
+    let ready = format!("http://{}/readyz", fanout.addr);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while !reqwest::get(&ready)
+        .await
+        .is_ok_and(|r| r.status() == reqwest::StatusCode::OK)
+    {
+        assert!(tokio::time::Instant::now() < deadline, "never ready");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let token = shop.token(&app, 0, Role::Cashier);
+    let mut device = fanout.connect(&token, "till-1").await;
+    let resync = |message: &Seen| matches!(message, Seen::Json(m) if m["type"] == "resync");
+    let deadline = tokio::time::Instant::now() + RESYNC_AGAIN_AFTER + Duration::from_secs(3);
+    let mut seen = Seen::Nothing;
+    while tokio::time::Instant::now() < deadline && !resync(&seen) {
+        seen = device.next(deadline - tokio::time::Instant::now()).await;
+    }
+    assert!(
+        resync(&seen),
+        "told to resync once the cluster's routes had time to come back, not {seen:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_replica_that_found_nats_at_once_tells_nobody_to_resync() {
+    let app = TestIngest::spawn().await;
+    let shop = Tenant::seed(&app, "shop").await;
+    let fanout = TestFanout::spawn(&app).await;
+    let token = shop.token(&app, 0, Role::Cashier);
+    let mut device = fanout.connect(&token, "till-1").await;
+    let quiet = device
+        .next(RESYNC_AGAIN_AFTER + Duration::from_secs(1))
+        .await;
+    assert!(
+        matches!(quiet, Seen::Nothing),
+        "nothing to resync, not {quiet:?}"
     );
 }
