@@ -48,24 +48,11 @@ impl Injector {
             (admin, cluster.database_url("mariadb-replica")?)
         };
         let promoting = Instant::now();
-        let promoted = Command::new(&admin)
-            .arg("promote")
-            .env("DATABASE_URL", &replica_url)
-            .stdin(Stdio::null())
-            .output()
-            .await
-            .with_context(|| format!("cannot run {}", admin.display()))?;
-        if !promoted.status.success() {
-            bail!(
-                "possync-admin promote failed: {}",
-                String::from_utf8_lossy(&promoted.stderr).trim()
-            );
-        }
+        let promoted = promote(&admin, &replica_url).await?;
         eprintln!(
-            "  {:<22} promoted in {} ms: {}",
+            "  {:<22} promoted in {} ms: {promoted}",
             fault.name,
             promoting.elapsed().as_millis(),
-            String::from_utf8_lossy(&promoted.stdout).trim()
         );
         {
             let mut cluster = self.cluster.lock().await;
@@ -77,26 +64,7 @@ impl Injector {
             cluster.save()?;
         }
 
-        let mut writes_back = None;
-        for role in REPOINTED {
-            for index in self.indices_of(role).await {
-                self.process(index).await.terminate().await?;
-                let mut cluster = self.cluster.lock().await;
-                cluster.processes[index].set_env("DATABASE_URL", &replica_url);
-                cluster.processes[index].restart()?;
-                cluster.save()?;
-                let port = cluster.processes[index].listed.port;
-                drop(cluster);
-                if role == "fanout" {
-                    wait_until_ready(port).await?;
-                } else {
-                    wait_for_port(port).await?;
-                }
-            }
-            if role == "ingest" {
-                writes_back = self.writes_back_after(self.timeline.now()).await;
-            }
-        }
+        let writes_back = self.repoint(&replica_url).await?;
 
         let rejoining = Instant::now();
         self.cluster.lock().await.processes[old].restart()?;
@@ -118,6 +86,50 @@ impl Injector {
             writes_back,
         })
     }
+
+    /// Stops each service in [`REPOINTED`] cleanly and starts it again on `url`; returns
+    /// when the probe's writes were acknowledged again after ingest's restart.
+    async fn repoint(&self, url: &str) -> anyhow::Result<Option<f64>> {
+        let mut writes_back = None;
+        for role in REPOINTED {
+            for index in self.indices_of(role).await {
+                self.process(index).await.terminate().await?;
+                let mut cluster = self.cluster.lock().await;
+                cluster.processes[index].set_env("DATABASE_URL", url);
+                cluster.processes[index].restart()?;
+                cluster.save()?;
+                let port = cluster.processes[index].listed.port;
+                drop(cluster);
+                if role == "fanout" {
+                    wait_until_ready(port).await?;
+                } else {
+                    wait_for_port(port).await?;
+                }
+            }
+            if role == "ingest" {
+                writes_back = self.writes_back_after(self.timeline.now()).await;
+            }
+        }
+        Ok(writes_back)
+    }
+}
+
+/// Runs `possync-admin promote` on the replica of `url`; returns what it printed.
+async fn promote(admin: &std::path::Path, url: &str) -> anyhow::Result<String> {
+    let promoted = Command::new(admin)
+        .arg("promote")
+        .env("DATABASE_URL", url)
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .with_context(|| format!("cannot run {}", admin.display()))?;
+    if !promoted.status.success() {
+        bail!(
+            "possync-admin promote failed: {}",
+            String::from_utf8_lossy(&promoted.stderr).trim()
+        );
+    }
+    Ok(String::from_utf8_lossy(&promoted.stdout).trim().to_owned())
 }
 
 /// Makes the (read-only) server of `url` a replica of `primary_url`: its binary log reset,
