@@ -78,6 +78,11 @@ impl Process {
         self.argv.push(format!("{name}={value}"));
     }
 
+    /// A NATS node's route port: `cluster { listen: … }` in its config file.
+    pub fn route_port(&self) -> Option<u16> {
+        route_port_in(&std::fs::read_to_string(self.arg("-c")?).ok()?)
+    }
+
     /// The program it runs.
     pub fn program(&self) -> &str {
         &self.argv[0]
@@ -268,5 +273,28 @@ impl Cluster {
                 .any(|line| line.trim() == format!("server_name: {name}"))
                 .then_some(index)
         })
+    }
+}
+
+/// The port of `cluster { listen: host:port, … }` in a NATS config (as
+/// `scripts/run-cluster.sh` writes it, on one line).
+fn route_port_in(config: &str) -> Option<u16> {
+    let cluster = config
+        .lines()
+        .find(|line| line.trim_start().starts_with("cluster"))?;
+    let listen = cluster.split("listen:").nth(1)?.split(',').next()?;
+    listen.trim().rsplit(':').next()?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::route_port_in;
+
+    #[test]
+    fn the_route_port_is_read_from_the_cluster_line() {
+        let config = "listen: 127.0.0.1:24222\nhttp: 127.0.0.1:28222\n\
+            cluster { name: possync, listen: 127.0.0.1:26223, routes: [nats-route://127.0.0.1:26222] }\n";
+        assert_eq!(route_port_in(config), Some(26223));
+        assert_eq!(route_port_in("listen: 127.0.0.1:4222\n"), None);
     }
 }

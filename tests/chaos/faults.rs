@@ -3,9 +3,10 @@
 //! process of a role at once for an outage (all of NATS), or to all but one (a NATS
 //! cluster without its majority); a rolling restart (SIGTERM one replica, start it again,
 //! wait until it is ready, then the next); a process cut from a role's processes for the
-//! outage; the disk of a process's data filled, then freed; a process run with its clock
-//! minutes off; or the MariaDB primary failed over to its replica (`failover`). Single targets rotate over
-//! a role's processes; the single NATS faults hit the node that leads the stream then.
+//! outage, or a NATS node from the other nodes; the disk of a process's data filled, then
+//! freed; a process run with its clock minutes off; or the MariaDB primary failed over to
+//! its replica (`failover`). Single targets rotate over a role's processes; the single NATS
+//! faults hit the node that leads the stream then.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -42,6 +43,9 @@ enum Action {
     /// Cut from every process of this role (its connections and new ones: `partition`)
     /// for the outage.
     Partition(&'static str),
+    /// A NATS node cut from the other nodes' routes for the outage (a minority of one);
+    /// its clients still reach it.
+    Isolate,
     /// The filesystem of its data (a NATS store, MariaDB's data directory) filled to the
     /// last byte for the outage, then freed (and NATS reloaded: JetStream stays off after a
     /// full store until then).
@@ -77,7 +81,7 @@ const fn fault(name: &'static str, role: &'static str, action: Action) -> Fault 
 }
 
 /// Every fault, in the order a round runs them.
-pub const ALL: [Fault; 29] = [
+pub const ALL: [Fault; 30] = [
     fault("nats-leader-kill", "nats", Action::Kill),
     fault("ingest-kill", "ingest", Action::Kill),
     fault("fanout-kill", "fanout", Action::Kill),
@@ -98,6 +102,7 @@ pub const ALL: [Fault; 29] = [
     fault("ingest-nats-halfopen", "ingest", Action::HalfOpen),
     fault("ingest-nats-partition", "ingest", Action::Partition("nats")),
     fault("fanout-nats-partition", "fanout", Action::Partition("nats")),
+    fault("nats-minority-partition", "nats", Action::Isolate),
     fault(
         "replica-partition",
         "mariadb-replica",
@@ -244,7 +249,29 @@ impl Injector {
                     .map(|(_, p)| p.listed.port)
                     .collect();
                 let pid = self.cluster.lock().await.processes[targets[0]].listed.pid;
-                let cut = partition::cut(pid, &ports, &fault.name.replace('-', "_"))?;
+                let cut = partition::cut(pid, &ports, None, &fault.name.replace('-', "_"))?;
+                tokio::time::sleep(durations.outage).await;
+                cut.heal()?;
+            }
+            Action::Isolate => {
+                let (pid, own, others) = {
+                    let cluster = self.cluster.lock().await;
+                    let node = &cluster.processes[targets[0]];
+                    let others: Vec<u16> = cluster
+                        .of_role("nats")
+                        .filter(|(i, _)| *i != targets[0])
+                        .filter_map(|(_, p)| p.route_port())
+                        .collect();
+                    (node.listed.pid, node.route_port(), others)
+                };
+                anyhow::ensure!(own.is_some(), "{target} has no route port");
+                eprintln!(
+                    "  {:<22} its clients: {}",
+                    fault.name,
+                    self.clients_of(targets[0]).await.join(", ")
+                );
+                let tag = fault.name.replace('-', "_");
+                let cut = partition::cut(pid, &others, own, &tag)?;
                 tokio::time::sleep(durations.outage).await;
                 cut.heal()?;
             }
@@ -340,6 +367,20 @@ impl Injector {
     /// (a clean stop may take minutes while other faults go on).
     pub(crate) async fn process(&self, index: usize) -> Process {
         self.cluster.lock().await.processes[index].clone()
+    }
+
+    /// The services connected to NATS node `index`.
+    async fn clients_of(&self, index: usize) -> Vec<String> {
+        let cluster = self.cluster.lock().await;
+        let port = cluster.processes[index].listed.port;
+        ["ingest", "fanout", "janitor"]
+            .iter()
+            .flat_map(|role| cluster.of_role(role))
+            .filter(|(_, p)| {
+                blackhole::flows_of(p.listed.pid, &[port]).is_ok_and(|f| !f.is_empty())
+            })
+            .map(|(_, p)| p.name())
+            .collect()
     }
 
     /// The indices of the role's processes.

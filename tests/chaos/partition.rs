@@ -2,7 +2,8 @@
 //! the connections it holds and on every new one, until healed. The process is moved into a
 //! cgroup (v2) of the suite's own, and nftables drops every packet that cgroup's sockets
 //! send to those ports (a new connection's SYN goes nowhere, as across a real partition)
-//! and both ways of the connections it held, which keep the cgroup they were made in.
+//! and both ways of the connections it held, which keep the cgroup they were made in. A
+//! NATS node is also cut on its own route port, where the other nodes connect to it.
 
 use std::path::PathBuf;
 
@@ -19,10 +20,16 @@ pub struct Partition {
     came_from: PathBuf,
 }
 
-/// Cuts process `pid` from everything listening on `ports` (on 127.0.0.1), until
+/// Cuts process `pid` from everything listening on `ports` (on 127.0.0.1), and from
+/// whoever connects to its own port `listening` (a NATS node's route port), until
 /// [`Partition::heal`]. `tag` names the cgroup and the nftables table, so that partitions
 /// of different processes can overlap.
-pub fn cut(pid: u32, ports: &[u16], tag: &str) -> anyhow::Result<Partition> {
+pub fn cut(
+    pid: u32,
+    ports: &[u16],
+    listening: Option<u16>,
+    tag: &str,
+) -> anyhow::Result<Partition> {
     anyhow::ensure!(!ports.is_empty(), "a partition from no port");
     let root = cgroup2_root()?;
     let name = format!("possync_chaos_{tag}");
@@ -48,6 +55,11 @@ pub fn cut(pid: u32, ports: &[u16], tag: &str) -> anyhow::Result<Partition> {
         relative.display(),
         ports.join(", ")
     ));
+    if let Some(port) = listening {
+        // Every packet to and from it, connections held and new ones.
+        rules.push(format!("tcp dport {port} drop"));
+        rules.push(format!("tcp sport {port} drop"));
+    }
     let partition = Partition {
         pid,
         table: name,

@@ -6,9 +6,9 @@
 //! for the catch-up), and no 100 ms sees more reconnects than a drain step closes; a NATS
 //! connection gone half-open costs devices at most three NATS pings and a reconnect; a
 //! fanout replica cut from NATS hands its devices over within its pings and the handover;
-//! a partition between ingest and NATS, or the replica and the primary, or a NATS store
-//! that filled up refuses no push; a full MariaDB disk, or a dead primary until its replica
-//! is promoted, refuses pushes with 503s only.
+//! a partition between ingest and NATS, a NATS node and the others, or the replica and the
+//! primary, or a NATS store that filled up refuses no push; a full MariaDB disk, or a dead
+//! primary until its replica is promoted, refuses pushes with 503s only.
 
 use fanout::handover::HANDOVER_AFTER;
 use shared::config::NATS_PING_INTERVAL;
@@ -41,6 +41,7 @@ pub fn of_faults(
             | "nats-all-pause"
             | "nats-two-kill"
             | "ingest-nats-partition"
+            | "nats-minority-partition"
             | "replica-partition"
             | "nats-disk-full" => verdict.check(
                 report.refused_writes == 0,
