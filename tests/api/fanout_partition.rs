@@ -9,9 +9,22 @@ use fanout::monitor::RESYNC_AGAIN_AFTER;
 use possync_tests::{Seen, Tenant, TestFanout, TestIngest, TestNats};
 use serde_json::json;
 use shared::token::Role;
+use tokio::task::JoinHandle;
 
 fn invoice(id: String) -> serde_json::Value {
     json!([{"table_name": "invoices", "record_id": id, "data": {"total": 1}, "local_updated_at": "2025-12-07T10:30:00Z"}])
+}
+
+/// `count` pushes from another till, one every 250 ms: others publish.
+fn keep_pushing(app: TestIngest, token: String, count: usize) -> JoinHandle<TestIngest> {
+    tokio::spawn(async move {
+        for n in 0..count {
+            app.push(&token, "till-w", invoice(format!("elsewhere-{n}")))
+                .await;
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        app
+    })
 }
 
 #[tokio::test]
@@ -25,14 +38,7 @@ async fn a_replica_cut_from_nats_while_others_publish_closes_its_devices_with_10
     let mut device = fanout.connect(&token, "till-1").await;
 
     cut_off.kill();
-    let pushes = tokio::spawn(async move {
-        for n in 0..40 {
-            app.push(&token, "till-w", invoice(format!("during-{n}")))
-                .await;
-            tokio::time::sleep(Duration::from_millis(250)).await;
-        }
-        app
-    });
+    let pushes = keep_pushing(app, token, 40);
     let closed = device.next(Duration::from_secs(12)).await;
     pushes.abort();
     assert!(
@@ -129,5 +135,27 @@ async fn a_replica_that_found_nats_at_once_tells_nobody_to_resync() {
     assert!(
         matches!(quiet, Seen::Nothing),
         "nothing to resync, not {quiet:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_replica_on_a_nats_node_without_jetstream_while_others_publish_reconnects_and_tells_devices_to_resync(
+) {
+    let app = TestIngest::spawn().await;
+    let shop = Tenant::seed(&app, "shop").await;
+    // Connected, but JetStream does not answer through it and nothing that others publish
+    // reaches it: a node cut from its cluster.
+    let stranded = TestNats::without_jetstream().await;
+    let url = stranded.url();
+    let fanout = TestFanout::spawn_with(&app, |c| c.nats.nats_url = url.clone()).await;
+    let token = shop.token(&app, 0, Role::Cashier);
+    let mut device = fanout.connect(&token, "till-1").await;
+
+    let pushes = keep_pushing(app, token, 60);
+    let told = device.next(Duration::from_secs(15)).await;
+    pushes.abort();
+    assert!(
+        matches!(&told, Seen::Json(m) if m["type"] == "resync"),
+        "reconnected to NATS and told to resync, not {told:?}"
     );
 }

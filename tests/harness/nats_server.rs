@@ -1,4 +1,5 @@
-//! A private nats-server process with JetStream, for tests that stop and restart NATS.
+//! A private nats-server process (with JetStream unless asked), for tests that stop and
+//! restart NATS.
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -10,6 +11,8 @@ pub struct TestNats {
     store: PathBuf,
     /// JetStream's limit on the whole server's file store, if any (a disk that fills up).
     max_file_store: Option<u64>,
+    /// Without JetStream: a node that does not reach the stream (one cut from its cluster).
+    plain: bool,
     child: Option<Child>,
 }
 
@@ -37,21 +40,35 @@ impl TestNats {
         Self::start_with(Some(bytes)).await
     }
 
+    /// A server without JetStream: to a client, like a node cut from the rest of its
+    /// cluster, where the stream is.
+    pub async fn without_jetstream() -> TestNats {
+        let mut nats = Self::unstarted(None);
+        nats.plain = true;
+        nats.restart().await;
+        nats
+    }
+
     async fn start_with(max_file_store: Option<u64>) -> TestNats {
+        let mut nats = Self::unstarted(max_file_store);
+        nats.restart().await;
+        nats
+    }
+
+    fn unstarted(max_file_store: Option<u64>) -> TestNats {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
         let store = std::env::temp_dir().join(crate::unique_name("possync-nats-"));
-        let mut nats = TestNats {
+        TestNats {
             port,
             store,
             max_file_store,
+            plain: false,
             child: None,
-        };
-        nats.restart().await;
-        nats
+        }
     }
 
     pub fn url(&self) -> String {
@@ -71,18 +88,22 @@ impl TestNats {
         self.kill();
         let mut command = Command::new(binary());
         command.args(["-a", "127.0.0.1", "-p", &self.port.to_string()]);
-        if let Some(bytes) = self.max_file_store {
-            std::fs::create_dir_all(&self.store).unwrap();
-            let config = self.store.join("nats.conf");
-            let store = self.store.join("jetstream");
-            std::fs::write(
-                &config,
-                format!("jetstream {{ store_dir: {store:?}, max_file_store: {bytes} }}\n"),
-            )
-            .unwrap();
-            command.arg("-c").arg(config);
-        } else {
-            command.arg("-js").arg("-sd").arg(&self.store);
+        match (self.plain, self.max_file_store) {
+            (true, _) => {} // core NATS only
+            (false, Some(bytes)) => {
+                std::fs::create_dir_all(&self.store).unwrap();
+                let config = self.store.join("nats.conf");
+                let store = self.store.join("jetstream");
+                std::fs::write(
+                    &config,
+                    format!("jetstream {{ store_dir: {store:?}, max_file_store: {bytes} }}\n"),
+                )
+                .unwrap();
+                command.arg("-c").arg(config);
+            }
+            (false, None) => {
+                command.arg("-js").arg("-sd").arg(&self.store);
+            }
         }
         let child = command
             .stdout(Stdio::null())
