@@ -14,12 +14,14 @@
 //!   `sync_groups`), the outbox ingest writes and the janitor relays and trims.
 //! - [`shutdown`]: one cancellation token fed by Ctrl-C and SIGTERM.
 //! - [`clock`]: server times on the database's clock, whatever this host's says.
+//! - [`stranded`]: a reconnect away from a NATS node cut from the rest of its cluster.
 
 pub mod clock;
 pub mod config;
 pub mod metrics;
 pub mod shutdown;
 pub mod storage;
+pub mod stranded;
 pub mod stream;
 pub mod subject;
 pub mod sync_queue;

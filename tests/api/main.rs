@@ -40,6 +40,7 @@ mod restore_drill;
 mod services;
 mod since_pulls;
 mod site;
+mod stranded;
 mod sync_inputs;
 mod table_facts;
 mod tokens;

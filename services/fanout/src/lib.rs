@@ -153,6 +153,11 @@ impl Application {
         tracing::info!(addr = %self.local_addr(), "fanout listening");
         tokio::spawn(watch_mysql(self.state.clone(), shutdown.clone()));
         tokio::spawn(handover::watch(self.state.clone(), shutdown.clone()));
+        tokio::spawn(shared::stranded::watch(
+            self.state.nats.clone(),
+            self.state.pool.clone(),
+            shutdown.clone(),
+        ));
         let state = self.state.clone();
         let drained = async move {
             shutdown.cancelled().await;

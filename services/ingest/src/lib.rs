@@ -143,6 +143,11 @@ impl Application {
             self.state.pool().clone(),
             shutdown.clone(),
         ));
+        tokio::spawn(shared::stranded::watch(
+            nats.clone(),
+            self.state.pool().clone(),
+            shutdown.clone(),
+        ));
         let service = cors::wrap(
             app_with_site(self.state, self.web_root.as_deref()),
             self.cors,

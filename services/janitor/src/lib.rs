@@ -118,6 +118,11 @@ impl Application {
             self.sweeper.pool.clone(),
             shutdown.clone(),
         ));
+        tokio::spawn(shared::stranded::watch(
+            nats.clone(),
+            self.sweeper.pool.clone(),
+            shutdown.clone(),
+        ));
         let sweeping = tokio::spawn(self.sweeper.clone().run(shutdown.clone()));
         let listener = shared::telemetry::no_delay(self.listener);
         axum::serve(listener, app(self.sweeper))
