@@ -1,12 +1,13 @@
 //! A replica cut from NATS while the rest of the cluster still publishes (a partition, not
 //! an outage of NATS) hands its devices over: once it has been without NATS for
 //! [`HANDOVER_AFTER`] and the database shows groups published within
-//! [`shared::stranded::PUBLISHED_WITHIN`] (so after it lost NATS), it closes its sockets with 1001 in drain batches. Its readiness
-//! is already false, so the balancer sends the devices to a replica that relays, where
-//! they pull what they missed. When all of NATS is down nothing is published, and devices
-//! stay where they are until the `resync` that follows the reconnect ([`crate::monitor`]).
-//! A replica connected to a NATS node cut from the others reconnects to another node
-//! ([`shared::stranded`]), and that reconnect tells its devices to resync.
+//! [`shared::stranded::PUBLISHED_WITHIN`] (so after it lost NATS), it closes its sockets
+//! with 1001 in drain batches. Its readiness is already false, so the balancer sends the
+//! devices to a replica that relays, where they pull what they missed. When all of NATS is
+//! down nothing is published, and devices stay where they are until the `resync` that
+//! follows the reconnect ([`crate::monitor`]). A replica connected to a NATS node cut from
+//! the others reconnects to another node ([`shared::stranded`]), and that reconnect tells
+//! its devices to resync.
 
 use std::time::Duration;
 
