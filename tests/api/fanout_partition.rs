@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use fanout::monitor::RESYNC_AGAIN_AFTER;
-use possync_tests::{Seen, Tenant, TestFanout, TestIngest, TestNats};
+use possync_tests::{Device, Seen, Tenant, TestFanout, TestIngest, TestNats};
 use serde_json::json;
 use shared::token::Role;
 use tokio::task::JoinHandle;
@@ -72,21 +72,31 @@ async fn devices_stay_on_a_replica_when_nats_is_down_for_everyone_and_are_told_t
         "still open and quiet 8 s into the outage, not {during:?}"
     );
     nats.restart().await;
-    let resync = |message: &Seen| matches!(message, Seen::Json(m) if m["type"] == "resync");
     assert!(
-        resync(&device.next(Duration::from_secs(10)).await),
+        is_resync(&device.next(Duration::from_secs(10)).await),
         "told to resync once NATS was back"
     );
     // Events relayed meanwhile come in between.
-    let deadline = tokio::time::Instant::now() + RESYNC_AGAIN_AFTER + Duration::from_secs(3);
-    let mut again = Seen::Nothing;
-    while tokio::time::Instant::now() < deadline && !resync(&again) {
-        again = device.next(deadline - tokio::time::Instant::now()).await;
-    }
+    let again = next_resync(&mut device).await;
     assert!(
-        resync(&again),
+        is_resync(&again),
         "told again once the cluster's routes had time to come back, not {again:?}"
     );
+}
+
+fn is_resync(message: &Seen) -> bool {
+    matches!(message, Seen::Json(m) if m["type"] == "resync")
+}
+
+/// The next `resync` within [`RESYNC_AGAIN_AFTER`] and 3 s, past other messages; or the
+/// last thing seen.
+async fn next_resync(device: &mut Device) -> Seen {
+    let deadline = tokio::time::Instant::now() + RESYNC_AGAIN_AFTER + Duration::from_secs(3);
+    let mut seen = Seen::Nothing;
+    while tokio::time::Instant::now() < deadline && !is_resync(&seen) {
+        seen = device.next(deadline - tokio::time::Instant::now()).await;
+    }
+    seen
 }
 
 #[tokio::test]
@@ -99,25 +109,12 @@ async fn a_replica_started_while_nats_was_down_tells_its_devices_to_resync_a_whi
     tokio::time::sleep(Duration::from_secs(2)).await;
     nats.restart().await;
     // As the balancer does: devices only once the replica is ready (connected to NATS).
-    let ready = format!("http://{}/readyz", fanout.addr);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-    while !reqwest::get(&ready)
-        .await
-        .is_ok_and(|r| r.status() == reqwest::StatusCode::OK)
-    {
-        assert!(tokio::time::Instant::now() < deadline, "never ready");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    fanout.wait_until_ready(Duration::from_secs(15)).await;
     let token = shop.token(&app, 0, Role::Cashier);
     let mut device = fanout.connect(&token, "till-1").await;
-    let resync = |message: &Seen| matches!(message, Seen::Json(m) if m["type"] == "resync");
-    let deadline = tokio::time::Instant::now() + RESYNC_AGAIN_AFTER + Duration::from_secs(3);
-    let mut seen = Seen::Nothing;
-    while tokio::time::Instant::now() < deadline && !resync(&seen) {
-        seen = device.next(deadline - tokio::time::Instant::now()).await;
-    }
+    let seen = next_resync(&mut device).await;
     assert!(
-        resync(&seen),
+        is_resync(&seen),
         "told to resync once the cluster's routes had time to come back, not {seen:?}"
     );
 }
@@ -155,7 +152,7 @@ async fn a_replica_on_a_nats_node_without_jetstream_while_others_publish_reconne
     let told = device.next(Duration::from_secs(15)).await;
     pushes.abort();
     assert!(
-        matches!(&told, Seen::Json(m) if m["type"] == "resync"),
+        is_resync(&told),
         "reconnected to NATS and told to resync, not {told:?}"
     );
 }

@@ -107,6 +107,23 @@ impl TestFanout {
         }
     }
 
+    /// Waits (up to `wait`) until `/readyz` answers 200, as a balancer does before it sends
+    /// devices; panics if it never does.
+    pub async fn wait_until_ready(&self, wait: Duration) {
+        let ready = format!("http://{}/readyz", self.addr);
+        let deadline = tokio::time::Instant::now() + wait;
+        while !reqwest::get(&ready)
+            .await
+            .is_ok_and(|r| r.status() == reqwest::StatusCode::OK)
+        {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "not ready within {wait:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Stops the replica (drain) and waits for it to end.
     pub async fn shut_down(mut self) {
         self.stop.cancel();
