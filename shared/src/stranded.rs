@@ -54,11 +54,20 @@ pub async fn watch(nats: async_nats::Client, pool: MySqlPool, stop: Cancellation
     }
 }
 
-/// Whether JetStream's meta leader answers through the node `nats` is connected to.
+/// Whether JetStream's meta leader answers through the node `nats` is connected to: a reply
+/// to `$JS.API.INFO` that is not an error. Read as JSON, not through the client's account
+/// type, which NATS 2.9's reply did not decode into (every service reconnected every 5 s
+/// in `possync-sim`).
 async fn answers(nats: &async_nats::Client) -> bool {
-    let jetstream = async_nats::jetstream::new(nats.clone());
-    let asked = tokio::time::timeout(ANSWERS_WITHIN, jetstream.query_account());
-    matches!(asked.await, Ok(Ok(_)))
+    let asked = tokio::time::timeout(
+        ANSWERS_WITHIN,
+        nats.request("$JS.API.INFO", bytes::Bytes::new()),
+    );
+    match asked.await {
+        Ok(Ok(reply)) => serde_json::from_slice::<serde_json::Value>(&reply.payload)
+            .is_ok_and(|info| info.get("error").is_none()),
+        _ => false,
+    }
 }
 
 /// Whether a group was marked published within [`PUBLISHED_WITHIN`] (by the database's
