@@ -55,9 +55,9 @@ pub async fn watch(nats: async_nats::Client, pool: MySqlPool, stop: Cancellation
 }
 
 /// Whether JetStream's meta leader answers through the node `nats` is connected to: a reply
-/// to `$JS.API.INFO` that is not an error. Read as JSON, not through the client's account
-/// type, which NATS 2.9's reply did not decode into (every service reconnected every 5 s
-/// in `possync-sim`).
+/// to `$JS.API.INFO` that is not an error, read as JSON. The client's `query_account()`
+/// failed against Debian's standalone NATS 2.9, and every service reconnected every 5 s
+/// (`possync-sim`'s fanout step).
 async fn answers(nats: &async_nats::Client) -> bool {
     let asked = tokio::time::timeout(
         ANSWERS_WITHIN,
