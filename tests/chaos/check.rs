@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_nats::jetstream;
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt};
 use possync_client::Verified;
 use serde_json::Value;
 use sqlx::MySqlPool;
@@ -428,19 +428,64 @@ async fn marked_while_store_full(run: &Run<'_>, missing: &[u64], twice: &[u64]) 
         .count()
 }
 
-/// The `Nats-Msg-Id` of every stream message of `clients`.
+/// The `Nats-Msg-Id` of every stream message of `clients`: read until as many as the stream
+/// counts for their subjects. A read that stalls (a consumer on a stream whose leader moves,
+/// as after a partition heals) starts again, for up to a minute, so that a stalled read is
+/// never taken for missing messages.
 async fn read_stream(
     run: &Run<'_>,
     clients: &[u64],
     expected: usize,
 ) -> anyhow::Result<Vec<String>> {
     let stream = run.jetstream.get_stream(run.stream).await?;
+    let filters: Vec<String> = clients
+        .iter()
+        .map(|c| format!("{}.{c}.>", run.prefix))
+        .collect();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let held = stored_count(&stream, &filters).await?;
+        let ids = read_once(&stream, &filters, expected).await?;
+        if ids.len() as u64 >= held || tokio::time::Instant::now() >= deadline {
+            anyhow::ensure!(
+                ids.len() as u64 >= held,
+                "read {} of the {held} messages the stream holds",
+                ids.len()
+            );
+            return Ok(ids);
+        }
+        eprintln!(
+            "  the stream read stalled at {} of {held} messages; reading again",
+            ids.len()
+        );
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+}
+
+/// How many messages the stream holds on `filters`, by its own count per subject.
+async fn stored_count(
+    stream: &jetstream::stream::Stream,
+    filters: &[String],
+) -> anyhow::Result<u64> {
+    let mut total = 0;
+    for filter in filters {
+        let mut subjects = stream.info_with_subjects(filter).await?;
+        while let Some((_, count)) = subjects.try_next().await? {
+            total += count as u64;
+        }
+    }
+    Ok(total)
+}
+
+/// One pass of an ordered consumer over `filters`, until 3 s pass without a message.
+async fn read_once(
+    stream: &jetstream::stream::Stream,
+    filters: &[String],
+    expected: usize,
+) -> anyhow::Result<Vec<String>> {
     let consumer = stream
         .create_consumer(jetstream::consumer::pull::OrderedConfig {
-            filter_subjects: clients
-                .iter()
-                .map(|c| format!("{}.{c}.>", run.prefix))
-                .collect(),
+            filter_subjects: filters.to_vec(),
             ..Default::default()
         })
         .await?;
