@@ -1,18 +1,23 @@
 //! A service connected to a NATS node cut from the rest of its cluster still looks
 //! connected, but what it publishes reaches no stream and what others publish never reaches
-//! it. Every second each service asks JetStream for its account through its node
-//! (`$JS.API.INFO`, which the meta leader answers: a node cut from the others loses it
-//! within ~8 s on NATS 2.11). Unanswered for [`STRANDED_AFTER`] while the database shows
-//! groups published within [`PUBLISHED_WITHIN`] (so JetStream works for others: not an
-//! outage, not an election), the service reconnects to another node of its list, drawn at
-//! random; drawn the same node, it does so again [`STRANDED_AFTER`] later.
+//! it. Every second each service writes a probe message into a small stream of its own
+//! (`<stream>_PROBE`, in memory, replicated like the event stream) through its node: a
+//! write needs a quorum of the stream's nodes now, where a node cut from the others kept
+//! answering `$JS.API.INFO` for ~15 s while it believed itself the meta leader (and median
+//! devices went 21 s without events). Unanswered for [`STRANDED_AFTER`] while the database
+//! shows groups published within [`PUBLISHED_WITHIN`] (so JetStream works for others: not an
+//! outage), the service reconnects to another node of its list, drawn at random; drawn the
+//! same node, it does so again [`STRANDED_AFTER`] later.
 
 use std::time::Duration;
 
 use async_nats::connection::State;
+use async_nats::jetstream::{self, stream};
 use sqlx::MySqlPool;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
+
+use crate::config::NatsConfig;
 
 /// How long JetStream goes unanswered before the service looks at what others publish.
 pub const STRANDED_AFTER: Duration = Duration::from_secs(5);
@@ -22,9 +27,76 @@ pub const PUBLISHED_WITHIN: Duration = Duration::from_secs(4);
 /// How long JetStream has to answer through this node.
 const ANSWERS_WITHIN: Duration = Duration::from_secs(2);
 
-/// Watches `nats` every second until `stop`; a reconnect it forces shows as the client's
-/// disconnected and connected events.
-pub async fn watch(nats: async_nats::Client, pool: MySqlPool, stop: CancellationToken) {
+/// The probe stream of an event stream, and where its messages go.
+#[derive(Clone, Debug)]
+pub struct Probe {
+    stream: String,
+    subject: String,
+    replicas: usize,
+}
+
+impl Probe {
+    /// The probe of `config`'s event stream (stream names hold no dots, so its subject is
+    /// its own, even beside other deployments on one NATS).
+    pub fn of(config: &NatsConfig) -> Probe {
+        Probe {
+            stream: format!("{}_PROBE", config.nats_stream),
+            subject: format!("_possync_probe.{}", config.nats_stream),
+            replicas: config.nats_stream_replicas,
+        }
+    }
+
+    /// The probe stream's name.
+    pub fn stream(&self) -> &str {
+        &self.stream
+    }
+
+    /// Creates the probe stream if it is missing: the last message only, in memory.
+    async fn ensure(&self, js: &jetstream::Context) -> bool {
+        js.get_or_create_stream(stream::Config {
+            name: self.stream.clone(),
+            subjects: vec![self.subject.clone()],
+            storage: stream::StorageType::Memory,
+            max_messages: 1,
+            num_replicas: self.replicas,
+            ..Default::default()
+        })
+        .await
+        .is_ok()
+    }
+
+    /// Whether a probe message is stored through the node `js` is connected to. The stream
+    /// is created when it has not been seen yet, or again after a publish found nobody to
+    /// store it (the stream deleted; or a cut node, where creating it fails as well).
+    async fn answers(&self, js: &jetstream::Context, ensured: &mut bool) -> bool {
+        let stored = async {
+            if !*ensured {
+                *ensured = self.ensure(js).await;
+            }
+            match js.publish(self.subject.clone(), bytes::Bytes::new()).await {
+                Ok(ack) => ack.await.is_ok(),
+                Err(_) => {
+                    *ensured = false;
+                    false
+                }
+            }
+        };
+        tokio::time::timeout(ANSWERS_WITHIN, stored)
+            .await
+            .unwrap_or(false)
+    }
+}
+
+/// Watches `nats` every second with `probe` until `stop`; a reconnect it forces shows as the
+/// client's disconnected and connected events.
+pub async fn watch(
+    nats: async_nats::Client,
+    probe: Probe,
+    pool: MySqlPool,
+    stop: CancellationToken,
+) {
+    let js = jetstream::new(nats.clone());
+    let mut ensured = false;
     let mut ticks = tokio::time::interval(Duration::from_secs(1));
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut unanswered_since: Option<Instant> = None;
@@ -34,7 +106,7 @@ pub async fn watch(nats: async_nats::Client, pool: MySqlPool, stop: Cancellation
             _ = ticks.tick() => {}
         }
         // Disconnected is the client's own business (it reconnects by itself).
-        if nats.connection_state() != State::Connected || answers(&nats).await {
+        if nats.connection_state() != State::Connected || probe.answers(&js, &mut ensured).await {
             unanswered_since = None;
             continue;
         }
@@ -43,7 +115,7 @@ pub async fn watch(nats: async_nats::Client, pool: MySqlPool, stop: Cancellation
         // through this node after they published is a partition, not an election.
         if since.elapsed() < STRANDED_AFTER
             || !others_published(&pool).await
-            || answers(&nats).await
+            || probe.answers(&js, &mut ensured).await
         {
             continue;
         }
@@ -51,22 +123,6 @@ pub async fn watch(nats: async_nats::Client, pool: MySqlPool, stop: Cancellation
         metrics::counter!("possync_nats_forced_reconnects_total").increment(1);
         let _ = nats.force_reconnect().await;
         unanswered_since = None;
-    }
-}
-
-/// Whether JetStream's meta leader answers through the node `nats` is connected to: a reply
-/// to `$JS.API.INFO` that is not an error, read as JSON. The client's `query_account()`
-/// failed against Debian's standalone NATS 2.9, and every service reconnected every 5 s
-/// (`possync-sim`'s fanout step).
-async fn answers(nats: &async_nats::Client) -> bool {
-    let asked = tokio::time::timeout(
-        ANSWERS_WITHIN,
-        nats.request("$JS.API.INFO", bytes::Bytes::new()),
-    );
-    match asked.await {
-        Ok(Ok(reply)) => serde_json::from_slice::<serde_json::Value>(&reply.payload)
-            .is_ok_and(|info| info.get("error").is_none()),
-        _ => false,
     }
 }
 

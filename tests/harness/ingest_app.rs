@@ -209,7 +209,12 @@ async fn status_and_json(response: Response) -> (u16, Value) {
 impl Drop for TestIngest {
     fn drop(&mut self) {
         self.shutdown.cancel();
-        let stream = self.config.nats.nats_stream.clone();
+        let streams = [
+            self.config.nats.nats_stream.clone(),
+            shared::stranded::Probe::of(&self.config.nats)
+                .stream()
+                .to_owned(),
+        ];
         // Drop runs inside the test's runtime; a thread with its own runtime may block.
         let _ = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
@@ -218,9 +223,10 @@ impl Drop for TestIngest {
                 .ok()?;
             runtime.block_on(async {
                 let client = async_nats::connect(nats_url()).await.ok()?;
-                let _ = async_nats::jetstream::new(client)
-                    .delete_stream(&stream)
-                    .await;
+                let js = async_nats::jetstream::new(client);
+                for stream in &streams {
+                    let _ = js.delete_stream(stream).await;
+                }
                 Some(())
             })
         })

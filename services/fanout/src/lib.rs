@@ -37,6 +37,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 use shared::config::NatsConfig;
+use shared::stranded::Probe;
 use shared::subject::Subjects;
 use shared::token::TokenKeys;
 use tokio::net::TcpListener;
@@ -98,6 +99,7 @@ async fn watch_mysql(state: AppState, stop: CancellationToken) {
 pub struct Application {
     listener: TcpListener,
     state: AppState,
+    probe: Probe,
 }
 
 impl Application {
@@ -125,6 +127,7 @@ impl Application {
         let listener = TcpListener::bind(addr)
             .await
             .with_context(|| format!("cannot listen on {addr}"))?;
+        let probe = Probe::of(&config.nats);
         let state = AppState {
             nats,
             pool,
@@ -137,7 +140,11 @@ impl Application {
             closing: Arc::default(),
             next_conn: Arc::default(),
         };
-        Ok(Self { listener, state })
+        Ok(Self {
+            listener,
+            state,
+            probe,
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -155,6 +162,7 @@ impl Application {
         tokio::spawn(handover::watch(self.state.clone(), shutdown.clone()));
         tokio::spawn(shared::stranded::watch(
             self.state.nats.clone(),
+            self.probe,
             self.state.pool.clone(),
             shutdown.clone(),
         ));

@@ -58,6 +58,7 @@ use std::net::SocketAddr;
 use anyhow::Context;
 use axum::extract::DefaultBodyLimit;
 use axum::Router;
+use shared::stranded::Probe;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -101,6 +102,7 @@ pub struct Application {
     cors: Option<tower_http::cors::CorsLayer>,
     web_root: Option<std::path::PathBuf>,
     publisher_task: tokio::task::JoinHandle<()>,
+    probe: Probe,
 }
 
 impl Application {
@@ -122,6 +124,7 @@ impl Application {
             cors,
             web_root: config.web_root,
             publisher_task,
+            probe: Probe::of(&config.nats),
         })
     }
 
@@ -145,6 +148,7 @@ impl Application {
         ));
         tokio::spawn(shared::stranded::watch(
             nats.clone(),
+            self.probe,
             self.state.pool().clone(),
             shutdown.clone(),
         ));

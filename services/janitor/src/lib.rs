@@ -26,6 +26,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 use shared::config::NatsConfig;
+use shared::stranded::Probe;
 use shared::subject::Subjects;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -120,6 +121,7 @@ impl Application {
         ));
         tokio::spawn(shared::stranded::watch(
             nats.clone(),
+            Probe::of(&self.sweeper.nats_config),
             self.sweeper.pool.clone(),
             shutdown.clone(),
         ));
