@@ -39,6 +39,7 @@ if [ $# -eq 0 ]; then
       --idle-connections 200 --big-pull-rows 2000 --writer-steps 1,2 --writer-step-seconds 1 \
       --fanout-devices 100 --fanout-rooms 10 --fanout-step-seconds 1 \
       --page-cost-records 20000 --page-cost-samples 3 --first-sync-records 20000 \
+      --stream-memory-messages 20000 --stream-memory-subjects 2000 \
       --charts target/possync-sim-charts 2>&1 | tail -n 30; then
     echo "possync-sim: 1 passed, 0 failed" | tee -a "$log"
   else

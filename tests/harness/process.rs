@@ -62,15 +62,19 @@ impl ServiceProcess {
 
     /// A field of /proc/<pid>/status in KiB (`VmRSS:`, `VmHWM:`).
     pub fn memory_kib(&self, field: &str) -> u64 {
-        let status =
-            std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap_or_default();
-        status
-            .lines()
-            .find(|line| line.starts_with(field))
-            .and_then(|line| line.split_whitespace().nth(1))
-            .and_then(|kib| kib.parse().ok())
-            .unwrap_or(0)
+        memory_kib(self.pid(), field)
     }
+}
+
+/// A field of process `pid`'s /proc/<pid>/status in KiB (0 when unreadable).
+pub fn memory_kib(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find(|line| line.starts_with(field))
+        .and_then(|line| line.split_whitespace().nth(1))
+        .and_then(|kib| kib.parse().ok())
+        .unwrap_or(0)
 }
 
 impl Drop for ServiceProcess {

@@ -7,7 +7,8 @@
 //! [`load`] and [`sweep`] (sustained writes, against the writer count), [`fanout_load`]
 //! ([`fanout_devices`], [`fanout_step`]: deliveries under rising pushes), [`fleet`]
 //! (simulated devices), [`big_pull`], [`page_cost`] (pull pages in a client of millions of
-//! records), [`first_sync`] (a fresh till's first sync through the client crate); [`report`]
+//! records), [`first_sync`] (a fresh till's first sync through the client crate),
+//! [`stream_memory`] (what NATS holds per message id and per subject); [`report`]
 //! and [`scaling`] hold the figures, [`charts`] draws them.
 //!
 //! `cargo build --release --bins && target/release/possync-sim --help`
@@ -25,6 +26,7 @@ mod page_cost;
 mod realtime;
 mod report;
 mod scaling;
+mod stream_memory;
 mod sweep;
 
 use std::path::PathBuf;
@@ -87,6 +89,13 @@ struct Args {
     /// Seconds of each step of rising pushes in fanout under load.
     #[arg(long, default_value_t = 3.0)]
     fanout_step_seconds: f64,
+    /// Messages published into a private NATS to weigh the stream's duplicate window (one
+    /// id each) and its subjects; 0 skips the phase.
+    #[arg(long, default_value_t = 1_000_000)]
+    stream_memory_messages: u64,
+    /// Subjects (rooms) those messages are spread over to weigh the stream's subjects.
+    #[arg(long, default_value_t = 250_000)]
+    stream_memory_subjects: u64,
     /// Draw push-latency.svg, throughput-writers.svg and fanout-p99.svg into this folder.
     #[arg(long)]
     charts: Option<PathBuf>,
@@ -219,6 +228,15 @@ async fn main() -> ExitCode {
             args.first_sync_records
         );
         figures.first_sync = Some(first_sync::run(&bench, args.first_sync_records).await);
+    }
+    if args.stream_memory_messages > 0 {
+        eprintln!(
+            "the stream's memory: {} messages, {} subjects",
+            args.stream_memory_messages, args.stream_memory_subjects
+        );
+        figures.stream_memory = Some(
+            stream_memory::run(args.stream_memory_messages, args.stream_memory_subjects).await,
+        );
     }
 
     if let Some(dir) = &args.charts {

@@ -8,6 +8,7 @@ use serde::Serialize;
 pub use crate::first_sync::FirstSync;
 pub use crate::page_cost::PageCost;
 pub use crate::scaling::{FanoutLoad, FanoutStep, WriterCount, WriterSweep};
+pub use crate::stream_memory::StreamMemory;
 
 /// A spinner on stderr counting `what` with its rate, for the phases that run for a while.
 pub fn spinner(what: &str) -> ProgressBar {
@@ -112,6 +113,7 @@ pub struct Figures {
     pub big_pull: Option<BigPull>,
     pub page_cost: Vec<PageCost>,
     pub first_sync: Option<FirstSync>,
+    pub stream_memory: Option<StreamMemory>,
 }
 
 impl Figures {
@@ -198,6 +200,13 @@ impl Figures {
         }
         rows.extend(self.page_cost.iter().flat_map(PageCost::rows));
         rows.extend(self.first_sync.iter().flat_map(FirstSync::rows));
+        if let Some(m) = &self.stream_memory {
+            rows.push(format!(
+                "| NATS {} memory per message id in the duplicate window / per subject ({} messages, {} subjects) | {:.0} / {:.0} bytes (RSS {} / {} / {} KiB: no ids, ids, subjects) | | |",
+                m.nats_version, m.messages, m.subjects, m.bytes_per_id, m.bytes_per_subject,
+                m.rss_plain_kib, m.rss_ids_kib, m.rss_subjects_kib
+            ));
+        }
         rows.join("\n")
     }
 }
