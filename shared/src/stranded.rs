@@ -33,6 +33,8 @@ pub struct Probe {
     stream: String,
     subject: String,
     replicas: usize,
+    /// Whether the stream was seen (made or found) since the last publish nobody stored.
+    ensured: bool,
 }
 
 impl Probe {
@@ -43,6 +45,7 @@ impl Probe {
             stream: format!("{}_PROBE", config.nats_stream),
             subject: format!("_possync_probe.{}", config.nats_stream),
             replicas: config.nats_stream_replicas,
+            ensured: false,
         }
     }
 
@@ -68,15 +71,15 @@ impl Probe {
     /// Whether a probe message is stored through the node `js` is connected to. The stream
     /// is created when it has not been seen yet, or again after a publish found nobody to
     /// store it (the stream deleted; or a cut node, where creating it fails as well).
-    async fn answers(&self, js: &jetstream::Context, ensured: &mut bool) -> bool {
+    async fn answers(&mut self, js: &jetstream::Context) -> bool {
         let stored = async {
-            if !*ensured {
-                *ensured = self.ensure(js).await;
+            if !self.ensured {
+                self.ensured = self.ensure(js).await;
             }
             match js.publish(self.subject.clone(), bytes::Bytes::new()).await {
                 Ok(ack) => ack.await.is_ok(),
                 Err(_) => {
-                    *ensured = false;
+                    self.ensured = false;
                     false
                 }
             }
@@ -91,12 +94,11 @@ impl Probe {
 /// client's disconnected and connected events.
 pub async fn watch(
     nats: async_nats::Client,
-    probe: Probe,
+    mut probe: Probe,
     pool: MySqlPool,
     stop: CancellationToken,
 ) {
     let js = jetstream::new(nats.clone());
-    let mut ensured = false;
     let mut ticks = tokio::time::interval(Duration::from_secs(1));
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut unanswered_since: Option<Instant> = None;
@@ -106,7 +108,7 @@ pub async fn watch(
             _ = ticks.tick() => {}
         }
         // Disconnected is the client's own business (it reconnects by itself).
-        if nats.connection_state() != State::Connected || probe.answers(&js, &mut ensured).await {
+        if nats.connection_state() != State::Connected || probe.answers(&js).await {
             unanswered_since = None;
             continue;
         }
@@ -115,7 +117,7 @@ pub async fn watch(
         // through this node after they published is a partition, not an election.
         if since.elapsed() < STRANDED_AFTER
             || !others_published(&pool).await
-            || probe.answers(&js, &mut ensured).await
+            || probe.answers(&js).await
         {
             continue;
         }
