@@ -4,15 +4,19 @@
 //! (`<stream>_PROBE`, in memory, replicated like the event stream) through its node: a
 //! write needs a quorum of the stream's nodes now, where a node cut from the others kept
 //! answering `$JS.API.INFO` for ~15 s while it believed itself the meta leader (and median
-//! devices went 21 s without events). Unanswered for [`STRANDED_AFTER`] while the database
-//! shows groups published within [`PUBLISHED_WITHIN`] (so JetStream works for others: not an
-//! outage), the service reconnects to another node of its list, drawn at random; drawn the
-//! same node, it does so again [`STRANDED_AFTER`] later.
+//! devices went 21 s without events). Unanswered for [`STRANDED_AFTER`] while JetStream works
+//! for others (not an outage): the database shows groups published within
+//! [`PUBLISHED_WITHIN`], or another node of the service's list stores a probe (when every
+//! publisher is on the cut node, nobody publishes: all devices went 30 s without events), the
+//! service reconnects to another node of its list, drawn at random; drawn the same node, it
+//! does so again [`STRANDED_AFTER`] later.
 
+use std::str::FromStr;
 use std::time::Duration;
 
 use async_nats::connection::State;
 use async_nats::jetstream::{self, stream};
+use async_nats::ServerAddr;
 use sqlx::MySqlPool;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -33,6 +37,8 @@ pub struct Probe {
     stream: String,
     subject: String,
     replicas: usize,
+    /// The service's NATS servers (`NATS_URL`), asked for a second opinion.
+    servers: Vec<String>,
     /// Whether the stream was seen (made or found) since the last publish nobody stored.
     ensured: bool,
 }
@@ -45,6 +51,7 @@ impl Probe {
             stream: format!("{}_PROBE", config.nats_stream),
             subject: format!("_possync_probe.{}", config.nats_stream),
             replicas: config.nats_stream_replicas,
+            servers: config.servers().into_iter().map(str::to_owned).collect(),
             ensured: false,
         }
     }
@@ -88,6 +95,37 @@ impl Probe {
             .await
             .unwrap_or(false)
     }
+
+    /// Whether another server of the list than the one `nats` is connected to stores a
+    /// probe, through a connection of its own made for the question.
+    async fn stored_elsewhere(&self, nats: &async_nats::Client) -> bool {
+        let current = nats.server_info();
+        for server in &self.servers {
+            let Ok(address) = ServerAddr::from_str(server) else {
+                continue;
+            };
+            if address.host() == current.host && address.port() == current.port {
+                continue;
+            }
+            let stored = async {
+                let other = async_nats::ConnectOptions::new()
+                    .connection_timeout(ANSWERS_WITHIN)
+                    .connect(server.as_str())
+                    .await
+                    .ok()?;
+                let js = jetstream::new(other);
+                let ack = js
+                    .publish(self.subject.clone(), bytes::Bytes::new())
+                    .await
+                    .ok()?;
+                ack.await.ok()
+            };
+            if let Ok(Some(_)) = tokio::time::timeout(ANSWERS_WITHIN * 2, stored).await {
+                return true;
+            }
+        }
+        false
+    }
 }
 
 /// Watches `nats` every second with `probe` until `stop`; a reconnect it forces shows as the
@@ -99,6 +137,10 @@ pub async fn watch(
     stop: CancellationToken,
 ) {
     let js = jetstream::new(nats.clone());
+    // Registered now (in the process's recorder, installed first), so that it is scraped
+    // at 0 before its first increment.
+    crate::metrics::handle();
+    let forced = metrics::counter!("possync_nats_forced_reconnects_total");
     let mut ticks = tokio::time::interval(Duration::from_secs(1));
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut unanswered_since: Option<Instant> = None;
@@ -113,16 +155,16 @@ pub async fn watch(
             continue;
         }
         let since = *unanswered_since.get_or_insert_with(Instant::now);
-        // Publications first, then the node again: JetStream that works for others but not
+        // Others first, then the node again: JetStream that works for others but not
         // through this node after they published is a partition, not an election.
         if since.elapsed() < STRANDED_AFTER
-            || !others_published(&pool).await
+            || !(others_published(&pool).await || probe.stored_elsewhere(&nats).await)
             || probe.answers(&js).await
         {
             continue;
         }
         tracing::warn!("connected to a NATS node cut from the others; reconnecting");
-        metrics::counter!("possync_nats_forced_reconnects_total").increment(1);
+        forced.increment(1);
         let _ = nats.force_reconnect().await;
         unanswered_since = None;
     }

@@ -1,7 +1,7 @@
 //! A service connected to a NATS node through which JetStream does not store (as on a node
-//! cut from the rest of its cluster) reconnects once others publish, and not before: with
-//! nothing published it may be an outage, where a reconnect helps nothing. A service whose
-//! node stores its probe never reconnects.
+//! cut from the rest of its cluster) reconnects once others publish or another node of its
+//! list stores its probe, and not before: otherwise it may be an outage, where a reconnect
+//! helps nothing. A service whose node stores its probe never reconnects.
 
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -30,16 +30,19 @@ async fn publish_sales_until(
     }
 }
 
-/// A client of `nats` watched with the app's probe, and its connection count.
+/// A client of `nats` watched with the app's probe, `servers` the list it was given.
 async fn watched_client(
     app: &TestIngest,
     nats: &TestNats,
+    servers: &[&str],
 ) -> (async_nats::Client, CancellationToken) {
     let client = async_nats::connect(nats.url()).await.unwrap();
     let stop = CancellationToken::new();
+    let mut config = app.config.nats.clone();
+    config.nats_url = servers.join(",");
     tokio::spawn(shared::stranded::watch(
         client.clone(),
-        Probe::of(&app.config.nats),
+        Probe::of(&config),
         app.db.pool.clone(),
         stop.clone(),
     ));
@@ -55,7 +58,7 @@ async fn a_client_on_a_node_without_jetstream_reconnects_once_others_publish() {
     let app = TestIngest::spawn().await;
     let shop = Tenant::seed(&app, "shop").await;
     let stranded = TestNats::without_jetstream().await;
-    let (client, stop) = watched_client(&app, &stranded).await;
+    let (client, stop) = watched_client(&app, &stranded, &[&stranded.url()]).await;
     let first = connects(&client);
 
     tokio::time::sleep(STRANDED_AFTER + Duration::from_secs(2)).await;
@@ -70,6 +73,38 @@ async fn a_client_on_a_node_without_jetstream_reconnects_once_others_publish() {
         connects(&client) > first,
         "reconnected once others published"
     );
+    // Counted where Prometheus scrapes it (the process's recorder, shared by its tests).
+    let counted = forced_reconnects_counted();
+    assert!(counted >= 1.0, "counted {counted} forced reconnects");
+}
+
+/// `possync_nats_forced_reconnects_total` in the process's metrics text (0 when missing).
+fn forced_reconnects_counted() -> f64 {
+    let text = shared::metrics::handle().render();
+    text.lines()
+        .find_map(|line| line.strip_prefix("possync_nats_forced_reconnects_total "))
+        .and_then(|value| value.trim().parse().ok())
+        .unwrap_or(0.0)
+}
+
+#[tokio::test]
+async fn a_client_on_a_node_without_jetstream_reconnects_when_another_node_stores_the_probe() {
+    let app = TestIngest::spawn().await;
+    let stranded = TestNats::without_jetstream().await;
+    let servers = [&stranded.url(), app.config.nats.nats_url.as_str()];
+    let (client, stop) = watched_client(&app, &stranded, &servers).await;
+    let first = connects(&client);
+
+    // Nobody publishes: only the other node's answer can tell a partition from an outage.
+    let deadline = tokio::time::Instant::now() + STRANDED_AFTER + Duration::from_secs(8);
+    while connects(&client) == first && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    stop.cancel();
+    assert!(
+        connects(&client) > first,
+        "reconnected on the other node's word"
+    );
 }
 
 #[tokio::test]
@@ -77,7 +112,7 @@ async fn a_client_whose_node_stores_the_probe_stays_while_others_publish() {
     let app = TestIngest::spawn().await;
     let shop = Tenant::seed(&app, "shop").await;
     let nats = TestNats::start().await;
-    let (client, stop) = watched_client(&app, &nats).await;
+    let (client, stop) = watched_client(&app, &nats, &[&nats.url()]).await;
     let first = connects(&client);
 
     publish_sales_until(&app, &shop, STRANDED_AFTER * 2, || false).await;

@@ -345,6 +345,9 @@ async fn run(args: Args) -> anyhow::Result<bool> {
             report.alerts = alerts::during(port, from, to)
                 .await
                 .unwrap_or_else(|err| vec![format!("Prometheus did not answer: {err:#}")]);
+            report.forced_reconnects = alerts::forced_reconnects(port, from, to)
+                .await
+                .unwrap_or_else(|err| vec![format!("Prometheus did not answer: {err:#}")]);
         }
         reports.push(report);
     }

@@ -45,6 +45,9 @@ pub struct FaultReport {
     pub missed: u64,
     /// Alerts pending or firing from the fault to the next one (`alerts::during`).
     pub alerts: Vec<String>,
+    /// Services that reconnected away from a NATS node they found cut from the others
+    /// (`alerts::forced_reconnects`), from the fault to the next one.
+    pub forced_reconnects: Vec<String>,
 }
 
 /// A quantile of `values` (sorted in place); 0 when empty.
@@ -148,6 +151,7 @@ pub fn of(fault: &Injected, until: f64, attempts: &[Attempt], watchers: &[Watche
             .map(|(_, n)| n)
             .sum(),
         alerts: Vec::new(),
+        forced_reconnects: Vec::new(),
     }
 }
 
@@ -224,6 +228,10 @@ pub fn print(reports: &[FaultReport]) {
         );
         if !r.alerts.is_empty() {
             eprintln!("{:<45} alerts: {}", "", r.alerts.join(", "));
+        }
+        if !r.forced_reconnects.is_empty() {
+            let forced = r.forced_reconnects.join(", ");
+            eprintln!("{:<45} forced NATS reconnects: {forced}", "");
         }
         if !r.worst_device.is_empty() {
             eprintln!("{:<45} the worst device: {}", "", r.worst_device);
