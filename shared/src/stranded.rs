@@ -83,17 +83,21 @@ impl Probe {
             if !self.ensured {
                 self.ensured = self.ensure(js).await;
             }
-            match js.publish(self.subject.clone(), bytes::Bytes::new()).await {
-                Ok(ack) => ack.await.is_ok(),
-                Err(_) => {
-                    self.ensured = false;
-                    false
-                }
-            }
+            let stored = self.store(js).await;
+            self.ensured &= stored;
+            stored
         };
         tokio::time::timeout(ANSWERS_WITHIN, stored)
             .await
             .unwrap_or(false)
+    }
+
+    /// Whether a probe message published through `js` is stored (acknowledged).
+    async fn store(&self, js: &jetstream::Context) -> bool {
+        match js.publish(self.subject.clone(), bytes::Bytes::new()).await {
+            Ok(ack) => ack.await.is_ok(),
+            Err(_) => false,
+        }
     }
 
     /// Whether another server of the list than the one `nats` is connected to stores a
@@ -111,16 +115,13 @@ impl Probe {
                 let other = async_nats::ConnectOptions::new()
                     .connection_timeout(ANSWERS_WITHIN)
                     .connect(server.as_str())
-                    .await
-                    .ok()?;
-                let js = jetstream::new(other);
-                let ack = js
-                    .publish(self.subject.clone(), bytes::Bytes::new())
-                    .await
-                    .ok()?;
-                ack.await.ok()
+                    .await;
+                match other {
+                    Ok(other) => self.store(&jetstream::new(other)).await,
+                    Err(_) => false,
+                }
             };
-            if let Ok(Some(_)) = tokio::time::timeout(ANSWERS_WITHIN * 2, stored).await {
+            if let Ok(true) = tokio::time::timeout(ANSWERS_WITHIN * 2, stored).await {
                 return true;
             }
         }
