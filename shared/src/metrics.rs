@@ -17,6 +17,12 @@ const SECONDS_BUCKETS: &[f64] = &[
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
+/// Installs the process's recorder. Each service calls it first when it is built: a metric
+/// handle taken before the recorder is installed stays a no-op for good.
+pub fn install() {
+    handle();
+}
+
 /// The process's recorder, installed on first use (tests run several services per process).
 pub fn handle() -> &'static PrometheusHandle {
     HANDLE.get_or_init(|| {
@@ -49,7 +55,6 @@ pub fn render(nats: &async_nats::Client) -> String {
 
 /// Counts requests by route and status and times them (`possync_http_*`).
 pub async fn track(request: Request, next: Next) -> Response {
-    handle();
     let route = request
         .extensions()
         .get::<MatchedPath>()

@@ -138,9 +138,7 @@ pub async fn watch(
     stop: CancellationToken,
 ) {
     let js = jetstream::new(nats.clone());
-    // Registered now (in the process's recorder, installed first), so that it is scraped
-    // at 0 before its first increment.
-    crate::metrics::handle();
+    // Registered now, so that it is scraped at 0 before its first increment.
     let forced = metrics::counter!("possync_nats_forced_reconnects_total");
     let mut ticks = tokio::time::interval(Duration::from_secs(1));
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

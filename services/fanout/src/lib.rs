@@ -106,6 +106,7 @@ impl Application {
     /// Checks the secret, connects to NATS (in the background if it is down) and binds;
     /// MySQL is reached on the first upgrade.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        shared::metrics::install();
         let keys = TokenKeys::new(&config.jwt)?;
         let pool = shared::storage::connect_lazy(&config.database, shared::storage::Traffic::Light)
             .context("invalid DATABASE_URL")?;

@@ -108,6 +108,7 @@ pub struct Application {
 impl Application {
     /// Checks the config, connects to MySQL (migrating) and NATS, and binds the listener.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        shared::metrics::install();
         let cors = cors::layer(&config.cors_allowed_origins)?;
         if let Some(root) = &config.web_root {
             site::check(root)?;

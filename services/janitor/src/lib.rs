@@ -96,6 +96,7 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        shared::metrics::install();
         let sweeper = sweeper(&config).await?;
         let addr = config.http.addr_or(DEFAULT_PORT);
         let listener = TcpListener::bind(addr)
