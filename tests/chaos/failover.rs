@@ -84,6 +84,7 @@ impl Injector {
             at,
             undone: self.timeline.now(),
             writes_back,
+            crashed: false,
         })
     }
 

@@ -131,6 +131,9 @@ pub struct Injected {
     /// When the probe's writes were acknowledged again after it was undone (a failover:
     /// after ingest ran on the new primary).
     pub writes_back: Option<f64>,
+    /// Whether the target died by itself during the fault (MariaDB on a full disk) and was
+    /// started again.
+    pub crashed: bool,
 }
 
 /// Where the faults are injected, and how the suite sees the stream's leader and the probe.
@@ -185,6 +188,7 @@ impl Injector {
         };
         eprintln!("  {:<22} {target}", fault.name);
         let at = self.timeline.now();
+        let mut crashed = false;
         match fault.action {
             Action::Failover => unreachable!("a failover returned above"),
             Action::Kill | Action::KillAll | Action::KillMost | Action::Stop => {
@@ -292,6 +296,7 @@ impl Injector {
                     );
                     process.restart()?;
                     cluster.save()?;
+                    crashed = true;
                 } else if fault.role == "nats" {
                     process.reload()?;
                 }
@@ -333,6 +338,7 @@ impl Injector {
             at,
             undone,
             writes_back,
+            crashed,
         })
     }
 
