@@ -38,7 +38,7 @@ pub struct Probe {
     subject: String,
     replicas: usize,
     /// The service's NATS servers (`NATS_URL`), asked for a second opinion.
-    servers: Vec<String>,
+    servers: Vec<ServerAddr>,
     /// Whether the stream was seen (made or found) since the last publish nobody stored.
     ensured: bool,
 }
@@ -51,7 +51,11 @@ impl Probe {
             stream: format!("{}_PROBE", config.nats_stream),
             subject: format!("_possync_probe.{}", config.nats_stream),
             replicas: config.nats_stream_replicas,
-            servers: config.servers().into_iter().map(str::to_owned).collect(),
+            servers: config
+                .servers()
+                .into_iter()
+                .filter_map(|server| ServerAddr::from_str(server).ok())
+                .collect(),
             ensured: false,
         }
     }
@@ -105,16 +109,13 @@ impl Probe {
     async fn stored_elsewhere(&self, nats: &async_nats::Client) -> bool {
         let current = nats.server_info();
         for server in &self.servers {
-            let Ok(address) = ServerAddr::from_str(server) else {
-                continue;
-            };
-            if address.host() == current.host && address.port() == current.port {
+            if server.host() == current.host && server.port() == current.port {
                 continue;
             }
             let stored = async {
                 let other = async_nats::ConnectOptions::new()
                     .connection_timeout(ANSWERS_WITHIN)
-                    .connect(server.as_str())
+                    .connect(server.clone())
                     .await;
                 match other {
                     Ok(other) => self.store(&jetstream::new(other)).await,

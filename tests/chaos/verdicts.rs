@@ -100,15 +100,12 @@ pub fn of_faults(
                 // backtrace: pushes in flight then get no answer within the probe's 2 s (1
                 // or 2 in a row, in 10 crashes; 5 allowed, 10 s). Any answer still has to be a
                 // 503.
-                let unanswered = if fault.crashed {
-                    refused.iter().filter(|a| a.status == 0).count().min(5)
+                let (unanswered, crash) = if fault.crashed {
+                    let unanswered = refused.iter().filter(|a| a.status == 0).count().min(5);
+                    let said = format!("; MariaDB crashed, {unanswered} unanswered while it died");
+                    (unanswered, said)
                 } else {
-                    0
-                };
-                let crash = if fault.crashed {
-                    format!("; MariaDB crashed, {unanswered} unanswered while it died")
-                } else {
-                    String::new()
+                    (0, String::new())
                 };
                 verdict.check(
                     in_shape + unanswered == refused.len() && fault.writes_back.is_some(),
