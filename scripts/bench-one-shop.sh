@@ -38,11 +38,13 @@ if [ ${#BINS[@]} -eq 0 ]; then
   BINS=("$ROOT/target/release")
 fi
 
-INGEST_PID=""
+INGEST_PID="" RUN_DB=""
 finish() {
   trap '' INT TERM
   trap - EXIT
   [ -n "$INGEST_PID" ] && stop_processes "$INGEST_PID"
+  # A run that failed half-way leaves no database behind.
+  [ -n "$RUN_DB" ] && sql "DROP DATABASE IF EXISTS $RUN_DB"
   stop_private_services
   rm -rf "$ROOT/.local/bench-one-shop/nats"
 }
@@ -50,14 +52,14 @@ trap finish INT TERM EXIT
 use_mysql bench-one-shop
 unset NATS_URL
 use_nats bench-one-shop
-MYSQL_PORT=$(url_port "$MYSQL_SERVER_URL" 3306)
-sql() { mariadb --protocol=tcp -h 127.0.0.1 -P "$MYSQL_PORT" -u root --skip-column-names -e "$1"; }
+sql() { mysql_cli --skip-column-names -e "$1"; }
 [ -n "$JSON" ] && : >"$JSON"
 
 # run_once BIN N: one measured run of the build in BIN on a fresh database.
 run_once() {
   local bin=$1 n=$2 db="possync_one_shop_$$_$2" port token out
   sql "CREATE DATABASE $db CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+  RUN_DB=$db
   export DATABASE_URL="$MYSQL_SERVER_URL/$db" NATS_URL
   export JWT_SECRET="bench-one-shop-secret-of-at-least-32-bytes" NATS_STREAM="ONE_SHOP_$n"
   export NATS_SUBJECT_PREFIX="oneshop$n" RUST_LOG=${RUST_LOG:-warn}
@@ -75,6 +77,7 @@ run_once() {
   local stored pushes seconds p50 p99 failed
   stored=$(sql "SELECT COUNT(*) FROM $db.records")
   sql "DROP DATABASE $db"
+  RUN_DB=""
   field() { awk -v k="$1" '$1 == k {print $2}' <<<"$out"; }
   pushes=$(field pushes) seconds=$(field seconds) p50=$(field latency_p50_ms)
   p99=$(field latency_p99_ms) failed=$(field pushes_failed)

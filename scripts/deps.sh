@@ -67,10 +67,46 @@ wait_for_port() {
 
 sbin() { command -v "$1" 2>/dev/null || echo "/usr/sbin/$1"; }
 
+# parse_url URL DEFAULT_PORT: sets URL_USER, URL_PASSWORD (percent-decoded), URL_HOST,
+# URL_PORT and URL_DATABASE (empty without a path) of a mysql:// or nats:// URL; of a list
+# of NATS servers, the first.
+parse_url() {
+  local rest=${1%%,*} auth="" server
+  rest=${rest#*://}
+  rest=${rest%%\?*}
+  server=${rest%%/*}
+  URL_DATABASE=""
+  [[ "$rest" == */* ]] && URL_DATABASE=${rest#*/}
+  if [[ "$server" == *@* ]]; then auth=${server%@*} server=${server##*@}; fi
+  URL_USER=${auth%%:*} URL_PASSWORD=""
+  if [[ "$auth" == *:* ]]; then
+    local encoded=${auth#*:}
+    encoded=${encoded//\\/\\\\}
+    printf -v URL_PASSWORD '%b' "${encoded//%/\\x}"
+  fi
+  URL_HOST=${server%%:*} URL_PORT=$2
+  [[ "$server" == *:* ]] && URL_PORT=${server##*:}
+  [ -n "$URL_HOST" ] || URL_HOST=127.0.0.1
+}
+
 # url_port URL DEFAULT: the port of a mysql:// or nats:// URL.
-url_port() {
-  local rest=${1#*://}; rest=${rest##*@}; rest=${rest%%/*}
-  case "$rest" in *:*) echo "${rest##*:}" ;; *) echo "$2" ;; esac
+url_port() { parse_url "$1" "$2"; echo "$URL_PORT"; }
+
+# url_shown URL DEFAULT_PORT: the URL's server without its password, to print.
+url_shown() { parse_url "$1" "$2"; echo "${URL_USER:+$URL_USER@}$URL_HOST:$URL_PORT"; }
+
+# url_is_open URL DEFAULT_PORT: whether something listens at the URL's host and port (within
+# 5 s: a firewall that drops packets would hold a connect for minutes).
+url_is_open() {
+  parse_url "$1" "$2"
+  timeout 5 bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$URL_HOST" "$URL_PORT" 2>/dev/null
+}
+
+# mysql_cli [ARGS...]: the mariadb client on MYSQL_SERVER_URL's server, as its user.
+mysql_cli() {
+  parse_url "$MYSQL_SERVER_URL" 3306
+  MYSQL_PWD=$URL_PASSWORD mariadb --protocol=tcp -h "$URL_HOST" -P "$URL_PORT" \
+    -u "${URL_USER:-root}" "$@"
 }
 
 # start_mariadb_in DIR PORT [ARGS...]: starts a MariaDB with its data in DIR/data (initialised
@@ -97,8 +133,11 @@ use_mysql() {
   # The client tools also for a MariaDB of the user's: possync-admin backup and restore.
   ensure_packages mariadb-dump:mariadb-client mariadb:mariadb-client
   if [ -n "${DATABASE_URL:-}" ]; then
-    port_is_open "$(url_port "$DATABASE_URL" 3306)" || die "DATABASE_URL is set but nothing listens there"
-    MYSQL_SERVER_URL="${DATABASE_URL%/*}"
+    url_is_open "$DATABASE_URL" 3306 || die "DATABASE_URL is set but nothing listens there"
+    # The server alone: scheme and authority, with or without a database path after them.
+    local authority=${DATABASE_URL#*://}
+    authority=${authority%%/*}
+    MYSQL_SERVER_URL="${DATABASE_URL%%://*}://${authority%%\?*}"
     say "using the MySQL/MariaDB at DATABASE_URL"
     return
   fi
@@ -116,7 +155,7 @@ use_mysql() {
 use_nats() {
   local name=$1
   if [ -n "${NATS_URL:-}" ]; then
-    port_is_open "$(url_port "$NATS_URL" 4222)" || die "NATS_URL is set but nothing listens there"
+    url_is_open "$NATS_URL" 4222 || die "NATS_URL is set but nothing listens there"
     say "using the NATS at NATS_URL"
     return
   fi

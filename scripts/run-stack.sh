@@ -42,10 +42,17 @@ fi
 trap stop_all INT TERM EXIT
 use_mysql stack
 use_nats stack
-DB_NAME=${DATABASE_URL:+${DATABASE_URL##*/}}
-export DATABASE_URL="$MYSQL_SERVER_URL/${DB_NAME:-possync}" NATS_URL
+# DATABASE_URL's database (possync when it names none) and options, on the server in use.
+DB_NAME=possync DB_OPTIONS=""
+if [ -n "${DATABASE_URL:-}" ]; then
+  parse_url "$DATABASE_URL" 3306
+  DB_NAME=${URL_DATABASE:-possync}
+  [[ "$DATABASE_URL" == *\?* ]] && DB_OPTIONS="?${DATABASE_URL#*\?}"
+fi
+export DATABASE_URL="$MYSQL_SERVER_URL/$DB_NAME$DB_OPTIONS" NATS_URL
 if [ -z "${JWT_SECRET:-}" ]; then
   secret_file="$ROOT/.local/stack/jwt-secret"
+  mkdir -p "${secret_file%/*}"
   [ -s "$secret_file" ] || head -c 48 /dev/urandom | base64 | tr -d '\n' >"$secret_file"
   JWT_SECRET=$(cat "$secret_file")
 fi
@@ -55,9 +62,10 @@ export JWT_SECRET
 DEMO_ORIGINS="http://127.0.0.1:$INGEST_PORT,http://localhost:$INGEST_PORT"
 export WS_ALLOWED_ORIGINS="${WS_ALLOWED_ORIGINS-$DEMO_ORIGINS}"
 
-if [ -z "$DB_NAME" ]; then
-  mariadb --protocol=tcp -h 127.0.0.1 -P "$(url_port "$MYSQL_SERVER_URL" 3306)" -u root \
-    -e "CREATE DATABASE IF NOT EXISTS possync CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+# Created when missing (asked first: a user may have rights on it but none to create one).
+if [ -z "$(mysql_cli -N -e "SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '$DB_NAME'")" ]; then
+  mysql_cli -e "CREATE DATABASE \`$DB_NAME\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin" \
+    || die "cannot create the database $DB_NAME on the MySQL/MariaDB server"
 fi
 "$BIN/possync-admin" seed-demo
 
@@ -74,8 +82,8 @@ cat >&2 <<TXT
     fanout   ws://127.0.0.1:$FANOUT_PORT/ws  (WebSocket, /healthz, /readyz)
     janitor  http://127.0.0.1:$JANITOR_PORT   (/healthz, /readyz)
 $([ "$WEB_DEMO" = 1 ] && echo "    web demo http://127.0.0.1:$INGEST_PORT/   (POS till, PWA, served by ingest; ?lang=ar for Arabic; log in as cashier1)" || true)
-    MySQL    $MYSQL_SERVER_URL  database ${DB_NAME:-possync}
-    NATS     $NATS_URL
+    MySQL    $(url_shown "$MYSQL_SERVER_URL" 3306)  database $DB_NAME
+    NATS     $(url_shown "$NATS_URL" 4222)
 
   DEMO TENANT - DEMO ONLY, NEVER IN PRODUCTION: client 1, branches 1 and 2
     admin / password (super_admin)   cashier1 / password (branch 1)   cashier2 / password (branch 2)
