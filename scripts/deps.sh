@@ -71,7 +71,8 @@ sbin() { command -v "$1" 2>/dev/null || echo "/usr/sbin/$1"; }
 # URL_PORT and URL_DATABASE (empty without a path) of a mysql:// or nats:// URL; of a list
 # of NATS servers, the first.
 parse_url() {
-  local rest=${1%%,*} auth="" server
+  local rest=$1 auth="" server
+  [[ "$rest" == nats://* ]] && rest=${rest%%,*}
   rest=${rest#*://}
   rest=${rest%%\?*}
   server=${rest%%/*}
