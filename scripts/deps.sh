@@ -68,14 +68,18 @@ wait_for_port() {
 sbin() { command -v "$1" 2>/dev/null || echo "/usr/sbin/$1"; }
 
 # parse_url URL DEFAULT_PORT: sets URL_USER, URL_PASSWORD (percent-decoded), URL_HOST,
-# URL_PORT and URL_DATABASE (empty without a path) of a mysql:// or nats:// URL; of a list
-# of NATS servers, the first.
+# URL_PORT, URL_DATABASE (empty without a path), URL_OPTIONS (`?…` or empty) and URL_SERVER
+# (the URL without its path and options) of a mysql:// or nats:// URL; of a list of NATS
+# servers, the first.
 parse_url() {
   local rest=$1 auth="" server
   [[ "$rest" == nats://* ]] && rest=${rest%%,*}
+  URL_OPTIONS=""
+  [[ "$rest" == *\?* ]] && URL_OPTIONS="?${rest#*\?}"
   rest=${rest#*://}
   rest=${rest%%\?*}
   server=${rest%%/*}
+  URL_SERVER="${1%%://*}://$server"
   URL_DATABASE=""
   [[ "$rest" == */* ]] && URL_DATABASE=${rest#*/}
   if [[ "$server" == *@* ]]; then auth=${server%@*} server=${server##*@}; fi
@@ -89,9 +93,6 @@ parse_url() {
   [[ "$server" == *:* ]] && URL_PORT=${server##*:}
   [ -n "$URL_HOST" ] || URL_HOST=127.0.0.1
 }
-
-# url_port URL DEFAULT: the port of a mysql:// or nats:// URL.
-url_port() { parse_url "$1" "$2"; echo "$URL_PORT"; }
 
 # url_shown URL DEFAULT_PORT: the URL's server without its password, to print.
 url_shown() { parse_url "$1" "$2"; echo "${URL_USER:+$URL_USER@}$URL_HOST:$URL_PORT"; }
@@ -135,10 +136,8 @@ use_mysql() {
   ensure_packages mariadb-dump:mariadb-client mariadb:mariadb-client
   if [ -n "${DATABASE_URL:-}" ]; then
     url_is_open "$DATABASE_URL" 3306 || die "DATABASE_URL is set but nothing listens there"
-    # The server alone: scheme and authority, with or without a database path after them.
-    local authority=${DATABASE_URL#*://}
-    authority=${authority%%/*}
-    MYSQL_SERVER_URL="${DATABASE_URL%%://*}://${authority%%\?*}"
+    parse_url "$DATABASE_URL" 3306
+    MYSQL_SERVER_URL=$URL_SERVER
     say "using the MySQL/MariaDB at DATABASE_URL"
     return
   fi

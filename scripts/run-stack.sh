@@ -46,8 +46,7 @@ use_nats stack
 DB_NAME=possync DB_OPTIONS=""
 if [ -n "${DATABASE_URL:-}" ]; then
   parse_url "$DATABASE_URL" 3306
-  DB_NAME=${URL_DATABASE:-possync}
-  [[ "$DATABASE_URL" == *\?* ]] && DB_OPTIONS="?${DATABASE_URL#*\?}"
+  DB_NAME=${URL_DATABASE:-possync} DB_OPTIONS=$URL_OPTIONS
 fi
 export DATABASE_URL="$MYSQL_SERVER_URL/$DB_NAME$DB_OPTIONS" NATS_URL
 if [ -z "${JWT_SECRET:-}" ]; then
