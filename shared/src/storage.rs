@@ -92,6 +92,44 @@ pub fn error_number(err: &sqlx::Error) -> Option<u16> {
         .map(|e| e.number())
 }
 
+/// Whether `err` says the database cannot take the statement now, so that the caller answers
+/// 503 and devices retry: not reached (the pool's wait, a socket error), the session ended by
+/// the server, a server that takes no writes, or a full disk. Nothing was written.
+pub fn unavailable(err: &sqlx::Error) -> bool {
+    matches!(
+        err,
+        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed
+    ) || connection_lost(err)
+        || out_of_space(err)
+}
+
+/// The server ended the session: shutting down (1053), killed it (1927) or dropped it as
+/// idle (4031). Pooled connections are not pinged before use, so this is how a restart of
+/// the database shows. Also a server that takes no writes (1290, `--read-only`): a replica
+/// not yet promoted, pointed at during a failover.
+fn connection_lost(err: &sqlx::Error) -> bool {
+    matches!(error_number(err), Some(1053 | 1290 | 1927 | 4031))
+}
+
+/// The database's disk is full: a table that cannot grow (1114, "The table is full"), the
+/// disk-full error (1021), or a write that failed with ENOSPC (errno 28, as 3 or 1030).
+fn out_of_space(err: &sqlx::Error) -> bool {
+    let Some(db) = err.as_database_error() else {
+        return false;
+    };
+    disk_full(error_number(err), db.message())
+}
+
+fn disk_full(number: Option<u16>, message: &str) -> bool {
+    match number {
+        Some(1021 | 1114) => true,
+        Some(3 | 1030) => ["Errcode: 28", "errno: 28", "error 28"]
+            .iter()
+            .any(|errno| message.contains(errno)),
+        _ => false,
+    }
+}
+
 /// A string column read as text whatever its collation or type.
 ///
 /// sqlx refuses to read binary-collated columns (`utf8mb4_bin`, `ascii_bin`: the exact-match
@@ -160,5 +198,30 @@ pub async fn delete_in_batches(
             return Ok(deleted);
         }
         tokio::task::yield_now().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::disk_full;
+
+    #[test]
+    fn a_full_disk_is_told_from_other_write_errors() {
+        // As MariaDB 10.11 answered with its data directory full (`BENCHMARKS.md`).
+        assert!(disk_full(Some(1114), "The table 'records' is full"));
+        assert!(disk_full(
+            Some(1021),
+            "Disk full (./binlog.000001); waiting"
+        ));
+        assert!(disk_full(
+            Some(3),
+            "Error writing file './ddl_recovery.log' (Errcode: 28 \"No space left on device\")"
+        ));
+        assert!(!disk_full(
+            Some(3),
+            "Error writing file 'x' (Errcode: 13 \"Permission denied\")"
+        ));
+        assert!(!disk_full(Some(1062), "Duplicate entry"));
+        assert!(!disk_full(None, "error 28"));
     }
 }

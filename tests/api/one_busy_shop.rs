@@ -4,8 +4,11 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
+use possync_tests::cut_link::CutLink;
 use possync_tests::{Tenant, TestIngest};
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Value};
 use shared::token::Role;
 
@@ -183,4 +186,63 @@ async fn pushes_that_wait_for_their_shops_write_commit_together_and_keep_their_o
     assert_eq!(devices_per_group, [(1, 50), (5, 250)]);
     let (seen, _) = app.pull_all(&token, None, 500).await;
     assert_eq!(seen.len(), 6 * 50, "every change of the branch once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn tills_of_one_shop_get_their_503_together_when_the_database_refuses_connections() {
+    let server = reqwest::Url::parse(&possync_tests::mysql_server_url()).unwrap();
+    let link = CutLink::to(&format!(
+        "{}:{}",
+        server.host_str().unwrap(),
+        server.port().unwrap_or(3306)
+    ))
+    .await;
+    let app = Arc::new(
+        TestIngest::spawn_with(|c| {
+            let mut url = reqwest::Url::parse(c.database.database_url.expose_secret()).unwrap();
+            url.set_port(Some(link.addr.port())).unwrap();
+            c.database.database_url = SecretString::from(url.to_string());
+        })
+        .await,
+    );
+    let tenant = Tenant::seed(&app, "busy").await;
+    let token = tenant.token(&app, 0, Role::Cashier);
+    app.push(&token, "till-0", invoices(0, 0)).await;
+
+    // As a killed primary: every pooled connection closes, and connecting is refused, which
+    // the pool retries for its 1.5 s. Pushes queued behind a round that found it so used to
+    // wait for a connection again, one after another.
+    link.refuse();
+    let tills: Vec<_> = (0..TILLS)
+        .map(|till| {
+            let (app, token) = (app.clone(), token.clone());
+            tokio::spawn(async move {
+                let started = Instant::now();
+                let body =
+                    json!({"device_id": format!("till-{till}"), "records": invoices(till, 1)});
+                let answer = app.post_as(&token, "/api/sync/batch-push", &body).await;
+                (answer, started.elapsed())
+            })
+        })
+        .collect();
+    let mut slowest = Duration::ZERO;
+    for till in tills {
+        let ((status, body), took) = till.await.unwrap();
+        assert_eq!(status, 503, "{body}");
+        assert_eq!(body["error"]["code"], "unavailable", "{body}");
+        slowest = slowest.max(took);
+    }
+    // At most one wait for a connection (the pool's 1.5 s) and what a round takes: not one
+    // wait per push, as before (the slowest of the 8 answered after 13.5 s).
+    assert!(
+        slowest < Duration::from_secs(3),
+        "slowest 503 after {slowest:?}"
+    );
+
+    // Nothing of the refused pushes was written.
+    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM records")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(stored, 50);
 }

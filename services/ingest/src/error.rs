@@ -78,46 +78,11 @@ impl ApiError {
 
 impl From<sqlx::Error> for ApiError {
     fn from(err: sqlx::Error) -> Self {
-        match err {
-            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
-                ApiError::Unavailable(err.into())
-            }
-            other if connection_lost(&other) || out_of_space(&other) => {
-                ApiError::Unavailable(other.into())
-            }
-            other => ApiError::Internal(other.into()),
+        if shared::storage::unavailable(&err) {
+            ApiError::Unavailable(err.into())
+        } else {
+            ApiError::Internal(err.into())
         }
-    }
-}
-
-/// The server ended the session: shutting down (1053), killed it (1927) or dropped it as
-/// idle (4031). Pooled connections are not pinged before use, so this is how a restart of
-/// the database shows; devices retry the 503. Also a server that takes no writes (1290,
-/// `--read-only`): a replica not yet promoted, pointed at during a failover.
-fn connection_lost(err: &sqlx::Error) -> bool {
-    matches!(
-        shared::storage::error_number(err),
-        Some(1053 | 1290 | 1927 | 4031)
-    )
-}
-
-/// The database's disk is full: a table that cannot grow (1114, "The table is full"), the
-/// disk-full error (1021), or a write that failed with ENOSPC (errno 28, as 3 or 1030). The
-/// write did not happen; devices retry the 503 once an operator freed space.
-fn out_of_space(err: &sqlx::Error) -> bool {
-    let Some(db) = err.as_database_error() else {
-        return false;
-    };
-    disk_full(shared::storage::error_number(err), db.message())
-}
-
-fn disk_full(number: Option<u16>, message: &str) -> bool {
-    match number {
-        Some(1021 | 1114) => true,
-        Some(3 | 1030) => ["Errcode: 28", "errno: 28", "error 28"]
-            .iter()
-            .any(|errno| message.contains(errno)),
-        _ => false,
     }
 }
 
@@ -126,6 +91,7 @@ impl From<StoreError> for ApiError {
         match err {
             StoreError::DeviceBoundElsewhere => ApiError::Forbidden(err.to_string()),
             StoreError::Database(err) => err.into(),
+            StoreError::Unavailable(err) => ApiError::Unavailable(err.into()),
         }
     }
 }
@@ -160,30 +126,5 @@ impl IntoResponse for ApiError {
             }
         }
         response
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::disk_full;
-
-    #[test]
-    fn a_full_disk_is_told_from_other_write_errors() {
-        // As MariaDB 10.11 answered with its data directory full (`BENCHMARKS.md`).
-        assert!(disk_full(Some(1114), "The table 'records' is full"));
-        assert!(disk_full(
-            Some(1021),
-            "Disk full (./binlog.000001); waiting"
-        ));
-        assert!(disk_full(
-            Some(3),
-            "Error writing file './ddl_recovery.log' (Errcode: 28 \"No space left on device\")"
-        ));
-        assert!(!disk_full(
-            Some(3),
-            "Error writing file 'x' (Errcode: 13 \"Permission denied\")"
-        ));
-        assert!(!disk_full(Some(1062), "Duplicate entry"));
-        assert!(!disk_full(None, "error 28"));
     }
 }

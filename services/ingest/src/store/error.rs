@@ -1,6 +1,8 @@
 //! Why a write failed: a caller's device bound elsewhere (the caller's mistake), or the
 //! database.
 
+use std::sync::Arc;
+
 use crate::devices::DeviceError;
 
 #[derive(Debug, thiserror::Error)]
@@ -10,6 +12,10 @@ pub enum StoreError {
     DeviceBoundElsewhere,
     #[error(transparent)]
     Database(#[from] sqlx::Error),
+    /// The database could not take the write ([`shared::storage::unavailable`]); the cause
+    /// is shared by every push of the client's queue that got this answer at once.
+    #[error("the database is unavailable")]
+    Unavailable(#[source] Arc<sqlx::Error>),
 }
 
 impl From<DeviceError> for StoreError {

@@ -7,7 +7,9 @@
 //! meanwhile (up to [`MAX_TRANSACTION_ROWS`] edits) as one group, in arrival order, with the
 //! same rules as if each push had committed after the one before. A push whose device is
 //! bound elsewhere is refused alone; a group that fails in the database is written again
-//! push by push, so each push gets its own answer.
+//! push by push, so each push gets its own answer, unless the database was unavailable: then
+//! the round and every push queued behind it get the 503 at once, instead of each waiting
+//! the pool's 1.5 s for a connection again (8 tills' pushes went up to 13.5 s unanswered).
 
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
@@ -104,9 +106,10 @@ impl Committer {
 
     async fn write_round(&self, round: Vec<Waiting>) {
         let jobs: Vec<Job> = round.iter().map(|w| job_of(&w.submission)).collect();
+        let client_id = jobs[0].author.scope.client_id;
         let span = tracing::info_span!(
             "group_commit",
-            client_id = jobs[0].author.scope.client_id,
+            client_id,
             jobs = jobs.len(),
             edits = jobs.iter().map(|job| job.edits.len()).sum::<usize>(),
         );
@@ -115,6 +118,14 @@ impl Committer {
                 self.publisher.submit(written.events);
                 for (waiting, outcomes) in round.into_iter().zip(written.outcomes) {
                     let _ = waiting.reply.send(outcomes);
+                }
+            }
+            Err(StoreError::Database(err)) if shared::storage::unavailable(&err) => {
+                let err = Arc::new(err);
+                for waiting in round.into_iter().chain(self.take_queue(client_id)) {
+                    let _ = waiting
+                        .reply
+                        .send(Err(StoreError::Unavailable(err.clone())));
                 }
             }
             Err(err) if round.len() == 1 => {
@@ -133,6 +144,15 @@ impl Committer {
                 }
             }
         }
+    }
+
+    /// Everything waiting in the client's queue, taken out of it.
+    fn take_queue(&self, client_id: u64) -> Vec<Waiting> {
+        let mut queues = self.queues.lock().expect("queues lock");
+        queues
+            .get_mut(&client_id)
+            .map(std::mem::take)
+            .unwrap_or_default()
     }
 }
 
